@@ -1,0 +1,65 @@
+# ForYou CRM Connect — one entry point for people and CI.
+#   make demo    run the product on embedded defaults (emulator + SQLite + the app's web build)
+#   make test    every check and every test (lint, types, Python suites, mobile suites, browser e2e)
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+# uv is the only tool the Python side needs; it is bootstrapped into .tools/ when missing.
+UV_VERSION := 0.13.9
+UV := $(or $(shell command -v uv 2>/dev/null),$(CURDIR)/.tools/bin/uv)
+export UV_PYTHON := 3.11
+export UV_PYTHON_DOWNLOADS := never
+RUN := $(UV) run --frozen
+
+# PostgreSQL and Redis used by the tests (CI machines start both on these addresses).
+export FORYOU_TEST_POSTGRES_URL ?= postgresql+asyncpg://postgres@127.0.0.1:5432/test
+export FORYOU_TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
+
+.PHONY: help install install-python install-mobile check test test-python test-mobile demo bench clean
+
+help:
+	@echo "make install   install everything (Python workspace + mobile app)"
+	@echo "make demo      run emulator + backend (SQLite) + the app's web build"
+	@echo "make test      lint, types and every test suite"
+	@echo "make check     ruff + mypy --strict (+ tsc for the app)"
+	@echo "make bench     run the benchmarks in bench/ and write bench/results/"
+
+$(CURDIR)/.tools/bin/uv:
+	python3 -m venv .tools
+	.tools/bin/pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
+
+install: install-python install-mobile
+
+install-python: $(if $(shell command -v uv 2>/dev/null),,$(CURDIR)/.tools/bin/uv)
+	$(UV) sync --frozen
+
+# The app installs only when it exists; its stamp follows the lock file.
+install-mobile:
+	@if [ -f mobile/package-lock.json ]; then $(MAKE) --no-print-directory mobile/node_modules/.installed; fi
+
+mobile/node_modules/.installed: mobile/package-lock.json
+	cd mobile && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+check: install-python
+	$(RUN) ruff check .
+	$(RUN) ruff format --check .
+	$(RUN) mypy backend/src emulator/src
+
+test-python: install-python
+	$(RUN) pytest
+
+test-mobile: install-mobile
+	@if [ -f mobile/package.json ]; then cd mobile && npm run --silent test:all; else echo "mobile: no app yet"; fi
+
+test: check test-python test-mobile
+
+demo: install
+	$(RUN) python -m scripts.demo
+
+bench: install-python
+	$(RUN) python -m bench
+
+clean:
+	rm -rf .tools .venv .mypy_cache .ruff_cache .pytest_cache mobile/node_modules mobile/dist

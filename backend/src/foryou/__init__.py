@@ -1,0 +1,1 @@
+"""ForYou CRM Connect backend."""

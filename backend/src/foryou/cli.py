@@ -1,0 +1,5 @@
+"""The `foryou` command."""
+
+
+def main() -> None:
+    raise SystemExit("foryou: not built yet")

@@ -1,0 +1,1 @@
+"""A faithful local amoCRM for tests, benchmarks and the demo."""

@@ -1,0 +1,5 @@
+"""The `amocrm-emulator` command."""
+
+
+def main() -> None:
+    raise SystemExit("amocrm-emulator: not built yet")
