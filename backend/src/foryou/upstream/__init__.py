@@ -1,0 +1,60 @@
+"""Calls to amoCRM under a per-account budget, a circuit and a careful retry policy.
+
+Framework-free: the HTTP layer maps `UpstreamError` to its envelope; services build one
+`UpstreamClient` at start-up (Redis-backed limiter and circuit when Redis is configured,
+in-process ones otherwise) and route every amoCRM call through it.
+"""
+
+from .circuit import (
+    DEFAULT_BLOCK_SECONDS,
+    Circuit,
+    CircuitState,
+    InProcessCircuit,
+    RedisCircuit,
+)
+from .client import UpstreamClient
+from .errors import (
+    RateLimitWaitExceeded,
+    UpstreamBlocked,
+    UpstreamError,
+    UpstreamPaymentRequired,
+    UpstreamRateLimited,
+    UpstreamServerError,
+    UpstreamTimeout,
+    UpstreamUnavailable,
+)
+from .metrics import UpstreamMetrics
+from .ratelimit import (
+    DEFAULT_BURST,
+    DEFAULT_RATE,
+    InProcessRateLimiter,
+    RateLimiter,
+    RedisRateLimiter,
+)
+from .retry import IDEMPOTENT_METHODS, RetryPolicy, parse_retry_after
+
+__all__ = [
+    "DEFAULT_BLOCK_SECONDS",
+    "DEFAULT_BURST",
+    "DEFAULT_RATE",
+    "IDEMPOTENT_METHODS",
+    "Circuit",
+    "CircuitState",
+    "InProcessCircuit",
+    "InProcessRateLimiter",
+    "RateLimitWaitExceeded",
+    "RateLimiter",
+    "RedisCircuit",
+    "RedisRateLimiter",
+    "RetryPolicy",
+    "UpstreamBlocked",
+    "UpstreamClient",
+    "UpstreamError",
+    "UpstreamMetrics",
+    "UpstreamPaymentRequired",
+    "UpstreamRateLimited",
+    "UpstreamServerError",
+    "UpstreamTimeout",
+    "UpstreamUnavailable",
+    "parse_retry_after",
+]

@@ -1,0 +1,153 @@
+"""A scriptable HTTP/1.1 server that stands in for amoCRM where exact answers are needed.
+
+It is a real server on a loopback port: answers are queued per test (status, headers, body,
+a delay, or a dropped connection), every request is logged with its arrival time, and an
+optional sliding-window limit answers 429 like amoCRM does above 7 requests per second.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import time
+import uuid
+from collections import deque
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+
+REDIS_URL = os.environ.get("FORYOU_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+ACCOUNT_HOST = "reforyou.amocrm.ru"
+
+
+def unique_prefix() -> str:
+    """A Redis key prefix no other test run uses."""
+    return f"test:upstream:{uuid.uuid4().hex}:"
+
+
+@dataclass(frozen=True)
+class Reply:
+    status: int = 200
+    body: bytes | str | dict[str, object] = field(default_factory=lambda: {"ok": True})
+    headers: dict[str, str] = field(default_factory=dict)
+    delay: float = 0.0
+    drop: bool = False
+
+
+@dataclass(frozen=True)
+class LoggedRequest:
+    ts: float
+    method: str
+    path: str
+    host: str
+    status: int | None  # None when the connection was dropped
+
+
+class ScriptedUpstream:
+    """The server. Use `running()` to start it on a free loopback port."""
+
+    def __init__(self, rate_limit: float | None = None) -> None:
+        self.replies: deque[Reply] = deque()
+        self.log: list[LoggedRequest] = []
+        self.rate_limit = rate_limit
+        self._accepted: deque[float] = deque()
+        self._server: asyncio.Server | None = None
+        self.base_url = ""
+
+    def queue(self, *replies: Reply) -> None:
+        self.replies.extend(replies)
+
+    def requests(self, method: str | None = None) -> list[LoggedRequest]:
+        return [r for r in self.log if method is None or r.method == method]
+
+    @contextlib.asynccontextmanager
+    async def running(self) -> AsyncIterator[ScriptedUpstream]:
+        self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
+        port = self._server.sockets[0].getsockname()[1]
+        self.base_url = f"http://127.0.0.1:{port}"
+        try:
+            yield self
+        finally:
+            self._server.close()
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self._server.wait_closed(), 2)
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while True:
+                head = await reader.readuntil(b"\r\n\r\n")
+                lines = head.decode("latin-1").split("\r\n")
+                method, target, _ = lines[0].split(" ", 2)
+                headers = {}
+                for line in lines[1:]:
+                    if ":" in line:
+                        name, value = line.split(":", 1)
+                        headers[name.strip().lower()] = value.strip()
+                length = int(headers.get("content-length", "0"))
+                if length:
+                    await reader.readexactly(length)
+                arrived = time.time()
+                reply = self._reply_for(arrived)
+                path = target.split("?", 1)[0]
+                host = headers.get("host", "")
+                status = None if reply.drop else reply.status
+                self.log.append(LoggedRequest(arrived, method, path, host, status))
+                if reply.delay:
+                    await asyncio.sleep(reply.delay)
+                if reply.drop:
+                    writer.transport.abort()
+                    return
+                writer.write(_render(reply))
+                await writer.drain()
+        except (asyncio.IncompleteReadError, ConnectionError, asyncio.LimitOverrunError):
+            pass
+        except asyncio.CancelledError:
+            # The server is closing while a delayed answer is pending.
+            pass
+        finally:
+            writer.close()
+
+    def _reply_for(self, arrived: float) -> Reply:
+        if self.rate_limit is not None:
+            # amoCRM's rule as the emulator implements it: more than `rate_limit` requests in
+            # the last second is answered 429.
+            while self._accepted and self._accepted[0] <= arrived - 1.0:
+                self._accepted.popleft()
+            if len(self._accepted) >= self.rate_limit:
+                return Reply(429, {"title": "Too Many Requests"}, {"Retry-After": "1"})
+            self._accepted.append(arrived)
+        return self.replies.popleft() if self.replies else Reply()
+
+
+def _render(reply: Reply) -> bytes:
+    headers = dict(reply.headers)
+    if isinstance(reply.body, dict):
+        body = json.dumps(reply.body).encode()
+        headers.setdefault("Content-Type", "application/json")
+    elif isinstance(reply.body, str):
+        body = reply.body.encode()
+        headers.setdefault("Content-Type", "text/html; charset=utf-8")
+    else:
+        body = reply.body
+    headers["Content-Length"] = str(len(body))
+    reason = {200: "OK", 429: "Too Many Requests"}.get(reply.status, "Status")
+    head = f"HTTP/1.1 {reply.status} {reason}\r\n" + "".join(
+        f"{name}: {value}\r\n" for name, value in headers.items()
+    )
+    return head.encode("latin-1") + b"\r\n" + body
+
+
+def max_in_one_second(timestamps: list[float]) -> int:
+    """The most requests found in any one-second window."""
+    ordered = sorted(timestamps)
+    best = 0
+    start = 0
+    for end, ts in enumerate(ordered):
+        while ordered[start] <= ts - 1.0:
+            start += 1
+        best = max(best, end - start + 1)
+    return best
+
+
+BLOCK_PAGE = "<html><body><h1>403 Forbidden</h1>Account blocked</body></html>"
