@@ -1,5 +1,133 @@
-"""The `foryou` command."""
+"""The `foryou` command: serve, database, users, connections, keys, OpenAPI."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from typing import Annotated
+
+import typer
+
+from foryou.auth.models import Role
+from foryou.config import Settings, SettingsError, load_settings
+
+app = typer.Typer(help="ForYou CRM Connect backend.", no_args_is_help=True, add_completion=False)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+users_app = typer.Typer(help="App users.", no_args_is_help=True)
+connections_app = typer.Typer(help="amoCRM connections.", no_args_is_help=True)
+keys_app = typer.Typer(help="Token encryption keys.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(users_app, name="users")
+app.add_typer(connections_app, name="connections")
+app.add_typer(keys_app, name="keys")
+
+
+def _settings() -> Settings:
+    try:
+        return load_settings()
+    except SettingsError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(2) from None
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    workers: Annotated[int, typer.Option(min=1, max=64, help="Worker processes.")] = 1,
+) -> None:
+    """Run the API with uvicorn (migrations are applied first)."""
+    import uvicorn
+
+    from foryou.migrate import upgrade
+
+    settings = _settings()
+    upgrade(settings.database_url)
+    uvicorn.run(
+        "foryou.main:create_app_from_env",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        access_log=False,
+        proxy_headers=False,
+        server_header=False,
+        log_config=None,
+    )
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: Annotated[str, typer.Argument()] = "head") -> None:
+    """Apply migrations up to REVISION (default: head)."""
+    from foryou.migrate import upgrade
+
+    settings = _settings()
+    upgrade(settings.database_url, revision)
+    typer.echo(f"database at {revision}")
+
+
+@users_app.command("create")
+def users_create(
+    email: Annotated[str, typer.Option(help="Login email.")],
+    password: Annotated[str, typer.Option(help="Initial password.", prompt=True, hide_input=True)],
+    role: Annotated[str, typer.Option(help="broker or admin.")] = "broker",
+    name: Annotated[str | None, typer.Option(help="Display name.")] = None,
+) -> None:
+    """Create an app user."""
+    from foryou.cli_ops import create_user
+
+    if role.upper() not in (Role.BROKER, Role.ADMIN):
+        typer.echo("invalid --role: use broker or admin", err=True)
+        raise typer.Exit(2)
+    if len(password) < 8:
+        typer.echo("invalid --password: at least 8 characters", err=True)
+        raise typer.Exit(2)
+    settings = _settings()
+    try:
+        user_id = asyncio.run(create_user(settings, email, password, Role(role.upper()), name))
+    except ValueError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"created {role.lower()} {email} ({user_id})")
+
+
+@connections_app.command("list")
+def connections_list(
+    as_json: Annotated[bool, typer.Option("--json", help="JSON lines instead of a table.")] = False,
+) -> None:
+    """List amoCRM connections (no secrets)."""
+    from foryou.cli_ops import list_connections
+
+    rows = asyncio.run(list_connections(_settings()))
+    if as_json:
+        for row in rows:
+            typer.echo(json.dumps(row, default=str))
+        return
+    header = ("user", "status", "reason", "domain", "amo_user", "access_expires_at")
+    typer.echo("\t".join(header))
+    for row in rows:
+        typer.echo("\t".join(str(row.get(column) or "-") for column in header))
+
+
+@keys_app.command("rotate")
+def keys_rotate() -> None:
+    """Re-encrypt every stored token with the first key of FORYOU_ENCRYPTION_KEYS."""
+    from foryou.cli_ops import rotate_keys
+
+    rewritten, key_id = asyncio.run(rotate_keys(_settings()))
+    typer.echo(f"re-encrypted {rewritten} connection(s) with key {key_id}")
+
+
+@app.command()
+def openapi() -> None:
+    """Print the OpenAPI document (the app generates its API types from it)."""
+    from foryou.main import create_app
+
+    settings = _settings()
+    document = create_app(settings).openapi()
+    sys.stdout.write(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
 
 
 def main() -> None:
-    raise SystemExit("foryou: not built yet")
+    app()

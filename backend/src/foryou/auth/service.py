@@ -1,0 +1,105 @@
+"""App users: creation, login, and resolving a bearer token to an active user."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from foryou.auth import repository
+from foryou.auth.models import Role, User, UserStatus
+from foryou.auth.passwords import hash_password, verify_password
+from foryou.auth.tokens import AppTokens, InvalidToken
+from foryou.clock import Clock
+from foryou.db import Database
+from foryou.errors import AppError, Unauthorized
+
+
+class InvalidCredentials(AppError):
+    status_code = 401
+    code = "invalid_credentials"
+    message = "Email or password is incorrect."
+
+
+class LoginUnavailable(AppError):
+    status_code = 404
+    code = "login_unavailable"
+    message = "This deployment signs users in through the host app."
+
+
+class EmailTaken(AppError):
+    status_code = 409
+    code = "email_taken"
+    message = "A user with this email already exists."
+
+
+@dataclass(frozen=True)
+class CurrentUser:
+    id: uuid.UUID
+    email: str
+    name: str
+    role: str
+    status: str
+
+
+@dataclass(frozen=True)
+class LoginResult:
+    access_token: str
+    expires_in: int
+    user: CurrentUser
+
+
+def _current(user: User) -> CurrentUser:
+    return CurrentUser(user.id, user.email, user.name, user.role, user.status)
+
+
+class UserService:
+    def __init__(self, db: Database, tokens: AppTokens, clock: Clock) -> None:
+        self._db = db
+        self._tokens = tokens
+        self._clock = clock
+
+    async def create_user(
+        self, *, email: str, password: str, role: Role, name: str | None = None
+    ) -> CurrentUser:
+        now = self._clock.now()
+        email = email.strip().lower()
+        async with self._db.transaction() as session:
+            if await repository.get_user_by_email(session, email) is not None:
+                raise EmailTaken()
+            user = User(
+                id=uuid.uuid4(),
+                email=email,
+                password_hash=hash_password(password),
+                name=name or email.split("@", 1)[0],
+                role=role.value,
+                status=UserStatus.ACTIVE.value,
+                created_at=now,
+                updated_at=now,
+            )
+            await repository.add_user(session, user)
+            return _current(user)
+
+    async def login(self, email: str, password: str) -> LoginResult:
+        if not self._tokens.can_issue:
+            raise LoginUnavailable()
+        async with self._db.transaction() as session:
+            user = await repository.get_user_by_email(session, email.strip())
+        valid = verify_password(user.password_hash if user else None, password)
+        if user is None or not valid or user.status != UserStatus.ACTIVE:
+            raise InvalidCredentials()
+        token = self._tokens.issue(user.id, self._clock.now())
+        return LoginResult(token, int(self._tokens.ttl.total_seconds()), _current(user))
+
+    async def authenticate(self, bearer: str | None) -> CurrentUser:
+        """The active user behind a bearer token; 401 for anything else, blocked users included."""
+        if not bearer:
+            raise Unauthorized()
+        try:
+            subject = self._tokens.verify(bearer, self._clock.now())
+        except InvalidToken:
+            raise Unauthorized("The access token is invalid or expired.") from None
+        async with self._db.transaction() as session:
+            user = await repository.get_user(session, subject.user_id)
+        if user is None or user.status != UserStatus.ACTIVE:
+            raise Unauthorized("The access token is invalid or expired.")
+        return _current(user)

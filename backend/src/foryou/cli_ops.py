@@ -1,0 +1,96 @@
+"""What the admin commands do, kept apart from argument parsing."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from foryou.auth.models import Role
+from foryou.auth.service import EmailTaken, UserService
+from foryou.auth.tokens import AppTokens
+from foryou.clock import SystemClock
+from foryou.config import Settings
+from foryou.crypto import TokenCipher, TokenContext
+from foryou.db import Database
+from foryou.integrations.amocrm import repository
+from foryou.secrets_store import resolve_secrets
+
+
+async def create_user(
+    settings: Settings, email: str, password: str, role: Role, name: str | None
+) -> uuid.UUID:
+    db = Database(settings.database_url)
+    try:
+        secrets = resolve_secrets(settings)
+        users = UserService(db, AppTokens(settings, secrets.jwt_secret), SystemClock())
+        try:
+            user = await users.create_user(email=email, password=password, role=role, name=name)
+        except EmailTaken:
+            raise ValueError(f"a user with email {email} already exists") from None
+        return user.id
+    finally:
+        await db.dispose()
+
+
+async def list_connections(settings: Settings) -> list[dict[str, Any]]:
+    db = Database(settings.database_url)
+    try:
+        async with db.transaction() as session:
+            rows = await repository.list_connections(session)
+        return [
+            {
+                "user": str(row.user_id),
+                "status": row.status,
+                "reason": row.reason,
+                "domain": row.account_domain,
+                "account_id": row.account_id,
+                "amo_user": row.amo_user_name or row.amo_user_id,
+                "access_expires_at": row.access_expires_at,
+                "version": row.version,
+            }
+            for row in rows
+        ]
+    finally:
+        await db.dispose()
+
+
+async def rotate_keys(settings: Settings) -> tuple[int, str]:
+    """Re-encrypt every row under the current key; rows changed meanwhile are retried."""
+    db = Database(settings.database_url)
+    cipher = TokenCipher(resolve_secrets(settings).encryption_keys)
+    rewritten = 0
+    try:
+        for _ in range(5):
+            async with db.transaction() as session:
+                pending = [
+                    row
+                    for row in await repository.connections_with_tokens(session)
+                    if row.token_key_id != cipher.current_key_id
+                ]
+            if not pending:
+                break
+            for row in pending:
+                assert row.token_key_id
+                assert row.access_token_enc
+                assert row.refresh_token_enc
+                sealed: dict[str, str] = {}
+                for field, ciphertext in (
+                    ("access_token", row.access_token_enc),
+                    ("refresh_token", row.refresh_token_enc),
+                ):
+                    context = TokenContext(row.id, row.user_id, field)
+                    plaintext = cipher.decrypt(ciphertext, row.token_key_id, context)
+                    sealed[field] = cipher.encrypt(plaintext, context)
+                async with db.transaction() as session:
+                    if await repository.rewrite_ciphertexts(
+                        session,
+                        row.id,
+                        expected_version=row.version,
+                        key_id=cipher.current_key_id,
+                        access_token_enc=sealed["access_token"],
+                        refresh_token_enc=sealed["refresh_token"],
+                    ):
+                        rewritten += 1
+        return rewritten, cipher.current_key_id
+    finally:
+        await db.dispose()

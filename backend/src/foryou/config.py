@@ -1,0 +1,219 @@
+"""Settings read from the environment (prefix `FORYOU_`) and an optional `.env` file."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
+
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./data/foryou.sqlite3"
+DEFAULT_PUBLIC_URL = "http://127.0.0.1:8000"
+CALLBACK_PATH = "/api/v1/integrations/amo-crm/oauth/callback"
+DISABLE_HOOK_PATH = "/api/v1/integrations/amo-crm/hooks/disabled"
+_KEY_ID = re.compile(r"^[A-Za-z0-9_.-]{1,32}$")
+_LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1", "[::1]", "testserver"}
+
+
+class SettingsError(Exception):
+    """A setting is missing or malformed; the message names it in one line."""
+
+
+@dataclass(frozen=True)
+class EncryptionKey:
+    key_id: str
+    key: bytes
+
+
+def _split_csv(value: Any) -> Any:
+    if isinstance(value, str):
+        return [item.strip() for item in value.split(",") if item.strip()]
+    return value
+
+
+class Settings(BaseSettings):
+    """Everything the backend reads from its environment; see docs/architecture.md."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="FORYOU_", env_file=".env", extra="ignore", validate_default=True
+    )
+
+    database_url: str = DEFAULT_DATABASE_URL
+    public_url: str = DEFAULT_PUBLIC_URL
+    jwt_secret: SecretStr | None = None
+    jwt_public_key: SecretStr | None = None
+    jwt_private_key: SecretStr | None = None
+    jwt_issuer: str = "foryou"
+    jwt_audience: str = "foryou-app"
+    jwt_ttl_seconds: int = Field(default=3600, ge=60, le=7 * 86400)
+    encryption_keys: SecretStr | None = None
+    redis_url: str | None = None
+
+    amocrm_client_id: str | None = None
+    amocrm_client_secret: SecretStr | None = None
+    amocrm_redirect_uri: str | None = None
+    amocrm_allowed_accounts: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    amocrm_upstream_url: str | None = None
+    amocrm_consent_host: str = "www.amocrm.ru"
+    amocrm_connect_timeout_seconds: float = Field(default=5.0, gt=0, le=60)
+    amocrm_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
+    amocrm_refresh_margin_seconds: int = Field(default=900, ge=0, le=86400)
+    amocrm_refresh_lease_seconds: int = Field(default=30, ge=5, le=600)
+
+    app_return_url: str = "foryouapp://amo-crm/callback"
+    web_return_url: str | None = None
+    cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    oauth_flow_ttl_seconds: int = Field(default=600, ge=60, le=1200)
+
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_json: bool | None = None
+
+    @field_validator("amocrm_allowed_accounts", "cors_origins", mode="before")
+    @classmethod
+    def _csv(cls, value: Any) -> Any:
+        return _split_csv(value)
+
+    @field_validator("amocrm_allowed_accounts")
+    @classmethod
+    def _allowed_accounts(cls, value: list[str]) -> list[str]:
+        return [item.lower() for item in value]
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: str) -> str:
+        if not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+            raise ValueError("must start with sqlite+aiosqlite:// or postgresql+asyncpg://")
+        return value
+
+    @field_validator("public_url", "amocrm_upstream_url", "web_return_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError("must be an absolute http(s) URL")
+        if parts.query or parts.fragment:
+            raise ValueError("must not carry a query or fragment")
+        return value.rstrip("/")
+
+    @field_validator("amocrm_redirect_uri")
+    @classmethod
+    def _redirect_uri(cls, value: str | None) -> str | None:
+        # Kept verbatim: amoCRM compares it byte for byte with the registered Redirect URI.
+        if value is None:
+            return None
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError("must be an absolute http(s) URL")
+        return value
+
+    @field_validator("app_return_url")
+    @classmethod
+    def _return_url(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if not parts.scheme or parts.query or parts.fragment:
+            raise ValueError("must be an absolute URL without query or fragment")
+        return value
+
+    @field_validator("cors_origins")
+    @classmethod
+    def _origins(cls, value: list[str]) -> list[str]:
+        for origin in value:
+            parts = urlsplit(origin)
+            if origin == "*" or parts.scheme not in ("http", "https") or parts.path:
+                raise ValueError(f"{origin!r} is not an exact origin like https://app.example")
+        return value
+
+    @field_validator("encryption_keys")
+    @classmethod
+    def _keys(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            parse_encryption_keys(value.get_secret_value())
+        return value
+
+    @field_validator("amocrm_consent_host")
+    @classmethod
+    def _consent_host(cls, value: str) -> str:
+        if value not in ("www.amocrm.ru", "www.kommo.com", "www.amocrm.com"):
+            raise ValueError("must be www.amocrm.ru, www.amocrm.com or www.kommo.com")
+        return value
+
+    @model_validator(mode="after")
+    def _production_needs_secrets(self) -> Settings:
+        # An https public URL means a real deployment: secrets must be given explicitly
+        # rather than generated into the local data directory as a dev run does.
+        if self.is_production:
+            if self.jwt_secret is None and self.jwt_public_key is None:
+                raise ValueError("jwt_secret: required when public_url is https")
+            if self.encryption_keys is None:
+                raise ValueError("encryption_keys: required when public_url is https")
+        if self.jwt_secret is not None and len(self.jwt_secret.get_secret_value()) < 32:
+            raise ValueError("jwt_secret: must be at least 32 characters")
+        return self
+
+    @property
+    def is_production(self) -> bool:
+        return urlsplit(self.public_url).scheme == "https"
+
+    @property
+    def public_is_loopback(self) -> bool:
+        return (urlsplit(self.public_url).hostname or "") in _LOOPBACK_HOSTS
+
+    @property
+    def redirect_uri(self) -> str:
+        return self.amocrm_redirect_uri or f"{self.public_url}{CALLBACK_PATH}"
+
+    @property
+    def disable_hook_url(self) -> str:
+        return f"{self.public_url}{DISABLE_HOOK_PATH}"
+
+    @property
+    def amocrm_configured(self) -> bool:
+        return bool(self.amocrm_client_id and self.amocrm_client_secret)
+
+
+def parse_encryption_keys(raw: str) -> list[EncryptionKey]:
+    """Parse `kid:base64key,...` (newest first) into 32-byte AES keys."""
+    keys: list[EncryptionKey] = []
+    for item in _split_csv(raw):
+        key_id, sep, encoded = item.partition(":")
+        if not sep or not _KEY_ID.match(key_id):
+            raise ValueError("each entry must be kid:base64key with a short kid")
+        try:
+            key = base64.b64decode(encoded, validate=True)
+        except (binascii.Error, ValueError):
+            raise ValueError(f"key {key_id!r} is not valid base64") from None
+        if len(key) != 32:
+            raise ValueError(f"key {key_id!r} must decode to 32 bytes (AES-256)")
+        if any(existing.key_id == key_id for existing in keys):
+            raise ValueError(f"key id {key_id!r} appears twice")
+        keys.append(EncryptionKey(key_id, key))
+    if not keys:
+        raise ValueError("at least one key is required")
+    return keys
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Build settings, turning a validation failure into one line that names the setting."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        raise SettingsError(describe_settings_error(exc)) from None
+
+
+def describe_settings_error(exc: ValidationError) -> str:
+    first = exc.errors()[0]
+    location = [str(part) for part in first["loc"]]
+    message = str(first["msg"]).removeprefix("Value error, ")
+    if not location and ":" in message:
+        field, _, message = message.partition(":")
+        location = [field.strip()]
+        message = message.strip()
+    name = "FORYOU_" + "_".join(location).upper() if location else "configuration"
+    return f"invalid setting {name}: {message}"

@@ -1,0 +1,95 @@
+"""amoCRM failures, split by what the caller can do about them."""
+
+from __future__ import annotations
+
+from foryou.errors import AppError
+
+
+class AmoCrmError(Exception):
+    """Base of everything that goes wrong while talking to amoCRM."""
+
+
+class AmoTimeout(AmoCrmError):
+    """No answer in time; for a token request the outcome is unknown."""
+
+
+class AmoUnavailable(AmoCrmError):
+    """Could not connect, or amoCRM asked us to slow down (429)."""
+
+    def __init__(self, message: str, retry_after: int | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class AmoBadResponse(AmoCrmError):
+    """A 5xx, a redirect, or a payload that is not what amoCRM documents."""
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class AmoUnauthorized(AmoCrmError):
+    """The API refused the access token (401): refresh once and retry once."""
+
+
+class AmoForbidden(AmoCrmError):
+    """403: the user's rights do not allow it, or the account is blocked."""
+
+
+class AmoGrantRejected(AmoCrmError):
+    """The token endpoint refused the code or refresh token (400/401 with a hint)."""
+
+    def __init__(self, message: str, status: int, hint: str | None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.hint = hint
+
+
+# Errors our API returns for CRM calls.
+class AmoNotConnected(AppError):
+    status_code = 409
+    code = "amo_not_connected"
+    message = "Connect your amoCRM account first."
+
+
+class AmoReauthRequired(AppError):
+    status_code = 409
+    code = "amo_reauth_required"
+    message = "Your amoCRM connection needs to be authorised again."
+
+
+class AmoUpstreamError(AppError):
+    status_code = 502
+    code = "amo_upstream_error"
+    message = "amoCRM answered with an error."
+
+
+class AmoUpstreamUnavailable(AppError):
+    status_code = 503
+    code = "amo_upstream_unavailable"
+    message = "amoCRM is not available right now; try again shortly."
+
+
+class AmoUpstreamTimeout(AppError):
+    status_code = 504
+    code = "amo_upstream_timeout"
+    message = "amoCRM did not answer in time."
+
+
+class AmoAccessForbidden(AppError):
+    status_code = 403
+    code = "amo_forbidden"
+    message = "amoCRM does not allow this for your user."
+
+
+def to_app_error(error: AmoCrmError) -> AppError:
+    """Map an upstream failure onto the API's stable error codes."""
+    if isinstance(error, AmoTimeout):
+        return AmoUpstreamTimeout()
+    if isinstance(error, AmoUnavailable):
+        retry_after = str(error.retry_after or 5)
+        return AmoUpstreamUnavailable(headers={"Retry-After": retry_after})
+    if isinstance(error, AmoForbidden):
+        return AmoAccessForbidden()
+    return AmoUpstreamError()

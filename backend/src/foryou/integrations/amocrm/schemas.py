@@ -1,0 +1,39 @@
+"""Payloads of the amo-crm integration endpoints."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import Field
+
+from foryou.integrations.amocrm.models import ClientKind
+from foryou.schemas import ApiModel, RequestModel
+
+
+class StatusOut(ApiModel):
+    connected: bool
+    has_tokens: bool
+    domain: str | None
+    account_id: int | None
+    state: Literal["not_connected", "connected", "reauth_required"]
+    reason: str | None
+    amo_user_id: int | None
+    amo_user_name: str | None
+    connected_at: datetime | None
+
+
+class AuthorizeIn(RequestModel):
+    client: ClientKind = ClientKind.NATIVE
+
+
+class AuthorizeOut(ApiModel):
+    authorize_url: str
+    expires_at: datetime
+
+
+class ExchangeCodeIn(RequestModel):
+    code: Annotated[str, Field(min_length=1, max_length=4096, pattern=r"^[A-Za-z0-9._~-]+$")]
+    state: Annotated[str, Field(min_length=43, max_length=43, pattern=r"^[A-Za-z0-9_-]+$")]
+    referer: Annotated[str, Field(min_length=4, max_length=253)]
+    platform: Literal["1", "2"] | None = None

@@ -1,0 +1,481 @@
+"""The connect flow (DESIGN §2), status, disconnect and amoCRM's disable hook.
+
+No web framework here: the router turns results and AppErrors into HTTP.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from urllib.parse import urlencode
+
+from foryou.clock import Clock
+from foryou.config import Settings
+from foryou.crypto import TokenCipher
+from foryou.db import Database
+from foryou.errors import AppError
+from foryou.integrations.amocrm import repository
+from foryou.integrations.amocrm.client import AmoCrmClient
+from foryou.integrations.amocrm.errors import (
+    AmoBadResponse,
+    AmoCrmError,
+    AmoGrantRejected,
+    AmoTimeout,
+    AmoUnavailable,
+)
+from foryou.integrations.amocrm.models import (
+    AmoCrmConnection,
+    AmoCrmOAuthFlow,
+    ClientKind,
+    ConnectionStatus,
+    EventKind,
+)
+from foryou.integrations.amocrm.referer import (
+    AccountHost,
+    RefererInvalid,
+    allowed_by_host_alone,
+    is_allowed_account,
+    parse_account_host,
+)
+from foryou.integrations.amocrm.tokens import seal_pair
+from foryou.logging import get_logger
+
+log = get_logger(__name__)
+
+STATE_PATTERN = re.compile(r"^[A-Za-z0-9_-]{43}$")
+CODE_PATTERN = re.compile(r"^[A-Za-z0-9._~-]{1,4096}$")
+
+
+# --- errors the flow reports (the code reaches the app; the status is for JSON callers) ----
+
+
+class FlowError(AppError):
+    status_code = 400
+
+
+class StateInvalid(FlowError):
+    code = "amo_state_invalid"
+    message = "This connection attempt is not valid any more; start again."
+
+
+class StateExpired(FlowError):
+    code = "amo_state_expired"
+    message = "This connection attempt has expired; start again."
+
+
+class BinderMismatch(FlowError):
+    code = "amo_binder_mismatch"
+    message = "This connection attempt was started in another browser; start again."
+
+
+class AccessDenied(FlowError):
+    code = "amo_access_denied"
+    message = "Access was not granted in amoCRM."
+
+
+class RefererRejected(FlowError):
+    code = "amo_referer_invalid"
+    message = "amoCRM sent an account address we do not accept."
+
+
+class AccountNotAllowed(FlowError):
+    status_code = 403
+    code = "amo_account_not_allowed"
+    message = "This amoCRM account is not allowed here."
+
+
+class CodeInvalid(FlowError):
+    code = "amo_code_invalid"
+    message = "amoCRM did not accept the authorisation code; start again."
+
+
+class ExchangeFailed(FlowError):
+    status_code = 502
+    code = "amo_exchange_failed"
+    message = "Connecting to amoCRM failed; try again."
+
+
+class ExchangeTimeout(FlowError):
+    status_code = 504
+    code = "amo_upstream_timeout"
+    message = "amoCRM did not answer in time; try again."
+
+
+class ExchangeUnavailable(FlowError):
+    status_code = 503
+    code = "amo_upstream_unavailable"
+    message = "amoCRM is not available right now; try again shortly."
+
+
+class ReturnTargetUnavailable(AppError):
+    status_code = 400
+    code = "return_target_unavailable"
+    message = "The web return address is not configured on this server."
+
+
+class IntegrationNotConfigured(AppError):
+    status_code = 503
+    code = "amo_not_configured"
+    message = "The amoCRM integration is not configured on this server."
+
+
+class InvalidSignature(AppError):
+    status_code = 401
+    code = "invalid_signature"
+    message = "The hook signature is not valid."
+
+
+# --- results -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AuthorizeResult:
+    authorize_url: str
+    expires_at: datetime
+
+
+@dataclass(frozen=True)
+class StartResult:
+    consent_url: str
+    binder: str
+
+
+@dataclass(frozen=True)
+class StatusView:
+    connected: bool
+    has_tokens: bool
+    domain: str | None
+    account_id: int | None
+    state: str
+    reason: str | None
+    amo_user_id: int | None
+    amo_user_name: str | None
+    connected_at: datetime | None
+
+
+NOT_CONNECTED = StatusView(False, False, None, None, "not_connected", None, None, None, None)
+
+
+@dataclass(frozen=True)
+class CallbackInput:
+    """The raw query of amoCRM's redirect (or the exchange-code body)."""
+
+    state: str | None
+    code: str | None = None
+    referer: str | None = None
+    platform: str | None = None
+    error: str | None = None
+
+
+def _sha256(value: str) -> str:
+    return hashlib.sha256(value.encode()).hexdigest()
+
+
+def status_of(connection: AmoCrmConnection | None) -> StatusView:
+    if connection is None or connection.status == ConnectionStatus.DISCONNECTED.value:
+        return NOT_CONNECTED
+    active = connection.status == ConnectionStatus.ACTIVE.value
+    has_tokens = connection.token_key_id is not None
+    reason = connection.reason
+    if connection.status == ConnectionStatus.REVOKED.value:
+        reason = reason or "integration_disabled"
+    return StatusView(
+        connected=active and has_tokens,
+        has_tokens=has_tokens,
+        domain=connection.account_domain,
+        account_id=connection.account_id,
+        state="connected" if active and has_tokens else "reauth_required",
+        reason=None if active else reason,
+        amo_user_id=connection.amo_user_id,
+        amo_user_name=connection.amo_user_name,
+        connected_at=connection.connected_at,
+    )
+
+
+class ConnectionService:
+    def __init__(
+        self,
+        *,
+        db: Database,
+        cipher: TokenCipher,
+        client: AmoCrmClient,
+        clock: Clock,
+        settings: Settings,
+    ) -> None:
+        self._db = db
+        self._cipher = cipher
+        self._client = client
+        self._clock = clock
+        self._settings = settings
+
+    # --- authorize and start -----------------------------------------------------------
+
+    async def authorize(self, user_id: uuid.UUID, client: ClientKind) -> AuthorizeResult:
+        if not self._settings.amocrm_configured:
+            raise IntegrationNotConfigured()
+        if client == ClientKind.WEB and not self._settings.web_return_url:
+            raise ReturnTargetUnavailable()
+        now = self._clock.now()
+        flow = AmoCrmOAuthFlow(
+            id=uuid.uuid4(),
+            user_id=user_id,
+            client=client.value,
+            created_at=now,
+            expires_at=now + timedelta(seconds=self._settings.oauth_flow_ttl_seconds),
+        )
+        async with self._db.transaction() as session:
+            await repository.add_flow(session, flow)
+        url = f"{self._settings.public_url}/api/v1/integrations/amo-crm/oauth/start"
+        return AuthorizeResult(f"{url}?{urlencode({'flow': str(flow.id)})}", flow.expires_at)
+
+    async def start(self, flow_id: uuid.UUID) -> StartResult:
+        """Give the browser its binder and send it to amoCRM's consent page (once per flow)."""
+        now = self._clock.now()
+        state = secrets.token_urlsafe(32)
+        binder = secrets.token_urlsafe(32)
+        async with self._db.transaction() as session:
+            started = await repository.start_flow(
+                session, flow_id, _sha256(state), _sha256(binder), now
+            )
+            flow = None if started else await repository.get_flow(session, flow_id)
+        if not started:
+            if flow is not None and flow.expires_at <= now:
+                raise StateExpired()
+            raise StateInvalid()
+        query = urlencode(
+            {"client_id": self._settings.amocrm_client_id, "state": state, "mode": "post_message"}
+        )
+        base = self._settings.amocrm_upstream_url or f"https://{self._settings.amocrm_consent_host}"
+        return StartResult(consent_url=f"{base}/oauth?{query}", binder=binder)
+
+    async def return_url_for(self, flow_id: uuid.UUID | None) -> str:
+        """Where the browser goes back to: chosen by configuration and the flow's client only."""
+        if flow_id is not None:
+            async with self._db.transaction() as session:
+                flow = await repository.get_flow(session, flow_id)
+            if flow is not None and flow.client == ClientKind.WEB.value:
+                return self._settings.web_return_url or self._settings.app_return_url
+        return self._settings.app_return_url
+
+    async def flow_id_for_state(self, state: str | None) -> uuid.UUID | None:
+        if state is None or not STATE_PATTERN.match(state):
+            return None
+        async with self._db.transaction() as session:
+            flow = await repository.get_flow_by_state(session, _sha256(state))
+        return flow.id if flow else None
+
+    # --- completion (callback and exchange-code share it) --------------------------------
+
+    async def complete(
+        self,
+        params: CallbackInput,
+        *,
+        binder: str | None = None,
+        caller_user_id: uuid.UUID | None = None,
+    ) -> StatusView:
+        """Consume the state, check everything, exchange the code, verify, store.
+
+        Exactly one of `binder` (browser callback) or `caller_user_id` (exchange-code) binds
+        the completion to whoever started the flow.
+        """
+        if not self._settings.amocrm_configured:
+            raise IntegrationNotConfigured()
+        flow = await self._consume_state(params.state, caller_user_id)
+        if caller_user_id is None and not self._binder_matches(flow, binder):
+            raise BinderMismatch()
+        if params.error is not None:
+            raise AccessDenied()
+        if params.code is None or not CODE_PATTERN.match(params.code):
+            raise CodeInvalid()
+        try:
+            host = parse_account_host(params.referer or "", params.platform)
+        except RefererInvalid:
+            log.warning("amocrm_referer_rejected", flow_id=str(flow.id))
+            raise RefererRejected() from None
+        allowed = self._settings.amocrm_allowed_accounts
+        if allowed_by_host_alone(allowed, host) is False:
+            raise AccountNotAllowed()
+        return await self._exchange_and_store(flow, host, params.code)
+
+    async def _consume_state(
+        self, state: str | None, caller_user_id: uuid.UUID | None
+    ) -> AmoCrmOAuthFlow:
+        if state is None or not STATE_PATTERN.match(state):
+            raise StateInvalid()
+        now = self._clock.now()
+        # Its own committed transaction: the state is dead before amoCRM is ever called.
+        async with self._db.transaction() as session:
+            flow = await repository.get_flow_by_state(session, _sha256(state))
+            if flow is None:
+                raise StateInvalid()
+            if caller_user_id is not None and flow.user_id != caller_user_id:
+                # Someone else's state: refused without touching it.
+                raise StateInvalid()
+            consumed = await repository.consume_flow(session, flow.id, now)
+            if not consumed:
+                if flow.used_at is None and flow.expires_at <= now:
+                    await repository.kill_flow(session, flow.id, now)
+                    expired = True
+                else:
+                    expired = False
+        if not consumed:
+            raise StateExpired() if expired else StateInvalid()
+        return flow
+
+    @staticmethod
+    def _binder_matches(flow: AmoCrmOAuthFlow, binder: str | None) -> bool:
+        if flow.binder_hash is None or not binder or len(binder) > 256:
+            return False
+        return hmac.compare_digest(flow.binder_hash, _sha256(binder))
+
+    async def _exchange_and_store(
+        self, flow: AmoCrmOAuthFlow, host: AccountHost, code: str
+    ) -> StatusView:
+        try:
+            grant = await self._client.exchange_code(host, code)
+        except AmoGrantRejected as error:
+            log.warning("amocrm_code_rejected", status=error.status, hint=error.hint)
+            raise CodeInvalid() from None
+        except AmoCrmError as error:
+            raise self._exchange_error(error) from None
+        claims = grant.claims
+        if (
+            claims.audience != self._settings.amocrm_client_id
+            or claims.base_domain != host.base_domain
+            or claims.account_id is None
+            or claims.user_id is None
+        ):
+            log.error("amocrm_token_claims_mismatch", account_domain=host.host)
+            raise ExchangeFailed()
+        try:
+            account = await self._client.get_account(host, grant.access_token)
+            name = await self._client.get_user_name(
+                host, grant.access_token, account.current_user_id, account.id
+            )
+        except AmoCrmError as error:
+            raise self._exchange_error(error) from None
+        if (
+            account.id != claims.account_id
+            or account.subdomain != host.subdomain
+            or account.current_user_id != claims.user_id
+        ):
+            log.error("amocrm_account_mismatch", account_domain=host.host)
+            raise ExchangeFailed()
+        if not is_allowed_account(self._settings.amocrm_allowed_accounts, host, account.id):
+            raise AccountNotAllowed()
+        now = self._clock.now()
+        async with self._db.transaction() as session:
+            connection = await repository.get_connection_for_user(session, flow.user_id)
+            if connection is None:
+                connection = AmoCrmConnection(
+                    id=uuid.uuid4(),
+                    user_id=flow.user_id,
+                    status=ConnectionStatus.DISCONNECTED.value,
+                    account_id=account.id,
+                    account_domain=host.host,
+                    base_domain=host.base_domain,
+                    amo_user_id=account.current_user_id,
+                    version=0,
+                    created_at=now,
+                    updated_at=now,
+                )
+                await repository.add_connection(session, connection)
+            pair = seal_pair(
+                self._cipher,
+                connection_id=connection.id,
+                user_id=flow.user_id,
+                grant=grant,
+                now=now,
+            )
+            await repository.store_connected(
+                session,
+                connection.id,
+                pair=pair,
+                account_id=account.id,
+                account_domain=host.host,
+                base_domain=host.base_domain,
+                amo_user_id=account.current_user_id,
+                amo_user_name=name,
+                now=now,
+            )
+            await repository.add_event(
+                session,
+                user_id=flow.user_id,
+                connection_id=connection.id,
+                kind=EventKind.CONNECTED,
+                account_id=account.id,
+                now=now,
+            )
+            stored = await repository.get_connection(session, connection.id)
+        log.info("amocrm_connected", connection_id=str(connection.id), account_id=account.id)
+        return status_of(stored)
+
+    @staticmethod
+    def _exchange_error(error: AmoCrmError) -> FlowError:
+        if isinstance(error, AmoTimeout):
+            return ExchangeTimeout()
+        if isinstance(error, AmoUnavailable) and error.retry_after is not None:
+            return ExchangeUnavailable(headers={"Retry-After": str(error.retry_after)})
+        if isinstance(error, AmoBadResponse | AmoUnavailable):
+            log.warning("amocrm_exchange_failed", error_type=type(error).__name__)
+        return ExchangeFailed()
+
+    # --- status, disconnect, disable hook ------------------------------------------------
+
+    async def status(self, user_id: uuid.UUID) -> StatusView:
+        async with self._db.transaction() as session:
+            connection = await repository.get_connection_for_user(session, user_id)
+        return status_of(connection)
+
+    async def disconnect(self, user_id: uuid.UUID) -> None:
+        now = self._clock.now()
+        async with self._db.transaction() as session:
+            connection = await repository.disconnect_user(session, user_id, now)
+            if connection is not None:
+                await repository.add_event(
+                    session,
+                    user_id=user_id,
+                    connection_id=connection.id,
+                    kind=EventKind.DISCONNECTED,
+                    account_id=connection.account_id,
+                    now=now,
+                )
+
+    async def integration_disabled(self, account_id: str, client_uuid: str, signature: str) -> int:
+        """amoCRM's signed disable hook; returns how many connections were revoked."""
+        client_id = self._settings.amocrm_client_id
+        secret = self._settings.amocrm_client_secret
+        if not client_id or secret is None:
+            raise IntegrationNotConfigured()
+        expected = hmac.new(
+            secret.get_secret_value().encode(),
+            f"{client_uuid}|{account_id}".encode(),
+            hashlib.sha256,
+        ).hexdigest()
+        signature_ok = hmac.compare_digest(expected, signature.lower())
+        client_ok = hmac.compare_digest(client_uuid.encode(), client_id.encode())
+        if not (signature_ok and client_ok) or not account_id.isdigit():
+            log.warning("amocrm_disable_hook_rejected")
+            raise InvalidSignature()
+        now = self._clock.now()
+        async with self._db.transaction() as session:
+            affected = await repository.revoke_account(
+                session, int(account_id), "integration_disabled", now
+            )
+            for connection_id, user_id in affected:
+                await repository.add_event(
+                    session,
+                    user_id=user_id,
+                    connection_id=connection_id,
+                    kind=EventKind.REVOKED,
+                    reason="integration_disabled",
+                    account_id=int(account_id),
+                    now=now,
+                )
+        log.info("amocrm_integration_disabled", account_id=int(account_id), revoked=len(affected))
+        return len(affected)

@@ -1,0 +1,88 @@
+"""The ASGI application: `create_app(settings)`."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import httpx
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.responses import Response
+
+from foryou.auth.router import router as auth_router
+from foryou.clock import Clock, SystemClock
+from foryou.config import Settings, load_settings
+from foryou.crm.router import router as crm_router
+from foryou.errors import install_error_handlers
+from foryou.health import router as health_router
+from foryou.integrations.amocrm.router import router as amocrm_router
+from foryou.logging import configure_logging
+from foryou.middleware import RequestContextMiddleware
+from foryou.secrets_store import resolve_secrets
+from foryou.services import Services, build_services
+
+API_PREFIX = "/api/v1"
+
+
+def create_app(
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    http_client: httpx.AsyncClient | None = None,
+) -> FastAPI:
+    """Build the app; `clock` and `http_client` are injectable for tests."""
+    services = build_services(
+        settings, resolve_secrets(settings), clock or SystemClock(), http=http_client
+    )
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        await services.aclose()
+
+    app = FastAPI(
+        title="ForYou CRM Connect",
+        version="1.0.0",
+        openapi_url=f"{API_PREFIX}/openapi.json",
+        docs_url=f"{API_PREFIX}/docs",
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    app.state.services = services
+    install_error_handlers(app)
+    app.include_router(auth_router, prefix=API_PREFIX)
+    app.include_router(amocrm_router, prefix=API_PREFIX)
+    app.include_router(crm_router, prefix=API_PREFIX)
+    app.include_router(health_router)
+
+    @app.get("/metrics", include_in_schema=False)
+    async def metrics() -> Response:
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_credentials=False,
+            allow_methods=["GET", "POST"],
+            allow_headers=["Authorization", "Content-Type", "X-Request-Id"],
+            expose_headers=["X-Request-Id", "Retry-After"],
+            max_age=600,
+        )
+    # Outermost: every response, errors and CORS preflights included, gets the headers.
+    app.add_middleware(RequestContextMiddleware, hsts=settings.is_production)
+    return app
+
+
+def services_of(app: FastAPI) -> Services:
+    services: Services = app.state.services
+    return services
+
+
+def create_app_from_env() -> FastAPI:
+    """Factory for `uvicorn --factory` and `foryou serve`."""
+    settings = load_settings()
+    configure_logging(settings.log_level, settings.log_json)
+    return create_app(settings)

@@ -1,0 +1,96 @@
+"""ASGI middleware: request id, access log line, security headers and a body-size cap."""
+
+from __future__ import annotations
+
+import re
+import secrets
+import time
+
+import structlog
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from foryou.errors import PayloadTooLarge, error_response
+from foryou.logging import get_logger
+from foryou.request_context import reset_request_id, set_request_id
+
+log = get_logger("foryou.access")
+
+MAX_BODY_BYTES = 64 * 1024
+_INCOMING_ID = re.compile(r"^[A-Za-z0-9-]{8,64}$")
+_SECURITY_HEADERS = {
+    "x-content-type-options": "nosniff",
+    "x-frame-options": "DENY",
+    "referrer-policy": "no-referrer",
+    "content-security-policy": "default-src 'none'; frame-ancestors 'none'",
+    "cache-control": "no-store",
+}
+# The interactive docs page needs scripts from its own bundle; everything else stays locked.
+_DOCS_CSP = "default-src 'self' https://cdn.jsdelivr.net; img-src 'self' data: https://fastapi.tiangolo.com; frame-ancestors 'none'"  # noqa: E501
+
+
+class RequestContextMiddleware:
+    """Binds a request id, logs one line per request (path only, never the query)."""
+
+    def __init__(self, app: ASGIApp, *, hsts: bool) -> None:
+        self.app = app
+        self.hsts = hsts
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        incoming = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
+        request_id = incoming if _INCOMING_ID.match(incoming) else secrets.token_hex(8)
+        token = set_request_id(request_id)
+        structlog.contextvars.bind_contextvars(request_id=request_id)
+        started = time.perf_counter()
+        status_holder = {"status": 500}
+        path: str = scope["path"]
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status_holder["status"] = message["status"]
+                headers = MutableHeaders(scope=message)
+                for name, value in _SECURITY_HEADERS.items():
+                    headers.setdefault(name, value)
+                if path.startswith("/api/v1/docs"):
+                    headers["content-security-policy"] = _DOCS_CSP
+                if self.hsts:
+                    headers["strict-transport-security"] = "max-age=31536000; includeSubDomains"
+                headers["x-request-id"] = request_id
+            await send(message)
+
+        try:
+            declared = dict(scope["headers"]).get(b"content-length")
+            if declared is not None and (not declared.isdigit() or int(declared) > MAX_BODY_BYTES):
+                await error_response(PayloadTooLarge())(scope, receive, send_with_headers)
+                return
+            await self.app(scope, _capped(receive), send_with_headers)
+        finally:
+            if path not in ("/healthz", "/readyz", "/metrics"):
+                log.info(
+                    "request",
+                    method=scope["method"],
+                    path=path,
+                    status=status_holder["status"],
+                    duration_ms=round((time.perf_counter() - started) * 1000, 1),
+                )
+            structlog.contextvars.unbind_contextvars("request_id")
+            reset_request_id(token)
+
+
+def _capped(receive: Receive) -> Receive:
+    """Stops reading a chunked body that grows past the cap."""
+    seen = 0
+
+    async def wrapped() -> Message:
+        nonlocal seen
+        message = await receive()
+        if message["type"] == "http.request":
+            seen += len(message.get("body", b""))
+            if seen > MAX_BODY_BYTES:
+                raise PayloadTooLarge()
+        return message
+
+    return wrapped

@@ -1,0 +1,11 @@
+"""Every table, imported in one place so Alembic and the metadata see them all."""
+
+from foryou.auth.models import User
+from foryou.db import Base
+from foryou.integrations.amocrm.models import (
+    AmoCrmConnection,
+    AmoCrmConnectionEvent,
+    AmoCrmOAuthFlow,
+)
+
+__all__ = ["AmoCrmConnection", "AmoCrmConnectionEvent", "AmoCrmOAuthFlow", "Base", "User"]

@@ -1,0 +1,65 @@
+"""The process-wide objects a running app shares, built once from Settings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import httpx
+
+from foryou.auth.service import UserService
+from foryou.auth.tokens import AppTokens
+from foryou.clock import Clock
+from foryou.config import Settings
+from foryou.crm.service import CrmService
+from foryou.crypto import TokenCipher
+from foryou.db import Database
+from foryou.integrations.amocrm.client import AmoCrmClient
+from foryou.integrations.amocrm.service import ConnectionService
+from foryou.integrations.amocrm.tokens import TokenProvider
+from foryou.integrations.amocrm.transport import AmoCrmTransport, build_http_client
+from foryou.secrets_store import ResolvedSecrets
+
+
+@dataclass
+class Services:
+    settings: Settings
+    clock: Clock
+    db: Database
+    http: httpx.AsyncClient
+    users: UserService
+    connections: ConnectionService
+    tokens: TokenProvider
+    crm: CrmService
+    amocrm: AmoCrmClient
+
+    async def aclose(self) -> None:
+        await self.http.aclose()
+        await self.db.dispose()
+
+
+def build_services(
+    settings: Settings,
+    secrets: ResolvedSecrets,
+    clock: Clock,
+    *,
+    http: httpx.AsyncClient | None = None,
+) -> Services:
+    db = Database(settings.database_url)
+    http_client = http or build_http_client(settings)
+    cipher = TokenCipher(secrets.encryption_keys)
+    app_tokens = AppTokens(settings, secrets.jwt_secret)
+    amocrm = AmoCrmClient(AmoCrmTransport(http_client, settings), settings)
+    tokens = TokenProvider(db=db, cipher=cipher, client=amocrm, clock=clock, settings=settings)
+    return Services(
+        settings=settings,
+        clock=clock,
+        db=db,
+        http=http_client,
+        users=UserService(db, app_tokens, clock),
+        connections=ConnectionService(
+            db=db, cipher=cipher, client=amocrm, clock=clock, settings=settings
+        ),
+        tokens=tokens,
+        crm=CrmService(tokens, amocrm),
+        amocrm=amocrm,
+    )
