@@ -1,0 +1,8 @@
+/** Unit, component, hook and router tests (jest-expo, iOS platform by default). */
+module.exports = {
+  preset: 'jest-expo',
+  setupFilesAfterEnv: ['<rootDir>/jest.setup.ts'],
+  testPathIgnorePatterns: ['/node_modules/', '/e2e/', '/dist/'],
+  moduleNameMapper: { '^@/(.*)$': '<rootDir>/$1' },
+  clearMocks: true,
+};
