@@ -1,0 +1,3 @@
+from amocrm_emulator.cli import main
+
+main()

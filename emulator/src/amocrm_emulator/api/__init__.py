@@ -1,0 +1,1 @@
+"""API v4 of an account, answered with each user's own rights."""

@@ -1,0 +1,438 @@
+"""Notes, tasks, events and custom-field definitions of leads and contacts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from amocrm_emulator.api.common import (
+    Caller,
+    as_list,
+    authorize,
+    bad_query,
+    int_list,
+    page_links,
+    page_of,
+    query_dict,
+    read_paging,
+    to_int,
+)
+from amocrm_emulator.api.entities import event_json, note_json, task_json
+from amocrm_emulator.http import (
+    FieldError,
+    JSONDictT,
+    hal,
+    no_content,
+    problem,
+    read_json,
+    validation_errors,
+)
+from amocrm_emulator.state.models import Event, Note, Task
+
+MAX_BATCH = 250
+MAX_EVENTS_LIMIT = 100
+NOTE_TYPES = ("common", "call_in", "call_out", "service_message", "sms_in", "sms_out")
+TASK_TYPES = (1, 2)
+TASK_ENTITIES = ("leads", "contacts")
+
+
+def _visible_lead_id(caller: Caller, value: Any) -> int | None:
+    lead_id = to_int(value)
+    lead = caller.emulator.state.leads.get(lead_id) if lead_id is not None else None
+    return lead.id if lead is not None and caller.can_see_lead(lead) else None
+
+
+# ---- notes ---------------------------------------------------------------------------------
+async def list_notes(request: Request) -> Response:
+    caller = authorize(request)
+    if not isinstance(caller, Caller):
+        return caller
+    lead_id = _visible_lead_id(caller, request.path_params["lead_id"])
+    query = query_dict(request)
+    errors: list[FieldError] = []
+    paging = read_paging(query, errors)
+    if errors:
+        return bad_query(errors)
+    if lead_id is None:
+        return no_content()
+    raw_filter = query.get("filter")
+    types = set(as_list(raw_filter.get("note_type"))) if isinstance(raw_filter, dict) else set()
+    notes = sorted(
+        (
+            n
+            for n in caller.emulator.state.notes.values()
+            if n.entity_type == "leads"
+            and n.entity_id == lead_id
+            and (not types or n.note_type in types)
+        ),
+        key=lambda n: n.id,
+    )
+    chunk, has_next = page_of(notes, paging)
+    if not chunk:
+        return no_content()
+    return hal(
+        {
+            "_page": paging.page,
+            "_links": page_links(
+                request, caller, f"/api/v4/leads/{lead_id}/notes", paging, has_next
+            ),
+            "_embedded": {"notes": [note_json(caller, n) for n in chunk]},
+        }
+    )
+
+
+def _read_note(
+    caller: Caller, item: Any, path_lead: int | None, errors: list[FieldError]
+) -> Note | None:
+    if not isinstance(item, dict):
+        errors.append(FieldError("InvalidType", "", "Each note must be an object"))
+        return None
+    lead_id = (
+        path_lead if path_lead is not None else _visible_lead_id(caller, item.get("entity_id"))
+    )
+    if lead_id is None:
+        errors.append(FieldError("NotSupportedChoice", "entity_id", "The lead does not exist"))
+    note_type = item.get("note_type")
+    if note_type not in NOTE_TYPES:
+        errors.append(
+            FieldError(
+                "NotSupportedChoice",
+                "note_type",
+                f"note_type must be one of {', '.join(NOTE_TYPES)}",
+            )
+        )
+    params = item.get("params")
+    if not isinstance(params, dict):
+        errors.append(FieldError("InvalidType", "params", "params must be an object"))
+    elif note_type == "common" and (
+        not isinstance(params.get("text"), str) or not params["text"].strip()
+    ):
+        errors.append(FieldError("InvalidType", "params.text", "text must be a non-empty string"))
+    if errors or lead_id is None or not isinstance(params, dict) or not isinstance(note_type, str):
+        return None
+    now = caller.emulator.clock.now_int()
+    return Note(
+        id=0,
+        account_id=caller.account.id,
+        entity_type="leads",
+        entity_id=lead_id,
+        note_type=note_type,
+        params=params,
+        responsible_user_id=caller.user.id,
+        group_id=caller.member.group_id,
+        created_by=caller.user.id,
+        updated_by=caller.user.id,
+        created_at=now,
+        updated_at=now,
+    )
+
+
+async def create_notes(request: Request) -> Response:
+    caller = authorize(request)
+    if not isinstance(caller, Caller):
+        return caller
+    path_lead: int | None = None
+    if "lead_id" in request.path_params:
+        path_lead = _visible_lead_id(caller, request.path_params["lead_id"])
+        if path_lead is None:
+            return validation_errors(
+                {0: [FieldError("NotSupportedChoice", "entity_id", "The lead does not exist")]}
+            )
+    ok, body = await read_json(request)
+    if not ok:
+        return problem(400, "Request body must be a JSON array of notes")
+    items = body if isinstance(body, list) else [body]
+    if not items:
+        return validation_errors({0: [FieldError("InvalidType", "", "No notes to add")]})
+    if len(items) > MAX_BATCH:
+        return problem(422, "Limit 250 per page")
+    errors: dict[int, list[FieldError]] = {}
+    parsed: list[tuple[int, Note, Any]] = []
+    for index, item in enumerate(items):
+        item_errors: list[FieldError] = []
+        note = _read_note(caller, item, path_lead, item_errors)
+        if item_errors or note is None:
+            errors[index] = item_errors
+        else:
+            parsed.append((index, note, item.get("request_id")))
+    if errors:
+        return validation_errors(errors)
+    state = caller.emulator.state
+    created = []
+    for index, note, request_id in parsed:
+        note.id = state.new_id("note")
+        state.notes[note.id] = note
+        lead = state.leads[note.entity_id]
+        lead.updated_at = note.created_at
+        state.events.append(
+            Event(
+                id=f"01jhq{state.new_id('event'):021x}",
+                account_id=note.account_id,
+                type=f"{note.note_type}_note_added" if note.note_type == "common" else "note_added",
+                entity_type="lead",
+                entity_id=note.entity_id,
+                created_by=caller.user.id,
+                created_at=note.created_at,
+                value_after=[{"note": {"id": note.id}}],
+            )
+        )
+        created.append(
+            {
+                "id": note.id,
+                "entity_id": note.entity_id,
+                "request_id": str(request_id) if request_id is not None else str(index),
+                "_links": caller.link(f"/api/v4/leads/{note.entity_id}/notes/{note.id}"),
+            }
+        )
+    caller.emulator.changed()
+    return hal({"_links": caller.link("/api/v4/leads/notes"), "_embedded": {"notes": created}})
+
+
+# ---- tasks ---------------------------------------------------------------------------------
+def _read_task(caller: Caller, item: Any, errors: list[FieldError]) -> Task | None:
+    if not isinstance(item, dict):
+        errors.append(FieldError("InvalidType", "", "Each task must be an object"))
+        return None
+    state = caller.emulator.state
+    text = item.get("text")
+    if not isinstance(text, str) or not text.strip():
+        errors.append(FieldError("InvalidType", "text", "text must be a non-empty string"))
+    complete_till = to_int(item.get("complete_till"))
+    if complete_till is None or complete_till <= 0:
+        errors.append(FieldError("InvalidType", "complete_till", "A Unix timestamp is expected"))
+    entity_type = item.get("entity_type")
+    entity_id: int | None = None
+    if entity_type is not None or item.get("entity_id") is not None:
+        if entity_type not in TASK_ENTITIES:
+            errors.append(
+                FieldError(
+                    "NotSupportedChoice", "entity_type", "entity_type must be leads or contacts"
+                )
+            )
+        elif entity_type == "leads":
+            entity_id = _visible_lead_id(caller, item.get("entity_id"))
+        else:
+            cid = to_int(item.get("entity_id"))
+            contact = state.contacts.get(cid) if cid is not None else None
+            entity_id = contact.id if contact and caller.can_see_contact(contact) else None
+        if entity_type in TASK_ENTITIES and entity_id is None:
+            errors.append(
+                FieldError("NotSupportedChoice", "entity_id", "The entity does not exist")
+            )
+    task_type = to_int(item.get("task_type_id", 1))
+    if task_type not in TASK_TYPES:
+        errors.append(FieldError("NotSupportedChoice", "task_type_id", "Unknown task type"))
+    responsible = caller.user.id
+    if "responsible_user_id" in item:
+        wanted = to_int(item["responsible_user_id"])
+        member = state.membership(wanted, caller.account.id) if wanted is not None else None
+        if member is None:
+            errors.append(
+                FieldError(
+                    "NotSupportedChoice",
+                    "responsible_user_id",
+                    "The user does not exist in the account",
+                )
+            )
+        else:
+            responsible = member.user_id
+    duration = to_int(item.get("duration", 0))
+    if duration is None or duration < 0:
+        errors.append(FieldError("InvalidType", "duration", "duration must be seconds"))
+    if errors or complete_till is None or task_type is None or not isinstance(text, str):
+        return None
+    member = state.membership(responsible, caller.account.id)
+    now = caller.emulator.clock.now_int()
+    return Task(
+        id=0,
+        account_id=caller.account.id,
+        entity_type=entity_type if isinstance(entity_type, str) else None,
+        entity_id=entity_id,
+        responsible_user_id=responsible,
+        group_id=member.group_id if member else caller.member.group_id,
+        task_type_id=task_type,
+        text=text.strip(),
+        complete_till=complete_till,
+        duration=duration or 0,
+        is_completed=False,
+        result={},
+        created_by=caller.user.id,
+        updated_by=caller.user.id,
+        created_at=now,
+        updated_at=now,
+    )
+
+
+async def create_tasks(request: Request) -> Response:
+    caller = authorize(request)
+    if not isinstance(caller, Caller):
+        return caller
+    ok, body = await read_json(request)
+    if not ok:
+        return problem(400, "Request body must be a JSON array of tasks")
+    items = body if isinstance(body, list) else [body]
+    if not items:
+        return validation_errors({0: [FieldError("InvalidType", "", "No tasks to add")]})
+    if len(items) > MAX_BATCH:
+        return problem(422, "Limit 250 per page")
+    errors: dict[int, list[FieldError]] = {}
+    parsed: list[tuple[int, Task, Any]] = []
+    for index, item in enumerate(items):
+        item_errors: list[FieldError] = []
+        task = _read_task(caller, item, item_errors)
+        if item_errors or task is None:
+            errors[index] = item_errors
+        else:
+            parsed.append((index, task, item.get("request_id")))
+    if errors:
+        return validation_errors(errors)
+    state = caller.emulator.state
+    created = []
+    for index, task, request_id in parsed:
+        task.id = state.new_id("task")
+        state.tasks[task.id] = task
+        created.append(
+            {
+                "id": task.id,
+                "request_id": str(request_id) if request_id is not None else str(index),
+                "_links": caller.link(f"/api/v4/tasks/{task.id}"),
+            }
+        )
+    caller.emulator.changed()
+    return hal({"_links": caller.link("/api/v4/tasks"), "_embedded": {"tasks": created}})
+
+
+def _task_visible(caller: Caller, task: Task) -> bool:
+    if task.account_id != caller.account.id:
+        return False
+    if caller.is_admin or caller.member.leads_view == "all":
+        return True
+    if caller.member.leads_view == "group":
+        return task.group_id == caller.member.group_id or task.responsible_user_id == caller.user.id
+    return task.responsible_user_id == caller.user.id
+
+
+async def list_tasks(request: Request) -> Response:
+    caller = authorize(request)
+    if not isinstance(caller, Caller):
+        return caller
+    query = query_dict(request)
+    errors: list[FieldError] = []
+    paging = read_paging(query, errors)
+    raw_filter = query.get("filter")
+    filters: dict[str, Any] = raw_filter if isinstance(raw_filter, dict) else {}
+    tasks = [t for t in caller.emulator.state.tasks.values() if _task_visible(caller, t)]
+    if "responsible_user_id" in filters:
+        owners = set(int_list(filters["responsible_user_id"], "filter.responsible_user_id", errors))
+        tasks = [t for t in tasks if t.responsible_user_id in owners]
+    if "entity_type" in filters:
+        tasks = [t for t in tasks if t.entity_type == filters["entity_type"]]
+    if "entity_id" in filters:
+        ids = set(int_list(filters["entity_id"], "filter.entity_id", errors))
+        tasks = [t for t in tasks if t.entity_id in ids]
+    if "is_completed" in filters:
+        done = str(filters["is_completed"]) in ("1", "true")
+        tasks = [t for t in tasks if t.is_completed == done]
+    if errors:
+        return bad_query(errors)
+    tasks.sort(key=lambda t: t.id)
+    chunk, has_next = page_of(tasks, paging)
+    if not chunk:
+        return no_content()
+    return hal(
+        {
+            "_page": paging.page,
+            "_links": page_links(request, caller, "/api/v4/tasks", paging, has_next),
+            "_embedded": {"tasks": [task_json(caller, t) for t in chunk]},
+        }
+    )
+
+
+# ---- events ----------------------------------------------------------------------------------
+async def list_events(request: Request) -> Response:
+    caller = authorize(request)
+    if not isinstance(caller, Caller):
+        return caller
+    query = query_dict(request)
+    errors: list[FieldError] = []
+    paging = read_paging(query, errors, max_limit=MAX_EVENTS_LIMIT)
+    raw_filter = query.get("filter")
+    filters: dict[str, Any] = raw_filter if isinstance(raw_filter, dict) else {}
+    entities = {str(e) for e in as_list(filters.get("entity"))}
+    if entities - {"lead", "leads"}:
+        errors.append(
+            FieldError("NotSupportedChoice", "filter.entity", "Only lead events are available")
+        )
+    ids = (
+        set(int_list(filters["entity_id"], "filter.entity_id", errors))
+        if "entity_id" in filters
+        else None
+    )
+    types = {str(t) for t in as_list(filters.get("type"))}
+    if errors:
+        return bad_query(errors)
+    leads = caller.emulator.state.leads
+    events = [
+        e
+        for e in caller.emulator.state.events
+        if e.account_id == caller.account.id
+        and (ids is None or e.entity_id in ids)
+        and (not types or e.type in types)
+        and e.entity_id in leads
+        and caller.can_see_lead(leads[e.entity_id])
+    ]
+    events.sort(key=lambda e: (e.created_at, e.id), reverse=True)
+    chunk, has_next = page_of(events, paging)
+    if not chunk:
+        return no_content()
+    return hal(
+        {
+            "_page": paging.page,
+            "_links": page_links(request, caller, "/api/v4/events", paging, has_next),
+            "_embedded": {"events": [event_json(caller, e) for e in chunk]},
+        }
+    )
+
+
+# ---- custom field definitions ----------------------------------------------------------------
+def _fields(caller: Caller, entity_type: str) -> Response:
+    items: list[JSONDictT] = [
+        {
+            "id": f.id,
+            "name": f.name,
+            "type": f.type,
+            "account_id": f.account_id,
+            "code": f.code,
+            "sort": f.sort,
+            "is_api_only": False,
+            "enums": f.enums,
+            "group_id": None,
+            "required_statuses": [],
+            "is_deletable": f.code is None,
+            "is_predefined": f.code is not None,
+            "entity_type": entity_type,
+            "_links": caller.link(f"/api/v4/{entity_type}/custom_fields/{f.id}"),
+        }
+        for f in caller.emulator.state.account_fields(caller.account.id, entity_type)
+    ]
+    return hal(
+        {
+            "_total_items": len(items),
+            "_page": 1,
+            "_page_count": 1,
+            "_links": caller.link(f"/api/v4/{entity_type}/custom_fields"),
+            "_embedded": {"custom_fields": items},
+        }
+    )
+
+
+async def lead_fields(request: Request) -> Response:
+    caller = authorize(request)
+    return _fields(caller, "leads") if isinstance(caller, Caller) else caller
+
+
+async def contact_fields(request: Request) -> Response:
+    caller = authorize(request)
+    return _fields(caller, "contacts") if isinstance(caller, Caller) else caller

@@ -1,0 +1,205 @@
+"""Contacts: `GET/POST /api/v4/contacts`, `GET /api/v4/contacts/{id}`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from amocrm_emulator.api.common import (
+    Caller,
+    as_list,
+    authorize,
+    bad_query,
+    int_list,
+    page_links,
+    page_of,
+    query_dict,
+    range_filter,
+    read_paging,
+    to_int,
+    with_values,
+)
+from amocrm_emulator.api.entities import contact_json, read_field_values
+from amocrm_emulator.http import FieldError, hal, no_content, problem, read_json, validation_errors
+from amocrm_emulator.state.models import Contact
+
+MAX_BATCH = 250
+ORDER_FIELDS = ("updated_at", "id")
+
+
+def _search_text(contact: Contact) -> str:
+    parts = [str(contact.id), contact.name]
+    for entry in contact.custom_fields_values or []:
+        parts.extend(str(v.get("value", "")) for v in entry.get("values", []))
+    return " ".join(parts).lower()
+
+
+async def list_contacts(request: Request) -> Response:
+    caller = authorize(request)
+    if not isinstance(caller, Caller):
+        return caller
+    query = query_dict(request)
+    errors: list[FieldError] = []
+    paging = read_paging(query, errors)
+    raw_filter = query.get("filter")
+    filters: dict[str, Any] = raw_filter if isinstance(raw_filter, dict) else {}
+    found = [c for c in caller.emulator.state.contacts.values() if caller.can_see_contact(c)]
+    if "id" in filters:
+        ids = set(int_list(filters["id"], "filter.id", errors))
+        found = [c for c in found if c.id in ids]
+    if "name" in filters:
+        names = {str(n).lower() for n in as_list(filters["name"])}
+        found = [c for c in found if c.name.lower() in names]
+    if "responsible_user_id" in filters:
+        owners = set(int_list(filters["responsible_user_id"], "filter.responsible_user_id", errors))
+        found = [c for c in found if c.responsible_user_id in owners]
+    for name in ("created_at", "updated_at"):
+        if name in filters:
+            low, high = range_filter(filters[name], f"filter.{name}", errors)
+            found = [
+                c
+                for c in found
+                if (low is None or getattr(c, name) >= low)
+                and (high is None or getattr(c, name) <= high)
+            ]
+    search = query.get("query")
+    if isinstance(search, str) and search.strip():
+        needle = search.strip().lower()
+        found = [c for c in found if needle in _search_text(c)]
+    field, descending = "id", False
+    order = query.get("order")
+    if order is not None:
+        if not isinstance(order, dict) or len(order) != 1:
+            errors.append(FieldError("InvalidValue", "order", "order[field]=asc|desc expected"))
+        else:
+            ((name, direction),) = order.items()
+            if name not in ORDER_FIELDS or direction not in ("asc", "desc"):
+                errors.append(
+                    FieldError(
+                        "NotSupportedChoice",
+                        f"order.{name}",
+                        "Sorting by updated_at or id, asc or desc",
+                    )
+                )
+            else:
+                field, descending = name, direction == "desc"
+    if errors:
+        return bad_query(errors)
+    found.sort(key=lambda c: (getattr(c, field), c.id), reverse=descending)
+    chunk, has_next = page_of(found, paging)
+    if not chunk:
+        return no_content()
+    with_ = with_values(query)
+    return hal(
+        {
+            "_page": paging.page,
+            "_links": page_links(request, caller, "/api/v4/contacts", paging, has_next),
+            "_embedded": {"contacts": [contact_json(caller, c, with_) for c in chunk]},
+        }
+    )
+
+
+async def get_contact(request: Request) -> Response:
+    caller = authorize(request)
+    if not isinstance(caller, Caller):
+        return caller
+    contact_id = to_int(request.path_params["contact_id"])
+    contact = caller.emulator.state.contacts.get(contact_id) if contact_id is not None else None
+    if contact is None or not caller.can_see_contact(contact):
+        return no_content()
+    return hal(contact_json(caller, contact, with_values(query_dict(request))))
+
+
+def _read_contact(caller: Caller, item: Any, errors: list[FieldError]) -> Contact | None:
+    if not isinstance(item, dict):
+        errors.append(FieldError("InvalidType", "", "Each contact must be an object"))
+        return None
+    texts: dict[str, str] = {}
+    for key in ("name", "first_name", "last_name"):
+        value = item.get(key, "")
+        if value is None:
+            value = ""
+        if not isinstance(value, str):
+            errors.append(FieldError("InvalidType", key, f"{key} must be a string"))
+            value = ""
+        texts[key] = value.strip()
+    name = texts["name"] or " ".join(p for p in (texts["first_name"], texts["last_name"]) if p)
+    state = caller.emulator.state
+    responsible = caller.user.id
+    if "responsible_user_id" in item:
+        wanted = to_int(item["responsible_user_id"])
+        member = state.membership(wanted, caller.account.id) if wanted is not None else None
+        if member is None or not member.is_active:
+            errors.append(
+                FieldError(
+                    "NotSupportedChoice",
+                    "responsible_user_id",
+                    "The user does not exist in the account",
+                )
+            )
+        else:
+            responsible = member.user_id
+    fields = read_field_values(
+        caller, "contacts", item.get("custom_fields_values"), "custom_fields_values", errors
+    )
+    if errors:
+        return None
+    member = state.membership(responsible, caller.account.id)
+    now = caller.emulator.clock.now_int()
+    return Contact(
+        id=0,
+        account_id=caller.account.id,
+        name=name or "Контакт",
+        first_name=texts["first_name"],
+        last_name=texts["last_name"],
+        responsible_user_id=responsible,
+        group_id=member.group_id if member else caller.member.group_id,
+        created_by=caller.user.id,
+        updated_by=caller.user.id,
+        created_at=now,
+        updated_at=now,
+        custom_fields_values=fields or None,
+    )
+
+
+async def create_contacts(request: Request) -> Response:
+    caller = authorize(request)
+    if not isinstance(caller, Caller):
+        return caller
+    ok, body = await read_json(request)
+    if not ok:
+        return problem(400, "Request body must be a JSON array of contacts")
+    items = body if isinstance(body, list) else [body]
+    if not items:
+        return validation_errors({0: [FieldError("InvalidType", "", "No contacts to add")]})
+    if len(items) > MAX_BATCH:
+        return problem(422, "Limit 250 per page")
+    errors: dict[int, list[FieldError]] = {}
+    parsed: list[tuple[int, Contact, Any]] = []
+    for index, item in enumerate(items):
+        item_errors: list[FieldError] = []
+        contact = _read_contact(caller, item, item_errors)
+        if item_errors or contact is None:
+            errors[index] = item_errors
+        else:
+            parsed.append(
+                (index, contact, item.get("request_id") if isinstance(item, dict) else None)
+            )
+    if errors:
+        return validation_errors(errors)
+    state = caller.emulator.state
+    created = []
+    for index, contact, request_id in parsed:
+        contact.id = state.new_id("contact")
+        state.contacts[contact.id] = contact
+        created.append(
+            {
+                "id": contact.id,
+                "request_id": str(request_id) if request_id is not None else str(index),
+                "_links": caller.link(f"/api/v4/contacts/{contact.id}"),
+            }
+        )
+    caller.emulator.changed()
+    return hal({"_links": caller.link("/api/v4/contacts"), "_embedded": {"contacts": created}})

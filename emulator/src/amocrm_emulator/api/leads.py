@@ -1,0 +1,387 @@
+"""Leads and pipelines: `GET/POST /api/v4/leads`, `GET /api/v4/leads/{id}`, pipelines."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from amocrm_emulator.api.common import (
+    Caller,
+    as_list,
+    authorize,
+    bad_query,
+    int_list,
+    page_links,
+    page_of,
+    query_dict,
+    range_filter,
+    read_paging,
+    to_int,
+    with_values,
+)
+from amocrm_emulator.api.entities import lead_json, pipeline_json, read_field_values, status_json
+from amocrm_emulator.http import FieldError, hal, no_content, problem, read_json, validation_errors
+from amocrm_emulator.state.models import Event, Lead, Tag
+from amocrm_emulator.state.seed import LOST_STATUS_ID, WON_STATUS_ID
+
+MAX_BATCH = 250
+ORDER_FIELDS = ("created_at", "updated_at", "id")
+
+
+def _search_text(caller: Caller, lead: Lead) -> str:
+    parts = [str(lead.id), lead.name]
+    for entry in lead.custom_fields_values or []:
+        parts.extend(str(v.get("value", "")) for v in entry.get("values", []))
+    contacts = caller.emulator.state.contacts
+    for cid in lead.contact_ids:
+        contact = contacts.get(cid)
+        if contact is None:
+            continue
+        parts.append(contact.name)
+        for entry in contact.custom_fields_values or []:
+            parts.extend(str(v.get("value", "")) for v in entry.get("values", []))
+    return " ".join(parts).lower()
+
+
+def _lead_filter(caller: Caller, query: dict[str, Any], errors: list[FieldError]) -> list[Lead]:
+    raw_filter = query.get("filter")
+    filters: dict[str, Any] = raw_filter if isinstance(raw_filter, dict) else {}
+    leads = [lead for lead in caller.emulator.state.leads.values() if caller.can_see_lead(lead)]
+
+    if "id" in filters:
+        ids = set(int_list(filters["id"], "filter.id", errors))
+        leads = [lead for lead in leads if lead.id in ids]
+    if "name" in filters:
+        names = {str(n).lower() for n in as_list(filters["name"])}
+        leads = [lead for lead in leads if lead.name.lower() in names]
+    if "pipeline_id" in filters:
+        pipelines = set(int_list(filters["pipeline_id"], "filter.pipeline_id", errors))
+        leads = [lead for lead in leads if lead.pipeline_id in pipelines]
+    if "statuses" in filters:
+        pairs: set[tuple[int, int]] = set()
+        for item in as_list(filters["statuses"]):
+            pipeline_id = to_int(item.get("pipeline_id")) if isinstance(item, dict) else None
+            status_id = to_int(item.get("status_id")) if isinstance(item, dict) else None
+            if pipeline_id is None or status_id is None:
+                errors.append(
+                    FieldError(
+                        "InvalidType",
+                        "filter.statuses",
+                        "Each item needs pipeline_id and status_id",
+                    )
+                )
+            else:
+                pairs.add((pipeline_id, status_id))
+        leads = [lead for lead in leads if (lead.pipeline_id, lead.status_id) in pairs]
+    if "responsible_user_id" in filters:
+        owners = set(int_list(filters["responsible_user_id"], "filter.responsible_user_id", errors))
+        leads = [lead for lead in leads if lead.responsible_user_id in owners]
+    for name in ("created_at", "updated_at", "closed_at", "price"):
+        if name in filters:
+            low, high = range_filter(filters[name], f"filter.{name}", errors)
+            leads = [
+                lead
+                for lead in leads
+                if (value := getattr(lead, name)) is not None
+                and (low is None or value >= low)
+                and (high is None or value <= high)
+            ]
+    search = query.get("query")
+    if isinstance(search, str) and search.strip():
+        needle = search.strip().lower()
+        leads = [lead for lead in leads if needle in _search_text(caller, lead)]
+
+    order = query.get("order")
+    field, descending = "id", False
+    if order is not None:
+        if not isinstance(order, dict) or len(order) != 1:
+            errors.append(FieldError("InvalidValue", "order", "order[field]=asc|desc expected"))
+        else:
+            ((name, direction),) = order.items()
+            if name not in ORDER_FIELDS or direction not in ("asc", "desc"):
+                errors.append(
+                    FieldError(
+                        "NotSupportedChoice",
+                        f"order.{name}",
+                        "Sorting by created_at, updated_at or id, asc or desc",
+                    )
+                )
+            else:
+                field, descending = name, direction == "desc"
+    leads.sort(key=lambda lead: (getattr(lead, field), lead.id), reverse=descending)
+    return leads
+
+
+async def list_leads(request: Request) -> Response:
+    caller = authorize(request)
+    if not isinstance(caller, Caller):
+        return caller
+    query = query_dict(request)
+    errors: list[FieldError] = []
+    paging = read_paging(query, errors)
+    leads = _lead_filter(caller, query, errors)
+    if errors:
+        return bad_query(errors)
+    chunk, has_next = page_of(leads, paging)
+    if not chunk:
+        return no_content()
+    with_ = with_values(query)
+    return hal(
+        {
+            "_page": paging.page,
+            "_links": page_links(request, caller, "/api/v4/leads", paging, has_next),
+            "_embedded": {"leads": [lead_json(caller, lead, with_) for lead in chunk]},
+        }
+    )
+
+
+async def get_lead(request: Request) -> Response:
+    caller = authorize(request)
+    if not isinstance(caller, Caller):
+        return caller
+    lead_id = to_int(request.path_params["lead_id"])
+    lead = caller.emulator.state.leads.get(lead_id) if lead_id is not None else None
+    if lead is None or not caller.can_see_lead(lead):
+        return no_content()
+    return hal(lead_json(caller, lead, with_values(query_dict(request))))
+
+
+def _read_lead(caller: Caller, item: Any, errors: list[FieldError]) -> Lead | None:
+    state = caller.emulator.state
+    if not isinstance(item, dict):
+        errors.append(FieldError("InvalidType", "", "Each lead must be an object"))
+        return None
+    name = item.get("name", "")
+    if not isinstance(name, (str, int)) or isinstance(name, bool):
+        errors.append(FieldError("InvalidType", "name", "name must be a string"))
+        name = ""
+    price = item.get("price", 0)
+    if price is None:
+        price = 0
+    if not isinstance(price, int) or isinstance(price, bool) or price < 0:
+        errors.append(FieldError("InvalidType", "price", "price must be a non-negative integer"))
+        price = 0
+    pipelines = state.account_pipelines(caller.account.id)
+    pipeline = next((p for p in pipelines if p.is_main), pipelines[0] if pipelines else None)
+    if "pipeline_id" in item:
+        wanted = to_int(item["pipeline_id"])
+        pipeline = next((p for p in pipelines if p.id == wanted), None)
+        if pipeline is None:
+            errors.append(
+                FieldError("NotSupportedChoice", "pipeline_id", "The pipeline does not exist")
+            )
+    status_id: int | None = None
+    if pipeline is not None:
+        regular = [s for s in pipeline.statuses if s.type == 0]
+        status_id = regular[0].id if regular else None
+    if "status_id" in item:
+        wanted = to_int(item["status_id"])
+        if "pipeline_id" not in item:
+            owner = next((p for p in pipelines if any(s.id == wanted for s in p.statuses)), None)
+            pipeline = (
+                owner
+                if owner is not None and wanted not in (WON_STATUS_ID, LOST_STATUS_ID)
+                else pipeline
+            )
+        if pipeline is None or not any(s.id == wanted for s in pipeline.statuses):
+            errors.append(
+                FieldError(
+                    "NotSupportedChoice", "status_id", "The status does not exist in the pipeline"
+                )
+            )
+        else:
+            status_id = wanted
+    responsible = caller.user.id
+    if "responsible_user_id" in item:
+        wanted = to_int(item["responsible_user_id"])
+        member = state.membership(wanted, caller.account.id) if wanted is not None else None
+        if member is None or not member.is_active:
+            errors.append(
+                FieldError(
+                    "NotSupportedChoice",
+                    "responsible_user_id",
+                    "The user does not exist in the account",
+                )
+            )
+        else:
+            responsible = member.user_id
+    fields = read_field_values(
+        caller, "leads", item.get("custom_fields_values"), "custom_fields_values", errors
+    )
+    tag_ids, contact_ids = _embedded_refs(caller, item.get("_embedded"), errors)
+    if errors or pipeline is None or status_id is None:
+        if not errors:
+            errors.append(FieldError("NotSupportedChoice", "pipeline_id", "No pipeline"))
+        return None
+    member = state.membership(responsible, caller.account.id)
+    now = caller.emulator.clock.now_int()
+    closed = now if status_id in (WON_STATUS_ID, LOST_STATUS_ID) else None
+    return Lead(
+        id=0,
+        account_id=caller.account.id,
+        name=str(name) or f"Сделка #{now}",
+        price=price,
+        responsible_user_id=responsible,
+        group_id=member.group_id if member else caller.member.group_id,
+        status_id=status_id,
+        pipeline_id=pipeline.id,
+        created_by=caller.user.id,
+        updated_by=caller.user.id,
+        created_at=now,
+        updated_at=now,
+        closed_at=closed,
+        custom_fields_values=fields or None,
+        tag_ids=tag_ids,
+        contact_ids=contact_ids,
+        main_contact_id=contact_ids[0] if contact_ids else None,
+    )
+
+
+def _embedded_refs(
+    caller: Caller, embedded: Any, errors: list[FieldError]
+) -> tuple[list[int], list[int]]:
+    if embedded is None:
+        return [], []
+    if not isinstance(embedded, dict):
+        errors.append(FieldError("InvalidType", "_embedded", "_embedded must be an object"))
+        return [], []
+    state = caller.emulator.state
+    tag_ids: list[int] = []
+    for index, tag in enumerate(as_list(embedded.get("tags"))):
+        if isinstance(tag, dict) and to_int(tag.get("id")) in state.tags:
+            tag_ids.append(int(tag["id"]))
+        elif isinstance(tag, dict) and isinstance(tag.get("name"), str) and tag["name"].strip():
+            name = tag["name"].strip()
+            found = next(
+                (
+                    t
+                    for t in state.tags.values()
+                    if t.account_id == caller.account.id and t.name == name
+                ),
+                None,
+            )
+            if found is None:
+                found = Tag(
+                    id=state.new_id("tag"),
+                    account_id=caller.account.id,
+                    entity_type="leads",
+                    name=name,
+                    color=None,
+                )
+                state.tags[found.id] = found
+            tag_ids.append(found.id)
+        else:
+            errors.append(
+                FieldError("InvalidType", f"_embedded.tags.{index}", "A tag needs an id or a name")
+            )
+    contact_ids: list[int] = []
+    for index, ref in enumerate(as_list(embedded.get("contacts"))):
+        cid = to_int(ref.get("id")) if isinstance(ref, dict) else None
+        contact = state.contacts.get(cid) if cid is not None else None
+        if contact is None or not caller.can_see_contact(contact):
+            errors.append(
+                FieldError(
+                    "NotSupportedChoice",
+                    f"_embedded.contacts.{index}.id",
+                    "The contact does not exist",
+                )
+            )
+        else:
+            contact_ids.append(contact.id)
+    return tag_ids, contact_ids
+
+
+async def create_leads(request: Request) -> Response:
+    caller = authorize(request)
+    if not isinstance(caller, Caller):
+        return caller
+    ok, body = await read_json(request)
+    if not ok:
+        return problem(400, "Request body must be a JSON array of leads")
+    items = body if isinstance(body, list) else [body]
+    if not items:
+        return validation_errors({0: [FieldError("InvalidType", "", "No leads to add")]})
+    if len(items) > MAX_BATCH:
+        return problem(422, "Limit 250 per page")
+    errors: dict[int, list[FieldError]] = {}
+    parsed: list[tuple[int, Lead, Any]] = []
+    for index, item in enumerate(items):
+        item_errors: list[FieldError] = []
+        lead = _read_lead(caller, item, item_errors)
+        if item_errors or lead is None:
+            errors[index] = item_errors
+        else:
+            parsed.append((index, lead, item.get("request_id") if isinstance(item, dict) else None))
+    if errors:
+        return validation_errors(errors)
+    state = caller.emulator.state
+    created = []
+    for index, lead, request_id in parsed:
+        lead.id = state.new_id("lead")
+        state.leads[lead.id] = lead
+        state.events.append(
+            Event(
+                id=f"01jhq{state.new_id('event'):021x}",
+                account_id=lead.account_id,
+                type="lead_added",
+                entity_type="lead",
+                entity_id=lead.id,
+                created_by=caller.user.id,
+                created_at=lead.created_at,
+            )
+        )
+        created.append(
+            {
+                "id": lead.id,
+                "request_id": str(request_id) if request_id is not None else str(index),
+                "_links": caller.link(f"/api/v4/leads/{lead.id}"),
+            }
+        )
+    caller.emulator.changed()
+    return hal({"_links": caller.link("/api/v4/leads"), "_embedded": {"leads": created}})
+
+
+async def list_pipelines(request: Request) -> Response:
+    caller = authorize(request)
+    if not isinstance(caller, Caller):
+        return caller
+    pipelines = caller.emulator.state.account_pipelines(caller.account.id)
+    return hal(
+        {
+            "_total_items": len(pipelines),
+            "_links": caller.link("/api/v4/leads/pipelines"),
+            "_embedded": {"pipelines": [pipeline_json(caller, p) for p in pipelines]},
+        }
+    )
+
+
+async def get_pipeline(request: Request) -> Response:
+    caller = authorize(request)
+    if not isinstance(caller, Caller):
+        return caller
+    pipeline_id = to_int(request.path_params["pipeline_id"])
+    pipeline = caller.emulator.state.pipelines.get(pipeline_id) if pipeline_id else None
+    if pipeline is None or pipeline.account_id != caller.account.id:
+        return no_content()
+    return hal(pipeline_json(caller, pipeline))
+
+
+async def list_statuses(request: Request) -> Response:
+    caller = authorize(request)
+    if not isinstance(caller, Caller):
+        return caller
+    pipeline_id = to_int(request.path_params["pipeline_id"])
+    pipeline = caller.emulator.state.pipelines.get(pipeline_id) if pipeline_id else None
+    if pipeline is None or pipeline.account_id != caller.account.id:
+        return no_content()
+    return hal(
+        {
+            "_total_items": len(pipeline.statuses),
+            "_links": caller.link(f"/api/v4/leads/pipelines/{pipeline.id}/statuses"),
+            "_embedded": {
+                "statuses": [status_json(caller, pipeline, s) for s in pipeline.statuses]
+            },
+        }
+    )

@@ -1,0 +1,62 @@
+"""Start-up options and the run-time switches that model what is uncertain in amoCRM."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+RefreshReuse = Literal["strict", "grace"]
+REFRESH_REUSE_MODES: tuple[RefreshReuse, ...] = ("strict", "grace")
+
+CODE_TTL_SECONDS = 20 * 60
+ACCESS_TTL_SECONDS = 86_400
+REFRESH_TTL_SECONDS = 90 * 86_400
+DEFAULT_PAGE_LIMIT = 50
+MAX_PAGE_LIMIT = 250
+
+
+@dataclass
+class IntegrationSpec:
+    """An integration as registered in amoCRM: its keys, Redirect URI and disable hook."""
+
+    client_id: str
+    client_secret: str
+    redirect_uri: str
+    disable_hook_url: str | None = None
+    name: str = "ForYou CRM Connect"
+
+
+@dataclass
+class Switches:
+    """Behaviour where the real amoCRM is undocumented or documented two ways.
+
+    Defaults follow the amoCRM.ru documentation; every value can be changed at run time
+    through `POST /_emulator/settings`.
+    """
+
+    # "strict": a refresh token works once (amoCRM.ru docs). "grace": the old one keeps
+    # working until the new one is used (Kommo docs).
+    refresh_reuse: RefreshReuse = "strict"
+    # League's refresh grant revokes the access token issued with the spent refresh token;
+    # amoCRM appears to be built on League, so by default the old access token dies.
+    revoke_old_access_on_refresh: bool = True
+    # Requests per second per account on the API; 0 turns the limit off.
+    rate_limit: float = 7.0
+    # Rejections (429) within `block_window` seconds after which the account is blocked.
+    block_after: int = 20
+    block_window: float = 60.0
+    # How long a block (403 with an HTML body) lasts, in seconds.
+    block_seconds: float = 60.0
+
+
+@dataclass
+class EmulatorOptions:
+    """Everything the command line decides."""
+
+    host: str = "127.0.0.1"
+    port: int = 8020
+    seed: int = 1
+    state_file: str | None = None
+    control: bool = False
+    integrations: list[IntegrationSpec] = field(default_factory=list)
+    switches: Switches = field(default_factory=Switches)

@@ -1,0 +1,1 @@
+"""Test and demo controls under `/_emulator/`, mounted only with `--control`."""

@@ -1,0 +1,1 @@
+"""The emulated amoCRM data: accounts, users, CRM entities, integrations and tokens."""
