@@ -51,7 +51,8 @@ class ScriptedUpstream:
         self.replies: deque[Reply] = deque()
         self.log: list[LoggedRequest] = []
         self.rate_limit = rate_limit
-        self._accepted: deque[float] = deque()
+        self._tokens = rate_limit or 0.0
+        self._refilled = time.monotonic()
         self._server: asyncio.Server | None = None
         self.base_url = ""
 
@@ -110,13 +111,13 @@ class ScriptedUpstream:
 
     def _reply_for(self, arrived: float) -> Reply:
         if self.rate_limit is not None:
-            # amoCRM's rule as the emulator implements it: more than `rate_limit` requests in
-            # the last second is answered 429.
-            while self._accepted and self._accepted[0] <= arrived - 1.0:
-                self._accepted.popleft()
-            if len(self._accepted) >= self.rate_limit:
+            now = time.monotonic()
+            capacity = max(self.rate_limit, 1.0)
+            self._tokens = min(capacity, self._tokens + (now - self._refilled) * self.rate_limit)
+            self._refilled = now
+            if self._tokens < 1.0:
                 return Reply(429, {"title": "Too Many Requests"}, {"Retry-After": "1"})
-            self._accepted.append(arrived)
+            self._tokens -= 1.0
         return self.replies.popleft() if self.replies else Reply()
 
 

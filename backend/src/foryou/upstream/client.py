@@ -16,6 +16,7 @@ import time
 from collections.abc import Mapping
 from typing import Any, NoReturn
 
+import anyio.lowlevel
 import httpx
 
 from .circuit import Circuit
@@ -105,6 +106,7 @@ class UpstreamClient:
         self.circuit = circuit
         self.policy = policy if policy is not None else RetryPolicy()
         self.metrics = metrics
+        self._ready = False
 
     async def request(
         self,
@@ -145,6 +147,12 @@ class UpstreamClient:
         path = path_template(target.path)
         attempt_timeout = timeout if timeout is not None else self.policy.timeout
         attempt = 1
+        if not self._ready:
+            # httpx's transport loads its async backend on the first request of a process,
+            # which takes about 100 ms; a request that late would squeeze the next ones into
+            # one second at amoCRM. Loading it before the first slot is booked avoids that.
+            await anyio.lowlevel.checkpoint()
+            self._ready = True
         while True:
             await self._take_slot(account_key)
             started = time.perf_counter()
