@@ -64,6 +64,9 @@ class Settings(BaseSettings):
     amocrm_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
     amocrm_refresh_margin_seconds: int = Field(default=900, ge=0, le=86400)
     amocrm_refresh_lease_seconds: int = Field(default=30, ge=5, le=600)
+    amocrm_rate_limit: float = Field(default=6.5, gt=0, le=50)
+    amocrm_max_queue_wait_seconds: float = Field(default=5.0, ge=0, le=60)
+    redis_prefix: str = Field(default="foryou:", min_length=1, max_length=64)
 
     app_return_url: str = "foryouapp://amo-crm/callback"
     web_return_url: str | None = None

@@ -74,15 +74,26 @@ def _shared_processors() -> list[Processor]:
     ]
 
 
-def configure_logging(level: str = "INFO", json: bool | None = None) -> None:
-    """Set up structlog and route the standard library's loggers through the same pipeline."""
-    use_json = (not sys.stderr.isatty()) if json is None else json
+def build_formatter(use_json: bool) -> logging.Formatter:
+    """The formatter every handler uses: shared processors, redaction, then rendering."""
     renderer: Processor = (
         structlog.processors.JSONRenderer()
         if use_json
         else structlog.dev.ConsoleRenderer(colors=False)
     )
     shared = _shared_processors()
+    return structlog.stdlib.ProcessorFormatter(
+        foreign_pre_chain=shared,
+        processors=[
+            *shared[1:],
+            structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+            renderer,
+        ],
+    )
+
+
+def configure_structlog() -> None:
+    """Route structlog through the standard library, where handlers format and redact."""
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,
@@ -93,16 +104,14 @@ def configure_logging(level: str = "INFO", json: bool | None = None) -> None:
         wrapper_class=structlog.stdlib.BoundLogger,
         cache_logger_on_first_use=False,
     )
-    formatter = structlog.stdlib.ProcessorFormatter(
-        foreign_pre_chain=shared,
-        processors=[
-            *shared[1:],
-            structlog.stdlib.ProcessorFormatter.remove_processors_meta,
-            renderer,
-        ],
-    )
+
+
+def configure_logging(level: str = "INFO", json: bool | None = None) -> None:
+    """Set up structlog and route the standard library's loggers through the same pipeline."""
+    use_json = (not sys.stderr.isatty()) if json is None else json
+    configure_structlog()
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(formatter)
+    handler.setFormatter(build_formatter(use_json))
     handler.set_name("foryou")
     root = logging.getLogger()
     for existing in list(root.handlers):

@@ -8,7 +8,6 @@ from contextlib import asynccontextmanager
 import httpx
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.responses import Response
 
 from foryou.auth.router import router as auth_router
@@ -18,10 +17,11 @@ from foryou.crm.router import router as crm_router
 from foryou.errors import install_error_handlers
 from foryou.health import router as health_router
 from foryou.integrations.amocrm.router import router as amocrm_router
-from foryou.logging import configure_logging
+from foryou.logging import configure_logging, configure_structlog
 from foryou.middleware import RequestContextMiddleware
 from foryou.secrets_store import resolve_secrets
 from foryou.services import Services, build_services
+from foryou.upstream.metrics import render as render_metrics
 
 API_PREFIX = "/api/v1"
 
@@ -33,6 +33,7 @@ def create_app(
     http_client: httpx.AsyncClient | None = None,
 ) -> FastAPI:
     """Build the app; `clock` and `http_client` are injectable for tests."""
+    configure_structlog()
     services = build_services(
         settings, resolve_secrets(settings), clock or SystemClock(), http=http_client
     )
@@ -59,7 +60,8 @@ def create_app(
 
     @app.get("/metrics", include_in_schema=False)
     async def metrics() -> Response:
-        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+        body, content_type = render_metrics()
+        return Response(body, media_type=content_type)
 
     if settings.cors_origins:
         app.add_middleware(

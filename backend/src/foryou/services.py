@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import httpx
+from redis.asyncio import Redis
 
 from foryou.auth.service import UserService
 from foryou.auth.tokens import AppTokens
@@ -16,7 +18,11 @@ from foryou.db import Database
 from foryou.integrations.amocrm.client import AmoCrmClient
 from foryou.integrations.amocrm.service import ConnectionService
 from foryou.integrations.amocrm.tokens import TokenProvider
-from foryou.integrations.amocrm.transport import AmoCrmTransport, build_http_client
+from foryou.integrations.amocrm.transport import (
+    AmoCrmTransport,
+    build_http_client,
+    build_upstream_client,
+)
 from foryou.secrets_store import ResolvedSecrets
 
 
@@ -31,9 +37,13 @@ class Services:
     tokens: TokenProvider
     crm: CrmService
     amocrm: AmoCrmClient
+    redis: Redis[Any] | None
 
     async def aclose(self) -> None:
         await self.http.aclose()
+        if self.redis is not None:
+            # aclose() exists in redis>=5 but not in the published type stubs.
+            await self.redis.aclose()  # type: ignore[attr-defined]
         await self.db.dispose()
 
 
@@ -48,7 +58,9 @@ def build_services(
     http_client = http or build_http_client(settings)
     cipher = TokenCipher(secrets.encryption_keys)
     app_tokens = AppTokens(settings, secrets.jwt_secret)
-    amocrm = AmoCrmClient(AmoCrmTransport(http_client, settings), settings)
+    redis: Redis[Any] | None = Redis.from_url(settings.redis_url) if settings.redis_url else None
+    upstream = build_upstream_client(http_client, settings, redis)
+    amocrm = AmoCrmClient(AmoCrmTransport(upstream, settings), settings)
     tokens = TokenProvider(db=db, cipher=cipher, client=amocrm, clock=clock, settings=settings)
     return Services(
         settings=settings,
@@ -62,4 +74,5 @@ def build_services(
         tokens=tokens,
         crm=CrmService(tokens, amocrm),
         amocrm=amocrm,
+        redis=redis,
     )

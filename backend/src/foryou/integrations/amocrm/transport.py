@@ -1,14 +1,32 @@
-"""The one seam through which every amoCRM request leaves the backend."""
+"""The one seam through which every amoCRM request leaves the backend.
+
+Requests go through `foryou.upstream.UpstreamClient` (per-account rate limit shared by all
+processes, circuit on 403 blocks, retries only where harmless); its typed failures are
+translated here into the integration's own error types.
+"""
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 import httpx
+from redis.asyncio import Redis
 
 from foryou.config import Settings
 from foryou.integrations.amocrm.errors import AmoBadResponse, AmoTimeout, AmoUnavailable
+from foryou.upstream import (
+    InProcessCircuit,
+    InProcessRateLimiter,
+    RedisCircuit,
+    RedisRateLimiter,
+    RetryPolicy,
+    UpstreamBlocked,
+    UpstreamClient,
+    UpstreamError,
+    UpstreamRateLimited,
+    UpstreamTimeout,
+    UpstreamUnavailable,
+)
 
 
 def build_http_client(settings: Settings) -> httpx.AsyncClient:
@@ -24,6 +42,27 @@ def build_http_client(settings: Settings) -> httpx.AsyncClient:
     )
 
 
+def build_upstream_client(
+    http: httpx.AsyncClient, settings: Settings, redis: Redis[Any] | None
+) -> UpstreamClient:
+    """Redis-backed budget and circuit when Redis is configured, in-process otherwise."""
+    policy = RetryPolicy(
+        timeout=settings.amocrm_timeout_seconds,
+        max_queue_wait=settings.amocrm_max_queue_wait_seconds,
+    )
+    if redis is not None:
+        prefix = settings.redis_prefix
+        return UpstreamClient(
+            http,
+            RedisRateLimiter(redis, rate=settings.amocrm_rate_limit, prefix=f"{prefix}amo:rl:"),
+            RedisCircuit(redis, prefix=f"{prefix}amo:circuit:"),
+            policy,
+        )
+    return UpstreamClient(
+        http, InProcessRateLimiter(rate=settings.amocrm_rate_limit), InProcessCircuit(), policy
+    )
+
+
 class AmoCrmTransport:
     """Sends a request to a validated amoCRM host.
 
@@ -31,12 +70,9 @@ class AmoCrmTransport:
     real host in `Host`, so host validation stays exactly as in production.
     """
 
-    def __init__(self, http: httpx.AsyncClient, settings: Settings) -> None:
-        self._http = http
+    def __init__(self, upstream: UpstreamClient, settings: Settings) -> None:
+        self._upstream = upstream
         self._upstream_url = settings.amocrm_upstream_url
-        self._total_timeout = (
-            settings.amocrm_timeout_seconds + settings.amocrm_connect_timeout_seconds
-        )
 
     def target(self, host: str, path: str) -> tuple[str, dict[str, str]]:
         if self._upstream_url:
@@ -55,27 +91,33 @@ class AmoCrmTransport:
         params: dict[str, Any] | None = None,
         json: Any = None,
     ) -> httpx.Response:
-        """One request, no redirects; raises AmoTimeout / AmoUnavailable on transport failure.
-
-        `account_id` and `idempotent` are what the rate limiter and the retry policy key on.
-        """
+        """One request, never following redirects; transport failures become AmoCrmErrors."""
         url, routing = self.target(host, path)
-        request_headers = {**routing, **(headers or {})}
         try:
-            async with asyncio.timeout(self._total_timeout):
-                response = await self._http.request(
-                    method,
-                    url,
-                    headers=request_headers,
-                    params=params,
-                    json=json,
-                    follow_redirects=False,
-                )
-        except (TimeoutError, httpx.TimeoutException):
+            response = await self._upstream.request(
+                method,
+                url,
+                # Before the account id is known (code exchange) the host names the budget.
+                account_key=str(account_id) if account_id is not None else host,
+                idempotent=idempotent,
+                headers={**routing, **(headers or {})},
+                params=params,
+                json=json,
+            )
+        except UpstreamTimeout:
             raise AmoTimeout("amoCRM did not answer in time") from None
-        except httpx.TransportError:
-            raise AmoUnavailable("could not reach amoCRM") from None
+        except (UpstreamRateLimited, UpstreamBlocked) as error:
+            raise AmoUnavailable("amoCRM asked us to wait", _seconds(error)) from None
+        except UpstreamUnavailable as error:
+            raise AmoUnavailable("amoCRM is unavailable", _seconds(error)) from None
+        except UpstreamError as error:
+            raise AmoBadResponse("amoCRM failed", error.upstream_status) from None
         if response.is_redirect:
             # A redirect is never followed: a 307/308 would resend the client secret.
             raise AmoBadResponse("amoCRM answered with a redirect", response.status_code)
         return response
+
+
+def _seconds(error: UpstreamError) -> int | None:
+    header = error.retry_after_header
+    return int(header) if header is not None else None

@@ -1,0 +1,38 @@
+"""The scripted walk: a broker connects their own amoCRM user, sees it, disconnects."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from backend_support import AMO, Backend, query_of
+from foryou.auth.models import Role
+
+
+async def test_broker_connects_and_disconnects(backend: Backend, emu: Any) -> None:
+    amo_broker = emu.control.users(role="broker", account_subdomain="reforyou")[0]
+    email, _ = await backend.create_user(role=Role.BROKER, name="Olena")
+    headers = await backend.login(email)
+    assert (await backend.status(headers))["state"] == "not_connected"
+
+    authorize_url = await backend.authorize(headers)
+    consent_url, binder = await backend.start(authorize_url)
+    assert query_of(consent_url)["client_id"]
+    location = emu.consent(consent_url, amo_broker["login"], amo_broker["password"])
+    response, back = await backend.callback(location, binder)
+
+    assert back == {"status": "connected"}
+    assert response.headers["location"].startswith("foryouapp://amo-crm/callback?")
+    status = await backend.status(headers)
+    assert status["state"] == "connected"
+    assert status["connected"] is True
+    assert status["hasTokens"] is True
+    assert status["domain"] == "reforyou.amocrm.ru"
+    assert status["accountId"] == amo_broker["account_id"]
+    assert status["amoUserId"] == amo_broker["id"]
+    assert status["amoUserName"] == amo_broker["name"]
+    assert status["connectedAt"] is not None
+
+    response = await backend.client.post(f"{AMO}/disconnect", headers=headers)
+    assert response.status_code == 200
+    assert response.json() == {"success": True, "message": "amoCRM disconnected."}
+    assert (await backend.status(headers))["state"] == "not_connected"

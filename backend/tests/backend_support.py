@@ -1,0 +1,189 @@
+"""Shared helpers for the backend tests: settings, app users, the connect walk, a canary."""
+
+from __future__ import annotations
+
+import base64
+import http.server
+import logging
+import os
+import threading
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from io import StringIO
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import httpx
+from fastapi import FastAPI
+from foryou.auth.models import Role
+from foryou.clock import OffsetClock
+from foryou.logging import build_formatter
+from foryou.services import Services
+
+CLIENT_ID = "6f6c3c4e-4d9b-4a43-9a59-6c1b1f0f9e21"
+CLIENT_SECRET = "s3cr3t-" + "k" * 57
+JWT_SECRET = "test-jwt-secret-" + "x" * 40
+ENCRYPTION_KEY_1 = base64.b64encode(b"\x01" * 32).decode()
+ENCRYPTION_KEY_2 = base64.b64encode(b"\x02" * 32).decode()
+PUBLIC_URL = "http://testserver"
+REDIRECT_URI = f"{PUBLIC_URL}/api/v1/integrations/amo-crm/oauth/callback"
+PASSWORD = "correct horse battery staple"
+BINDER_COOKIE = "foryou_amo_flow"
+API = "/api/v1"
+AMO = f"{API}/integrations/amo-crm"
+
+
+def base_settings(database_url: str, upstream_url: str, **overrides: Any) -> dict[str, Any]:
+    values: dict[str, Any] = {
+        "database_url": database_url,
+        "public_url": PUBLIC_URL,
+        "jwt_secret": JWT_SECRET,
+        "encryption_keys": f"k1:{ENCRYPTION_KEY_1}",
+        "amocrm_client_id": CLIENT_ID,
+        "amocrm_client_secret": CLIENT_SECRET,
+        "amocrm_redirect_uri": REDIRECT_URI,
+        "amocrm_upstream_url": upstream_url,
+        "amocrm_timeout_seconds": 2.0,
+        "amocrm_connect_timeout_seconds": 1.0,
+        "web_return_url": "http://127.0.0.1:8081/amo-crm/callback",
+        "_env_file": None,
+    }
+    values.update(overrides)
+    return values
+
+
+@dataclass
+class Backend:
+    """One in-process backend (real app, real database) and an HTTP client for it."""
+
+    app: FastAPI
+    client: httpx.AsyncClient
+    clock: OffsetClock
+    services: Services
+    users: dict[str, uuid.UUID] = field(default_factory=dict)
+
+    async def create_user(
+        self, email: str | None = None, role: Role = Role.BROKER, name: str | None = None
+    ) -> tuple[str, uuid.UUID]:
+        email = email or f"broker-{uuid.uuid4().hex[:10]}@foryou.test"
+        user = await self.services.users.create_user(
+            email=email, password=PASSWORD, role=role, name=name
+        )
+        return email, user.id
+
+    async def login(self, email: str, password: str = PASSWORD) -> dict[str, str]:
+        response = await self.client.post(
+            f"{API}/auth/login", json={"email": email, "password": password}
+        )
+        assert response.status_code == 200, response.text
+        return {"Authorization": f"Bearer {response.json()['data']['accessToken']}"}
+
+    async def new_broker(self, role: Role = Role.BROKER) -> dict[str, str]:
+        email, _ = await self.create_user(role=role)
+        return await self.login(email)
+
+    async def status(self, headers: dict[str, str]) -> dict[str, Any]:
+        response = await self.client.get(f"{AMO}/status", headers=headers)
+        assert response.status_code == 200, response.text
+        data: dict[str, Any] = response.json()["data"]
+        return data
+
+    async def authorize(self, headers: dict[str, str], client: str = "native") -> str:
+        response = await self.client.post(
+            f"{AMO}/authorize", headers=headers, json={"client": client}
+        )
+        assert response.status_code == 200, response.text
+        url: str = response.json()["data"]["authorizeUrl"]
+        return url
+
+    async def start(self, authorize_url: str) -> tuple[str, str]:
+        """Open the authorize URL like a browser: returns (consent URL, binder cookie)."""
+        parts = urlsplit(authorize_url)
+        response = await self.client.get(f"{parts.path}?{parts.query}")
+        assert response.status_code == 302, response.text
+        binder = response.cookies.get(BINDER_COOKIE)
+        assert binder, "start did not set the binder cookie"
+        self.client.cookies.clear()
+        return response.headers["location"], binder
+
+    async def callback(
+        self, location: str, binder: str | None
+    ) -> tuple[httpx.Response, dict[str, str]]:
+        """Deliver amoCRM's redirect to our callback; returns the response and the app query."""
+        parts = urlsplit(location)
+        cookies = {BINDER_COOKIE: binder} if binder else {}
+        response = await self.client.get(
+            f"{parts.path}?{parts.query}", headers=_cookie_header(cookies)
+        )
+        assert response.status_code == 302, response.text
+        back = urlsplit(response.headers["location"])
+        return response, {k: v[0] for k, v in parse_qs(back.query).items()}
+
+
+def _cookie_header(cookies: dict[str, str]) -> dict[str, str]:
+    if not cookies:
+        return {}
+    return {"Cookie": "; ".join(f"{name}={value}" for name, value in cookies.items())}
+
+
+def query_of(url: str) -> dict[str, str]:
+    return {k: v[0] for k, v in parse_qs(urlsplit(url).query).items()}
+
+
+class Canary:
+    """A loopback HTTP server that records every request it receives."""
+
+    def __init__(self) -> None:
+        self.requests: list[str] = []
+        canary = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def _record(self) -> None:
+                canary.requests.append(f"{self.command} {self.path} Host={self.headers['Host']}")
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.end_headers()
+                self.wfile.write(b"{}")
+
+            do_GET = do_POST = do_PUT = do_DELETE = _record
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        self._server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    def __enter__(self) -> Canary:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+
+@contextmanager
+def captured_logs() -> Iterator[StringIO]:
+    """Every log line the backend writes, formatted exactly as in production (JSON)."""
+    stream = StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(build_formatter(use_json=True))
+    handler.setLevel(logging.DEBUG)
+    root = logging.getLogger()
+    previous = root.level
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG)
+    try:
+        yield stream
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(previous)
+
+
+def postgres_admin_url() -> str:
+    return os.environ.get(
+        "FORYOU_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+    )
