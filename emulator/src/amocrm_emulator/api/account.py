@@ -97,9 +97,11 @@ async def user(request: Request) -> Response:
     caller = authorize(request)
     if not isinstance(caller, Caller):
         return caller
-    if not caller.is_admin:
-        return forbidden()
     user_id = to_int(request.path_params["user_id"])
+    # Any user may read their own record (how a broker's integration learns its user's name);
+    # everyone else's needs an admin.
+    if not caller.is_admin and user_id != caller.user.id:
+        return forbidden()
     target = caller.emulator.state.users.get(user_id) if user_id is not None else None
     if target is None or caller.emulator.state.membership(target.id, caller.account.id) is None:
         return no_content()
