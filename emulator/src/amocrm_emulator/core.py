@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,6 +36,7 @@ class Emulator:
     def __init__(self, options: EmulatorOptions) -> None:
         self.options = options
         self.switches = options.switches
+        self._startup_switches = dataclasses.replace(options.switches)
         self.clock = Clock()
         self.default_account_id = DEFAULT_ACCOUNT_ID
         self.state = self._initial_state()
@@ -78,7 +80,7 @@ class Emulator:
         return integration
 
     def reset(self) -> None:
-        """Back to the seed; integrations given on the command line stay, the rest go."""
+        """Back to the seed and the start-up switches; integrations from flags stay."""
         state = build_seed_state(self.options.seed)
         state.signing_key_pem = self.state.signing_key_pem
         for spec in self.options.integrations:
@@ -86,6 +88,8 @@ class Emulator:
         self.state = state
         self.tokens.use_state(state)
         self.clock.set_offset(0.0)
+        for item in dataclasses.fields(self.switches):
+            setattr(self.switches, item.name, getattr(self._startup_switches, item.name))
         self.faults.clear()
         self.limiter.reset()
         self.consent_sessions.clear()

@@ -344,6 +344,7 @@ def start_emulator(**flags: Any) -> Iterator[RunningEmulator]:
     )
     output: deque[str] = deque(maxlen=200)
     base_url = None
+    drain: threading.Thread | None = None
     deadline = time.monotonic() + START_TIMEOUT_SECONDS
     try:
         assert process.stdout is not None
@@ -361,7 +362,8 @@ def start_emulator(**flags: Any) -> Iterator[RunningEmulator]:
             rest = process.stdout.read() if process.stdout else ""
             msg = "the emulator did not start:\n" + "\n".join(output) + rest
             raise EmulatorError(msg)
-        threading.Thread(target=_drain, args=(process.stdout, output), daemon=True).start()
+        drain = threading.Thread(target=_drain, args=(process.stdout, output), daemon=True)
+        drain.start()
         running = RunningEmulator(
             base_url=base_url,
             port=httpx.URL(base_url).port or 80,
@@ -382,6 +384,10 @@ def start_emulator(**flags: Any) -> Iterator[RunningEmulator]:
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait(5)
+        if drain is not None:
+            drain.join(5)
+        if process.stdout is not None:
+            process.stdout.close()
 
 
 # ---- consent as a browser submits it -------------------------------------------------------
