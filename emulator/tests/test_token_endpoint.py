@@ -184,6 +184,7 @@ def test_unknown_and_missing_grant_types(client: httpx.Client) -> None:
         ("text/plain", b"grant_type=refresh_token"),
         ("application/x-www-form-urlencoded", b""),
         ("application/json", b"{" + b'"a":' * 10 + b"1}"),
+        ("application/json", b"[" * 50_000),
     ],
 )
 def test_malformed_bodies_get_oauth_errors(

@@ -47,6 +47,9 @@ class Switches:
     block_window: float = 60.0
     # How long a block (403 with an HTML body) lasts, in seconds.
     block_seconds: float = 60.0
+    # Whether a non-admin may read their own `GET /api/v4/users/{id}`; amoCRM documents the
+    # users methods as admin-only, so by default they get 403 like for anyone else's record.
+    users_self_read: bool = False
 
 
 @dataclass

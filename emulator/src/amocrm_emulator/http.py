@@ -169,5 +169,5 @@ async def read_json(request: Request, limit: int = 1_048_576) -> tuple[bool, Any
         return False, None
     try:
         return True, json.loads(body)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         return False, None

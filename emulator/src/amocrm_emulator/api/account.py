@@ -98,9 +98,10 @@ async def user(request: Request) -> Response:
     if not isinstance(caller, Caller):
         return caller
     user_id = to_int(request.path_params["user_id"])
-    # Any user may read their own record (how a broker's integration learns its user's name);
-    # everyone else's needs an admin.
-    if not caller.is_admin and user_id != caller.user.id:
+    # amoCRM documents users methods as admin-only (403 otherwise, confirmed by its
+    # maintainers); the `users_self_read` switch lets a user read their own record.
+    own = user_id == caller.user.id and caller.emulator.switches.users_self_read
+    if not caller.is_admin and not own:
         return forbidden()
     target = caller.emulator.state.users.get(user_id) if user_id is not None else None
     if target is None or caller.emulator.state.membership(target.id, caller.account.id) is None:

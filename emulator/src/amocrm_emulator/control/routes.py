@@ -157,10 +157,9 @@ async def settings(request: Request) -> Response:
         errors: list[FieldError] = []
         if "refresh_reuse" in data and data["refresh_reuse"] not in REFRESH_REUSE_MODES:
             errors.append(FieldError("NotSupportedChoice", "refresh_reuse", "strict or grace"))
-        if "revoke_old_access_on_refresh" in data and not isinstance(
-            data["revoke_old_access_on_refresh"], bool
-        ):
-            errors.append(FieldError("InvalidType", "revoke_old_access_on_refresh", "a boolean"))
+        for key in ("revoke_old_access_on_refresh", "users_self_read"):
+            if key in data and not isinstance(data[key], bool):
+                errors.append(FieldError("InvalidType", key, "a boolean"))
         for key in ("rate_limit", "block_window", "block_seconds"):
             if key in data and (
                 not isinstance(data[key], (int, float))
@@ -181,6 +180,7 @@ async def settings(request: Request) -> Response:
             "block_after",
             "block_window",
             "block_seconds",
+            "users_self_read",
         }
         errors.extend(FieldError("NotSupportedChoice", key, "unknown setting") for key in unknown)
         if errors:
@@ -189,6 +189,8 @@ async def settings(request: Request) -> Response:
             switches.refresh_reuse = data["refresh_reuse"]
         if "revoke_old_access_on_refresh" in data:
             switches.revoke_old_access_on_refresh = data["revoke_old_access_on_refresh"]
+        if "users_self_read" in data:
+            switches.users_self_read = data["users_self_read"]
         if "rate_limit" in data:
             switches.rate_limit = float(data["rate_limit"] or 0)
             emulator.limiter.reset()
@@ -206,6 +208,7 @@ async def settings(request: Request) -> Response:
             "block_after": switches.block_after,
             "block_window": switches.block_window,
             "block_seconds": switches.block_seconds,
+            "users_self_read": switches.users_self_read,
         }
     )
 

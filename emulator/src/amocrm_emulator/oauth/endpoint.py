@@ -34,7 +34,7 @@ async def _token_params(request: Request) -> dict[str, str] | None:
     if content_type == "application/json" or (not content_type and body[:1] == b"{"):
         try:
             data = json.loads(body)
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, UnicodeDecodeError, RecursionError):
             return None
         if not isinstance(data, dict):
             return None
