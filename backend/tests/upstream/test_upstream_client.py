@@ -1,4 +1,7 @@
-"""UpstreamClient against a real HTTP server whose answers each test scripts."""
+"""UpstreamClient against a real HTTP server whose answers each test scripts.
+
+For answers the emulator cannot give; the rest is in test_upstream_emulator.py.
+"""
 
 from __future__ import annotations
 
@@ -18,7 +21,6 @@ from foryou.upstream import (
     UpstreamBlocked,
     UpstreamClient,
     UpstreamMetrics,
-    UpstreamPaymentRequired,
     UpstreamRateLimited,
     UpstreamServerError,
     UpstreamTimeout,
@@ -91,16 +93,6 @@ async def test_redirects_are_returned_not_followed(
     assert [r.path for r in upstream.log] == ["/oauth2/access_token"]
 
 
-async def test_idempotent_request_retried_after_503_then_succeeds(
-    upstream: ScriptedUpstream, http: httpx.AsyncClient, metrics: UpstreamMetrics
-) -> None:
-    client = make_client(http, metrics)
-    upstream.queue(Reply(503), Reply(502), Reply(200))
-    response = await client.request("GET", f"{upstream.base_url}/api/v4/account", account_key="1")
-    assert response.status_code == 200
-    assert [r.status for r in upstream.log] == [503, 502, 200]
-
-
 async def test_at_most_three_attempts_then_unavailable_with_retry_after(
     upstream: ScriptedUpstream, http: httpx.AsyncClient, metrics: UpstreamMetrics
 ) -> None:
@@ -124,72 +116,6 @@ async def test_gateway_timeout_maps_to_504(
     assert failed.value.http_status == 504
 
 
-async def test_post_is_not_retried_after_503(
-    upstream: ScriptedUpstream, http: httpx.AsyncClient, metrics: UpstreamMetrics
-) -> None:
-    client = make_client(http, metrics)
-    upstream.queue(Reply(503), Reply(200))
-    with pytest.raises(UpstreamUnavailable) as failed:
-        await client.request(
-            "POST", f"{upstream.base_url}/api/v4/leads", account_key="1", json=[{"name": "x"}]
-        )
-    assert len(upstream.requests("POST")) == 1
-    # A 503 refused the request: its outcome is known.
-    assert failed.value.outcome_unknown is False
-
-
-async def test_post_read_timeout_is_reported_not_replayed(
-    upstream: ScriptedUpstream, http: httpx.AsyncClient, metrics: UpstreamMetrics
-) -> None:
-    client = make_client(http, metrics)
-    upstream.queue(Reply(200, delay=1.5), Reply(200))
-    with pytest.raises(UpstreamTimeout) as failed:
-        await client.request(
-            "POST",
-            f"{upstream.base_url}/api/v4/leads",
-            account_key="1",
-            json=[{"name": "x"}],
-            timeout=0.3,
-        )
-    assert failed.value.outcome_unknown is True
-    assert failed.value.http_status == 504
-    assert len(upstream.requests("POST")) == 1
-
-
-async def test_get_read_timeout_is_retried(
-    upstream: ScriptedUpstream, http: httpx.AsyncClient, metrics: UpstreamMetrics
-) -> None:
-    client = make_client(http, metrics)
-    upstream.queue(Reply(200, delay=1.0), Reply(200, {"id": 1}))
-    response = await client.request(
-        "GET", f"{upstream.base_url}/api/v4/account", account_key="1", timeout=0.3
-    )
-    assert response.json() == {"id": 1}
-    assert len(upstream.log) == 2
-
-
-async def test_dropped_connection_on_post_is_reported_with_unknown_outcome(
-    upstream: ScriptedUpstream, http: httpx.AsyncClient, metrics: UpstreamMetrics
-) -> None:
-    client = make_client(http, metrics)
-    upstream.queue(Reply(drop=True), Reply(200))
-    with pytest.raises(UpstreamUnavailable) as failed:
-        await client.request("POST", f"{upstream.base_url}/api/v4/leads", account_key="1", json=[])
-    assert failed.value.outcome_unknown is True
-    assert failed.value.http_status == 502
-    assert len(upstream.log) == 1
-
-
-async def test_dropped_connection_on_get_is_retried(
-    upstream: ScriptedUpstream, http: httpx.AsyncClient, metrics: UpstreamMetrics
-) -> None:
-    client = make_client(http, metrics)
-    upstream.queue(Reply(drop=True), Reply(200))
-    response = await client.request("GET", f"{upstream.base_url}/api/v4/leads", account_key="1")
-    assert response.status_code == 200
-    assert [r.status for r in upstream.log] == [None, 200]
-
-
 async def test_connect_failures_are_retried_even_for_post_since_nothing_was_sent(
     http: httpx.AsyncClient, metrics: UpstreamMetrics
 ) -> None:
@@ -211,17 +137,6 @@ async def test_connect_failures_are_retried_even_for_post_since_nothing_was_sent
         )
         == 3
     )
-
-
-async def test_retry_after_seconds_is_honoured(
-    upstream: ScriptedUpstream, http: httpx.AsyncClient, metrics: UpstreamMetrics
-) -> None:
-    client = make_client(http, metrics)
-    upstream.queue(Reply(429, headers={"Retry-After": "1"}), Reply(200))
-    response = await client.request("GET", f"{upstream.base_url}/api/v4/leads", account_key="1")
-    assert response.status_code == 200
-    first, second = upstream.log
-    assert second.ts - first.ts >= 1.0
 
 
 async def test_retry_after_http_date_is_honoured(
@@ -296,17 +211,6 @@ async def test_a_json_403_is_a_rights_refusal_not_a_block(
     assert response.status_code == 403
     response = await client.request("GET", f"{upstream.base_url}/api/v4/users", account_key="1")
     assert response.status_code == 200
-
-
-async def test_payment_required_is_not_retried(
-    upstream: ScriptedUpstream, http: httpx.AsyncClient, metrics: UpstreamMetrics
-) -> None:
-    client = make_client(http, metrics)
-    upstream.queue(Reply(402, {"title": "Payment Required"}), Reply(200))
-    with pytest.raises(UpstreamPaymentRequired) as failed:
-        await client.request("GET", f"{upstream.base_url}/api/v4/leads", account_key="1")
-    assert failed.value.code == "amo_subscription_expired"
-    assert len(upstream.log) == 1
 
 
 async def test_server_error_is_not_retried(

@@ -14,11 +14,50 @@ import os
 import time
 import uuid
 from collections import deque
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
+from urllib.parse import parse_qs, urlsplit
+
+from amocrm_emulator.testing import RunningEmulator, start_emulator
 
 REDIS_URL = os.environ.get("FORYOU_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 ACCOUNT_HOST = "reforyou.amocrm.ru"
+ACCOUNT_ID = "31920194"
+API = f"https://{ACCOUNT_HOST}/api/v4"
+CLIENT_ID = "c7d1e0a4-5b6f-4f3e-9a2d-upstream-tests"
+CLIENT_SECRET = "upstream-tests-secret-Jm4q"
+REDIRECT_URI = "https://backend.example/api/v1/integrations/amo-crm/oauth/callback"
+
+
+@contextlib.contextmanager
+def amo_emulator(**flags: object) -> Iterator[RunningEmulator]:
+    """A real emulator process with the test integration registered."""
+    with start_emulator(
+        client_id=CLIENT_ID, client_secret=CLIENT_SECRET, redirect_uri=REDIRECT_URI, **flags
+    ) as emulator:
+        yield emulator
+
+
+def broker_access_token(emulator: RunningEmulator, login: str = "broker1@reforyou.example") -> str:
+    """Connect a seeded broker the way the product does and return their access token."""
+    user = next(u for u in emulator.control.users() if u["login"] == login)
+    authorize = f"https://www.amocrm.ru/oauth?client_id={CLIENT_ID}&state=upstream&mode=popup"
+    location = emulator.consent(authorize, user["login"], user["password"])
+    code = parse_qs(urlsplit(location).query)["code"][0]
+    with emulator.client(timeout=10) as client:
+        response = client.post(
+            f"https://{ACCOUNT_HOST}/oauth2/access_token",
+            json={
+                "client_id": CLIENT_ID,
+                "client_secret": CLIENT_SECRET,
+                "grant_type": "authorization_code",
+                "code": code,
+                "redirect_uri": REDIRECT_URI,
+            },
+        )
+    assert response.status_code == 200, response.text
+    token: str = response.json()["access_token"]
+    return token
 
 
 def unique_prefix() -> str:
@@ -47,12 +86,9 @@ class LoggedRequest:
 class ScriptedUpstream:
     """The server. Use `running()` to start it on a free loopback port."""
 
-    def __init__(self, rate_limit: float | None = None) -> None:
+    def __init__(self) -> None:
         self.replies: deque[Reply] = deque()
         self.log: list[LoggedRequest] = []
-        self.rate_limit = rate_limit
-        self._tokens = rate_limit or 0.0
-        self._refilled = time.monotonic()
         self._server: asyncio.Server | None = None
         self.base_url = ""
 
@@ -89,7 +125,7 @@ class ScriptedUpstream:
                 if length:
                     await reader.readexactly(length)
                 arrived = time.time()
-                reply = self._reply_for(arrived)
+                reply = self.replies.popleft() if self.replies else Reply()
                 path = target.split("?", 1)[0]
                 host = headers.get("host", "")
                 status = None if reply.drop else reply.status
@@ -109,17 +145,6 @@ class ScriptedUpstream:
         finally:
             writer.close()
 
-    def _reply_for(self, arrived: float) -> Reply:
-        if self.rate_limit is not None:
-            now = time.monotonic()
-            capacity = max(self.rate_limit, 1.0)
-            self._tokens = min(capacity, self._tokens + (now - self._refilled) * self.rate_limit)
-            self._refilled = now
-            if self._tokens < 1.0:
-                return Reply(429, {"title": "Too Many Requests"}, {"Retry-After": "1"})
-            self._tokens -= 1.0
-        return self.replies.popleft() if self.replies else Reply()
-
 
 def _render(reply: Reply) -> bytes:
     headers = dict(reply.headers)
@@ -137,18 +162,6 @@ def _render(reply: Reply) -> bytes:
         f"{name}: {value}\r\n" for name, value in headers.items()
     )
     return head.encode("latin-1") + b"\r\n" + body
-
-
-def max_in_one_second(timestamps: list[float]) -> int:
-    """The most requests found in any one-second window."""
-    ordered = sorted(timestamps)
-    best = 0
-    start = 0
-    for end, ts in enumerate(ordered):
-        while ordered[start] <= ts - 1.0:
-            start += 1
-        best = max(best, end - start + 1)
-    return best
 
 
 BLOCK_PAGE = "<html><body><h1>403 Forbidden</h1>Account blocked</body></html>"
