@@ -17,7 +17,7 @@ from amocrm_emulator.ratelimit import RateLimiter
 from amocrm_emulator.requestlog import RequestLog
 from amocrm_emulator.state.models import Integration
 from amocrm_emulator.state.seed import DEFAULT_ACCOUNT_ID, build_seed_state
-from amocrm_emulator.state.store import State
+from amocrm_emulator.state.store import State, write_snapshot
 
 logger = logging.getLogger("amocrm_emulator")
 
@@ -107,11 +107,20 @@ class Emulator:
             self.state.save(self.options.state_file)
 
     async def _save_loop(self) -> None:
+        path = self.options.state_file
+        assert path is not None
         while True:
             await asyncio.sleep(SAVE_INTERVAL_SECONDS)
+            if not self._dirty:
+                continue
+            self._dirty = False
+            # The snapshot is taken on the event loop (consistent); encoding and writing it,
+            # the slow part, happen in a thread so requests keep flowing meanwhile.
+            snapshot = self.state.to_json()
             try:
-                self.save_now()
+                await asyncio.to_thread(write_snapshot, snapshot, path)
             except OSError:
+                self._dirty = True
                 logger.exception("could not write the state file")
 
     async def startup(self) -> None:

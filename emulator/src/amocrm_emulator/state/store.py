@@ -135,25 +135,13 @@ class State:
         if data.get("format") != STATE_FORMAT:
             msg = f"unsupported state file format: {data.get('format')!r}"
             raise ValueError(msg)
-        hints = typing.get_type_hints(cls)
-        kwargs: dict[str, Any] = {}
-        for item in dataclasses.fields(cls):
-            if item.name in data:
-                kwargs[item.name] = _build(hints[item.name], data[item.name])
+        kwargs = {
+            name: _build(hint, data[name]) for name, hint in _field_hints(cls) if name in data
+        }
         return cls(**kwargs)
 
     def save(self, path: str | os.PathLike[str]) -> None:
-        """Write atomically: a crash mid-write leaves the previous file intact."""
-        target = Path(path)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".amocrm-state-", dir=target.parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                json.dump(self.to_json(), handle, ensure_ascii=False, separators=(",", ":"))
-            os.replace(tmp, target)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        write_snapshot(self.to_json(), path)
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> State:
@@ -165,9 +153,45 @@ class State:
         return cls.from_json(data)
 
 
+def write_snapshot(snapshot: dict[str, Any], path: str | os.PathLike[str]) -> None:
+    """Write a `State.to_json()` snapshot atomically: a crash mid-write keeps the old file."""
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".amocrm-state-", dir=target.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump(snapshot, handle, ensure_ascii=False, separators=(",", ":"))
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+_NAMES: dict[type, tuple[str, ...]] = {}
+_HINTS: dict[type, tuple[tuple[str, Any], ...]] = {}
+
+
+def _field_names(cls: type) -> tuple[str, ...]:
+    names = _NAMES.get(cls)
+    if names is None:
+        names = _NAMES[cls] = tuple(f.name for f in dataclasses.fields(cls))
+    return names
+
+
+def _field_hints(cls: type) -> tuple[tuple[str, Any], ...]:
+    # Resolving annotations is slow; a state file holds thousands of records of a few types.
+    hints = _HINTS.get(cls)
+    if hints is None:
+        resolved = typing.get_type_hints(cls)
+        hints = _HINTS[cls] = tuple((name, resolved[name]) for name in _field_names(cls))
+    return hints
+
+
 def _plain(value: Any) -> Any:
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        return {name: _plain(getattr(value, name)) for name in _field_names(type(value))}
     if isinstance(value, dict):
         return {str(k): _plain(v) for k, v in value.items()}
     if isinstance(value, list):
@@ -177,22 +201,21 @@ def _plain(value: Any) -> Any:
 
 def _build(hint: Any, value: Any) -> Any:
     """Rebuild a value of type `hint` from its JSON form (dataclasses, lists, int-keyed dicts)."""
-    origin = typing.get_origin(hint)
-    args = typing.get_args(hint)
-    if dataclasses.is_dataclass(hint) and isinstance(hint, type):
-        field_hints = typing.get_type_hints(hint)
+    if isinstance(hint, type) and dataclasses.is_dataclass(hint):
         return hint(
-            **{
-                f.name: _build(field_hints[f.name], value[f.name])
-                for f in dataclasses.fields(hint)
-                if f.name in value
-            }
+            **{name: _build(sub, value[name]) for name, sub in _field_hints(hint) if name in value}
         )
-    if origin is list and args:
-        return [_build(args[0], item) for item in value]
-    if origin is dict and len(args) == 2:
-        key_type = args[0]
-        return {key_type(k): _build(args[1], v) for k, v in value.items()}
+    origin = typing.get_origin(hint)
+    if origin is list:
+        (item_hint,) = typing.get_args(hint)
+        if isinstance(item_hint, type) and dataclasses.is_dataclass(item_hint):
+            return [_build(item_hint, item) for item in value]
+        return value
+    if origin is dict:
+        key_type, item_hint = typing.get_args(hint)
+        if isinstance(item_hint, type) and dataclasses.is_dataclass(item_hint):
+            return {key_type(k): _build(item_hint, v) for k, v in value.items()}
+        return {key_type(k): v for k, v in value.items()}
     return value
 
 
