@@ -1,0 +1,1 @@
+"""Benchmarks of ForYou CRM Connect: `python -m bench [name ...]` (see docs/benchmarks.md)."""
