@@ -108,6 +108,8 @@ def test_dropped_connection(emu: RunningEmulator, client: httpx.Client) -> None:
     with pytest.raises(httpx.RemoteProtocolError):
         client.get(f"{API}/leads", headers=headers)
     assert client.get(f"{API}/leads", headers=headers).status_code == 200
+    statuses = [r["status"] for r in emu.control.requests(path="/api/v4/leads")]
+    assert statuses == [None, 200]
 
 
 def test_after_processing_fault_rotates_tokens_then_loses_the_answer(

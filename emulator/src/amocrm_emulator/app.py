@@ -150,7 +150,7 @@ class EmulatorApp:
                     "path": path,
                     "query": _masked_query(scope),
                     "grant_type": ctx.grant_type,
-                    "status": status[0] if status else None,
+                    "status": status[0] if status and not ctx.dropped else None,
                     "account_subdomain": ctx.account_subdomain,
                     "user_id": ctx.user_id,
                     "duration_ms": round((time.perf_counter() - started) * 1000, 2),
@@ -171,6 +171,7 @@ class EmulatorApp:
             if fault.delay:
                 await asyncio.sleep(fault.delay)
             if fault.drop:
+                ctx.dropped = True
                 await _drop(send)
                 return
             if fault.status is not None:
@@ -186,6 +187,7 @@ class EmulatorApp:
             if fault.delay:
                 await asyncio.sleep(fault.delay)
             if fault.drop:
+                ctx.dropped = True
                 await _drop(send)
                 return
             if fault.status is not None:

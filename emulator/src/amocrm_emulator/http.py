@@ -26,6 +26,8 @@ class RequestContext:
     request_id: str
     grant_type: str | None = None
     user_id: int | None = None
+    # The connection was dropped on purpose (an injected fault): no status was answered.
+    dropped: bool = False
 
     @property
     def account_subdomain(self) -> str | None:
