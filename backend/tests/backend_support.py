@@ -48,6 +48,11 @@ def base_settings(database_url: str, upstream_url: str, **overrides: Any) -> dic
         "amocrm_timeout_seconds": 2.0,
         "amocrm_connect_timeout_seconds": 1.0,
         "web_return_url": "http://127.0.0.1:8081/amo-crm/callback",
+        # Tests move the clock by days; app tokens outlive that unless a test says otherwise.
+        "jwt_ttl_seconds": 7 * 86400,
+        # Cheap hashes keep the suite fast; production uses the strong defaults.
+        "password_hash_time_cost": 1,
+        "password_hash_memory_kib": 1024,
         "_env_file": None,
     }
     values.update(overrides)
@@ -120,6 +125,34 @@ class Backend:
         assert response.status_code == 302, response.text
         back = urlsplit(response.headers["location"])
         return response, {k: v[0] for k, v in parse_qs(back.query).items()}
+
+
+async def connect(
+    backend: Backend, emu: Any, headers: dict[str, str], amo_user: dict[str, Any]
+) -> None:
+    """The whole browser round trip for an app user; asserts it ends connected."""
+    consent_url, binder = await backend.start(await backend.authorize(headers))
+    location = emu.consent(consent_url, amo_user["login"], amo_user["password"])
+    _, back = await backend.callback(location, binder)
+    assert back == {"status": "connected"}, back
+
+
+_seeded_users: dict[str, list[dict[str, Any]]] = {}
+
+
+def amo_user(emu: Any, role: str = "broker", index: int = 0) -> dict[str, Any]:
+    """A seeded amoCRM user of the default account (the seed is the same after every reset)."""
+    if emu.base_url not in _seeded_users:
+        _seeded_users[emu.base_url] = emu.control.users(account_subdomain="reforyou")
+    users = [user for user in _seeded_users[emu.base_url] if user["role"] == role]
+    return users[index]
+
+
+def token_grants(emu: Any, grant_type: str) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = emu.control.requests(
+        path="/oauth2/access_token", grant_type=grant_type
+    )
+    return rows
 
 
 def _cookie_header(cookies: dict[str, str]) -> dict[str, str]:

@@ -88,10 +88,8 @@ def emulator() -> Iterator[Any]:
 
 @pytest.fixture
 def emu(emulator: Any) -> Any:
-    """The session's emulator, back in its seed state for this test."""
+    """The session's emulator, back in its seed state (faults and request log cleared too)."""
     emulator.control.reset()
-    emulator.control.clear_faults()
-    emulator.control.clear_requests()
     return emulator
 
 

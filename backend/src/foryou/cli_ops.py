@@ -14,6 +14,7 @@ from foryou.crypto import TokenCipher, TokenContext
 from foryou.db import Database
 from foryou.integrations.amocrm import repository
 from foryou.secrets_store import resolve_secrets
+from foryou.services import passwords_from
 
 
 async def create_user(
@@ -22,7 +23,9 @@ async def create_user(
     db = Database(settings.database_url)
     try:
         secrets = resolve_secrets(settings)
-        users = UserService(db, AppTokens(settings, secrets.jwt_secret), SystemClock())
+        users = UserService(
+            db, AppTokens(settings, secrets.jwt_secret), SystemClock(), passwords_from(settings)
+        )
         try:
             user = await users.create_user(email=email, password=password, role=role, name=name)
         except EmailTaken:

@@ -52,6 +52,8 @@ class Settings(BaseSettings):
     jwt_audience: str = "foryou-app"
     jwt_ttl_seconds: int = Field(default=3600, ge=60, le=7 * 86400)
     encryption_keys: SecretStr | None = None
+    password_hash_time_cost: int = Field(default=3, ge=1, le=20)
+    password_hash_memory_kib: int = Field(default=65536, ge=1024, le=1048576)
     redis_url: str | None = None
 
     amocrm_client_id: str | None = None

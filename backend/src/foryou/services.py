@@ -8,6 +8,7 @@ from typing import Any
 import httpx
 from redis.asyncio import Redis
 
+from foryou.auth.passwords import Passwords
 from foryou.auth.service import UserService
 from foryou.auth.tokens import AppTokens
 from foryou.clock import Clock
@@ -47,6 +48,12 @@ class Services:
         await self.db.dispose()
 
 
+def passwords_from(settings: Settings) -> Passwords:
+    return Passwords(
+        time_cost=settings.password_hash_time_cost, memory_kib=settings.password_hash_memory_kib
+    )
+
+
 def build_services(
     settings: Settings,
     secrets: ResolvedSecrets,
@@ -67,7 +74,7 @@ def build_services(
         clock=clock,
         db=db,
         http=http_client,
-        users=UserService(db, app_tokens, clock),
+        users=UserService(db, app_tokens, clock, passwords_from(settings)),
         connections=ConnectionService(
             db=db, cipher=cipher, client=amocrm, clock=clock, settings=settings
         ),

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from foryou.auth import repository
 from foryou.auth.models import Role, User, UserStatus
-from foryou.auth.passwords import hash_password, verify_password
+from foryou.auth.passwords import Passwords
 from foryou.auth.tokens import AppTokens, InvalidToken
 from foryou.clock import Clock
 from foryou.db import Database
@@ -53,8 +53,9 @@ def _current(user: User) -> CurrentUser:
 
 
 class UserService:
-    def __init__(self, db: Database, tokens: AppTokens, clock: Clock) -> None:
+    def __init__(self, db: Database, tokens: AppTokens, clock: Clock, passwords: Passwords) -> None:
         self._db = db
+        self._passwords = passwords
         self._tokens = tokens
         self._clock = clock
 
@@ -69,7 +70,7 @@ class UserService:
             user = User(
                 id=uuid.uuid4(),
                 email=email,
-                password_hash=hash_password(password),
+                password_hash=self._passwords.hash(password),
                 name=name or email.split("@", 1)[0],
                 role=role.value,
                 status=UserStatus.ACTIVE.value,
@@ -84,7 +85,7 @@ class UserService:
             raise LoginUnavailable()
         async with self._db.transaction() as session:
             user = await repository.get_user_by_email(session, email.strip())
-        valid = verify_password(user.password_hash if user else None, password)
+        valid = self._passwords.verify(user.password_hash if user else None, password)
         if user is None or not valid or user.status != UserStatus.ACTIVE:
             raise InvalidCredentials()
         token = self._tokens.issue(user.id, self._clock.now())
