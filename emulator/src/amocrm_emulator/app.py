@@ -23,10 +23,10 @@ from amocrm_emulator.api import account as account_api
 from amocrm_emulator.api import activity, contacts, leads
 from amocrm_emulator.control import routes as control_routes
 from amocrm_emulator.core import Emulator
-from amocrm_emulator.faults import FaultRule
 from amocrm_emulator.hosts import HostKind, resolve_host
 from amocrm_emulator.http import RequestContext, blocked, new_request_id, problem
 from amocrm_emulator.oauth import consent, endpoint
+from amocrm_emulator.requestlog import mask_query
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -167,36 +167,29 @@ class EmulatorApp:
         path: str,
     ) -> None:
         fault = self.emulator.faults.take(method, ctx.target.host, path)
-        if fault is not None and not fault.after_processing:
-            if fault.delay:
-                await asyncio.sleep(fault.delay)
-            if fault.drop:
-                ctx.dropped = True
-                await _drop(send)
-                return
-            if fault.status is not None:
-                await _fault_response(fault, ctx).__call__(scope, receive, send)
-                return
-        if fault is not None and fault.after_processing:
-            captured: list[Message] = []
-
+        if fault is None:
+            await self._route(scope, receive, send, ctx, path)
+            return
+        captured: list[Message] = []
+        if fault.after_processing:
+            # Handle the request for real (tokens rotate, leads are written) but hold the
+            # answer back; the fault then decides whether the client ever gets it.
             async def capture(message: Message) -> None:
                 captured.append(message)
 
             await self._route(scope, receive, capture, ctx, path)
-            if fault.delay:
-                await asyncio.sleep(fault.delay)
-            if fault.drop:
-                ctx.dropped = True
-                await _drop(send)
-                return
-            if fault.status is not None:
-                await _fault_response(fault, ctx).__call__(scope, receive, send)
-                return
+        if fault.delay:
+            await asyncio.sleep(fault.delay)
+        if fault.drop:
+            ctx.dropped = True
+            await _drop(send)
+        elif fault.status is not None:
+            await problem(fault.status, "Injected failure")(scope, receive, send)
+        elif fault.after_processing:
             for message in captured:
                 await send(message)
-            return
-        await self._route(scope, receive, send, ctx, path)
+        else:
+            await self._route(scope, receive, send, ctx, path)
 
     async def _route(
         self, scope: Scope, receive: Receive, send: Send, ctx: RequestContext, path: str
@@ -249,11 +242,6 @@ class EmulatorApp:
                 return
 
 
-def _fault_response(fault: FaultRule, ctx: RequestContext) -> Response:
-    assert fault.status is not None
-    return problem(fault.status, "Injected failure")
-
-
 async def _drop(send: Send) -> None:
     """Lose the connection: headers go out, then the connection closes mid-body.
 
@@ -271,8 +259,6 @@ async def _drop(send: Send) -> None:
 
 
 def _masked_query(scope: Scope) -> str:
-    from amocrm_emulator.requestlog import mask_query
-
     raw: bytes = scope.get("query_string", b"")
     return mask_query(raw.decode("latin-1"))
 

@@ -20,6 +20,7 @@ from amocrm_emulator.state.models import Account, Integration, User
 
 SESSION_COOKIE = "amo_emu_session"
 MAX_FORM_BYTES = 64 * 1024
+MAX_SESSIONS = 10_000
 
 
 def _emulator(request: Request) -> Emulator:
@@ -45,7 +46,11 @@ def _session(emulator: Emulator, request: Request) -> tuple[str, ConsentSession]
     if session is None:
         cookie = secrets.token_urlsafe(24)
         session = ConsentSession(user_id=None, csrf=secrets.token_urlsafe(24))
-        emulator.consent_sessions[cookie] = session
+        sessions = emulator.consent_sessions
+        if len(sessions) >= MAX_SESSIONS:
+            # Forget the oldest browser, as a session expiry would; the dict keeps order.
+            del sessions[next(iter(sessions))]
+        sessions[cookie] = session
     return cookie, session
 
 
