@@ -344,6 +344,27 @@ def test_cli_rejects_bad_flags(args: list[str]) -> None:
     assert "amocrm-emulator" in done.stderr
 
 
+def test_console_script_and_help() -> None:
+    script = Path(sys.executable).parent / "amocrm-emulator"
+    assert script.exists()
+    done = subprocess.run(
+        [str(script), "--help"], capture_output=True, text=True, timeout=30, check=False
+    )
+    assert done.returncode == 0
+    for flag in (
+        "--client-id",
+        "--client-secret",
+        "--redirect-uri",
+        "--disable-hook-url",
+        "--refresh-reuse",
+        "--rate-limit",
+        "--seed",
+        "--state-file",
+        "--control",
+    ):
+        assert flag in done.stdout
+
+
 def test_startup_is_fast_and_prints_logins() -> None:
     started = time.monotonic()
     with start_emulator() as emu:

@@ -167,12 +167,15 @@ def test_bad_client_secret_and_unknown_client(emu: RunningEmulator, client: http
     assert exchange(client, code).status_code == 200
 
 
-def test_unknown_and_missing_grant_types(client: httpx.Client) -> None:
+def test_unknown_and_missing_grant_types(emu: RunningEmulator, client: httpx.Client) -> None:
+    emu.control.clear_requests()
     unknown = client.post(TOKEN_URL, json={"grant_type": "password", "client_id": CLIENT_ID})
     assert unknown.status_code == 400
     assert unknown.json()["hint"] == "Check that all required parameters have been provided"
     missing = client.post(TOKEN_URL, json={"client_id": CLIENT_ID})
     assert_oauth_error(missing, 400, "Check the `grant_type` parameter")
+    logged = [r["grant_type"] for r in emu.control.requests(path="/oauth2/access_token")]
+    assert logged == ["unsupported", None]
 
 
 @pytest.mark.parametrize(

@@ -78,7 +78,10 @@ async def access_token(request: Request) -> Response:
     if params is None:
         return oauth_error(400, "The request body is not valid JSON or form data")
     grant_type = params.get("grant_type")
-    ctx.grant_type = grant_type if grant_type in GRANT_TYPES else (grant_type and "unsupported")
+    # The log names known grants; anything else sent as a grant type is logged as
+    # "unsupported" rather than echoing arbitrary client input.
+    if grant_type:
+        ctx.grant_type = grant_type if grant_type in GRANT_TYPES else "unsupported"
     if not grant_type:
         return oauth_error(400, "Check the `grant_type` parameter")
     if grant_type not in GRANT_TYPES:
