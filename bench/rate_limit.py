@@ -50,8 +50,6 @@ def measure(impl: str, rate: float, duration: float) -> dict[str, Any]:
             impl,
             "--emulator",
             emu.base_url,
-            "--token",
-            token,
             "--clients",
             str(CLIENTS_PER_PROCESS),
             "--rate",
@@ -65,7 +63,9 @@ def measure(impl: str, rate: float, duration: float) -> dict[str, Any]:
             "--prefix",
             prefix,
         ]
-        workers = run_workers([command] * PROCESSES, timeout=duration + 90)
+        workers = run_workers(
+            [command] * PROCESSES, timeout=duration + 90, env={"BENCH_AMO_TOKEN": token}
+        )
         log = emu.control.requests(path="/api/v4/account")
     in_window = [r for r in log if start_at <= r["ts"] < start_at + duration]
     statuses = [r["status"] for r in log]

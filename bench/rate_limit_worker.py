@@ -1,7 +1,10 @@
 """One process of the rate-limit benchmark: concurrent clients of one account until a deadline.
 
-    python -m bench.rate_limit_worker --impl ours|ours-local|aioamocrm --emulator URL --token T
-        --clients 25 --start-at EPOCH --duration 20 [--rate R] [--redis-url URL --prefix P]
+    BENCH_AMO_TOKEN=... python -m bench.rate_limit_worker --impl ours|ours-local|aioamocrm
+        --emulator URL --clients 25 --start-at EPOCH --duration 20 [--rate R]
+        [--redis-url URL --prefix P]
+
+The amoCRM access token comes in the environment, so that it never shows in the process list.
 
 Prints one JSON line: what the clients saw (answers by status or error name).
 """
@@ -11,6 +14,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
@@ -35,6 +39,7 @@ Call = Callable[[], Awaitable[str]]
 
 
 async def run(args: argparse.Namespace) -> dict[str, Any]:
+    token = os.environ["BENCH_AMO_TOKEN"]
     outcomes: Counter[str] = Counter()
     deadline = args.start_at + args.duration
     redis: Redis[Any] | None = None
@@ -61,7 +66,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                 InProcessCircuit(),
                 RetryPolicy(max_queue_wait=30.0),
             )
-        headers = {"Authorization": f"Bearer {args.token}"}
+        headers = {"Authorization": f"Bearer {token}"}
 
         async def call_ours() -> str:
             try:
@@ -83,7 +88,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         # documentation suggests: its limiter spaces that client's calls.
         amo = AmoCRMClient(
             subdomain=ACCOUNT_HOST.split(".")[0],
-            auth=LongLivedToken(args.token),
+            auth=LongLivedToken(token),
             http=http,
             rate_limit=args.rate,
         )
@@ -114,7 +119,6 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--impl", choices=["ours", "ours-local", "aioamocrm"], required=True)
     parser.add_argument("--emulator", required=True)
-    parser.add_argument("--token", required=True)
     parser.add_argument("--clients", type=int, default=25)
     parser.add_argument("--rate", type=float, default=6.5)
     parser.add_argument("--start-at", type=float, required=True)

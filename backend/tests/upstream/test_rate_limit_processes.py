@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -47,8 +48,6 @@ async def run_processes(
             emulator.base_url,
             "--host",
             ACCOUNT_HOST,
-            "--token",
-            token,
             "--clients",
             str(clients),
             "--requests",
@@ -61,6 +60,7 @@ async def run_processes(
             str(start_at),
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE,
+            env={**os.environ, "UPSTREAM_LOAD_TOKEN": token},
         )
         for _ in range(processes)
     ]

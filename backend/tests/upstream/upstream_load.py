@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import time
 from collections import Counter
 from typing import Any
@@ -39,8 +40,10 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         limiter = InProcessRateLimiter(args.rate, args.burst)
         circuit = InProcessCircuit()
     headers = {"Host": args.host}
-    if args.token:
-        headers["Authorization"] = f"Bearer {args.token}"
+    # The token comes in the environment so that it never shows in the process list.
+    token = os.environ.get("UPSTREAM_LOAD_TOKEN", "")
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
     statuses: Counter[str] = Counter()
     limits = httpx.Limits(max_connections=args.clients)
     async with httpx.AsyncClient(limits=limits) as http:
@@ -70,7 +73,6 @@ def main() -> None:
     parser.add_argument("--base-url", required=True)
     parser.add_argument("--host", required=True)
     parser.add_argument("--path", default="/api/v4/account")
-    parser.add_argument("--token", default="")
     parser.add_argument("--account", default="31920194")
     parser.add_argument("--clients", type=int, default=25)
     parser.add_argument("--requests", type=int, default=2)

@@ -1,0 +1,224 @@
+"""Run the real backend (`foryou serve`) for a benchmark, and walk its connect flow over HTTP."""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+import httpx
+from amocrm_emulator.testing import RunningEmulator
+
+from bench.common import CLIENT_ID, CLIENT_SECRET, POSTGRES_URL
+
+API = "/api/v1"
+AMO = f"{API}/integrations/amo-crm"
+BINDER_COOKIE = "foryou_amo_flow"
+# A fresh password per run for the benchmark's app users; never stored anywhere.
+APP_PASSWORD = secrets.token_urlsafe(18)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@contextlib.contextmanager
+def database(kind: str) -> Iterator[str]:
+    """A database URL of its own for one run: a SQLite file, or a fresh PostgreSQL database."""
+    if kind == "sqlite":
+        with tempfile.TemporaryDirectory(prefix="foryou-bench-") as directory:
+            yield f"sqlite+aiosqlite:///{directory}/foryou.sqlite3"
+        return
+    import asyncio
+
+    import asyncpg  # type: ignore[import-untyped]
+
+    admin_dsn = POSTGRES_URL.replace("postgresql+asyncpg://", "postgresql://")
+    name = f"foryou_bench_{uuid.uuid4().hex[:10]}"
+
+    async def execute(sql: str) -> None:
+        connection = await asyncpg.connect(admin_dsn)
+        try:
+            await connection.execute(sql)
+        finally:
+            await connection.close()
+
+    asyncio.run(execute(f'CREATE DATABASE "{name}"'))
+    try:
+        base = POSTGRES_URL.rsplit("/", 1)[0]
+        yield f"{base}/{name}"
+    finally:
+        asyncio.run(execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@dataclass
+class Backend:
+    base_url: str
+    process: subprocess.Popen[bytes]
+    env: dict[str, str]
+    workdir: Path
+    users: dict[str, str] = field(default_factory=dict)
+
+    def cli(self, *args: str) -> str:
+        done = subprocess.run(
+            [sys.executable, "-m", "foryou", *args],
+            cwd=self.workdir,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        if done.returncode != 0:
+            msg = f"foryou {args[0]} failed: {done.stderr[-2000:]}"
+            raise RuntimeError(msg)
+        return done.stdout
+
+    def create_broker(self, email: str) -> None:
+        self.cli("users", "create", "--email", email, "--password", APP_PASSWORD)
+
+    def login(self, email: str) -> dict[str, str]:
+        response = httpx.post(
+            f"{self.base_url}{API}/auth/login",
+            json={"email": email, "password": APP_PASSWORD},
+            timeout=30,
+        )
+        response.raise_for_status()
+        return {"Authorization": f"Bearer {response.json()['data']['accessToken']}"}
+
+    def connect(self, emu: RunningEmulator, headers: dict[str, str], login: str) -> None:
+        """The broker's whole browser round trip: authorize, consent at amoCRM, callback."""
+        user = next(u for u in emu.control.users() if u["login"] == login)
+        with httpx.Client(base_url=self.base_url, timeout=30) as client:
+            answer = client.post(f"{AMO}/authorize", headers=headers, json={"client": "web"})
+            answer.raise_for_status()
+            start = urlsplit(answer.json()["data"]["authorizeUrl"])
+            started = client.get(f"{start.path}?{start.query}")
+            if started.status_code != 302:
+                msg = f"oauth/start answered {started.status_code}: {started.text[:200]}"
+                raise RuntimeError(msg)
+            binder = started.cookies.get(BINDER_COOKIE)
+            client.cookies.clear()
+            location = emu.consent(started.headers["location"], user["login"], user["password"])
+            back = urlsplit(location)
+            done = client.get(
+                f"{back.path}?{back.query}", headers={"Cookie": f"{BINDER_COOKIE}={binder}"}
+            )
+            outcome = parse_qs(urlsplit(done.headers.get("location", "")).query)
+            if outcome.get("status") != ["connected"]:
+                msg = f"connect of {login} ended with {outcome}"
+                raise RuntimeError(msg)
+
+    def rss_mib(self) -> dict[str, float]:
+        """Resident memory of the API process: now and its peak so far (VmRSS, VmHWM)."""
+        status = Path(f"/proc/{self.process.pid}/status").read_text()
+        values = {}
+        for line in status.splitlines():
+            name, _, rest = line.partition(":")
+            if name in ("VmRSS", "VmHWM"):
+                values[name] = round(int(rest.split()[0]) / 1024, 1)
+        return {"rss_mib": values.get("VmRSS", 0.0), "peak_rss_mib": values.get("VmHWM", 0.0)}
+
+
+def backend_env(database_url: str, emulator_url: str, port: int, **extra: str) -> dict[str, str]:
+    base = f"http://127.0.0.1:{port}"
+    return {
+        **{k: v for k, v in os.environ.items() if not k.startswith("FORYOU_")},
+        "FORYOU_DATABASE_URL": database_url,
+        "FORYOU_PUBLIC_URL": base,
+        "FORYOU_JWT_SECRET": secrets.token_urlsafe(48),
+        "FORYOU_ENCRYPTION_KEYS": "k1:" + base64.b64encode(secrets.token_bytes(32)).decode(),
+        "FORYOU_AMOCRM_CLIENT_ID": CLIENT_ID,
+        "FORYOU_AMOCRM_CLIENT_SECRET": CLIENT_SECRET,
+        "FORYOU_AMOCRM_REDIRECT_URI": f"{base}{AMO}/oauth/callback",
+        "FORYOU_AMOCRM_UPSTREAM_URL": emulator_url,
+        "FORYOU_WEB_RETURN_URL": "http://127.0.0.1:9/amo-crm/callback",
+        "FORYOU_LOG_LEVEL": "WARNING",
+        # App logins of the benchmark are not what is measured: cheap password hashes.
+        "FORYOU_PASSWORD_HASH_TIME_COST": "1",
+        "FORYOU_PASSWORD_HASH_MEMORY_KIB": "1024",
+        **extra,
+    }
+
+
+@contextlib.contextmanager
+def run_backend(
+    database_url: str, emu: RunningEmulator, *, workers: int = 1, **extra_env: str
+) -> Iterator[Backend]:
+    """`foryou serve` on a free loopback port, registered with the emulator; stopped on exit."""
+    port = free_port()
+    env = backend_env(database_url, emu.base_url, port, **extra_env)
+    emu.control.register_integration(
+        CLIENT_ID, CLIENT_SECRET, env["FORYOU_AMOCRM_REDIRECT_URI"], name="ForYou bench"
+    )
+    with tempfile.TemporaryDirectory(prefix="foryou-bench-run-") as workdir:
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "foryou",
+                "serve",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--workers",
+                str(workers),
+            ],
+            cwd=workdir,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            start_new_session=True,
+        )
+        backend = Backend(f"http://127.0.0.1:{port}", process, env, Path(workdir))
+        try:
+            _wait_ready(backend)
+            yield backend
+        finally:
+            _stop(process)
+
+
+def _wait_ready(backend: Backend) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if backend.process.poll() is not None:
+            err = backend.process.stderr.read().decode() if backend.process.stderr else ""
+            msg = f"foryou serve exited ({backend.process.returncode}):\n{err[-3000:]}"
+            raise RuntimeError(msg)
+        with contextlib.suppress(httpx.HTTPError):
+            if httpx.get(f"{backend.base_url}/readyz", timeout=2).status_code == 200:
+                return
+        time.sleep(0.2)
+    msg = "foryou serve did not become ready in 60 s"
+    raise RuntimeError(msg)
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        # The whole session: uvicorn's supervisor and its worker processes.
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(15)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+            process.wait(5)
+    if process.stderr is not None:
+        process.stderr.close()
