@@ -24,7 +24,7 @@ from foryou.services import Services
 
 CLIENT_ID = "6f6c3c4e-4d9b-4a43-9a59-6c1b1f0f9e21"
 CLIENT_SECRET = "s3cr3t-" + "k" * 57
-JWT_SECRET = "test-jwt-secret-" + "x" * 40
+JWT_SECRET = "test-jwt-secret-" + "x" * 60
 ENCRYPTION_KEY_1 = base64.b64encode(b"\x01" * 32).decode()
 ENCRYPTION_KEY_2 = base64.b64encode(b"\x02" * 32).decode()
 PUBLIC_URL = "http://testserver"
