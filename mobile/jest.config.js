@@ -5,4 +5,6 @@ module.exports = {
   testPathIgnorePatterns: ['/node_modules/', '/e2e/', '/dist/'],
   moduleNameMapper: { '^@/(.*)$': '<rootDir>/$1' },
   clearMocks: true,
+  // The first test of a suite also pays for transforming its modules on a cold cache.
+  testTimeout: 20000,
 };

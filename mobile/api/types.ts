@@ -10,12 +10,12 @@ type Schemas = components['schemas'];
 export type User = Schemas['UserOut'];
 export type UserRole = User['role'];
 export type LoginResult = Schemas['LoginOut'];
-export type ConnectionStatus = Schemas['ConnectionStatusOut'];
+export type ConnectionStatus = Schemas['StatusOut'];
 export type ConnectionState = ConnectionStatus['state'];
 export type AuthorizeResult = Schemas['AuthorizeOut'];
 export type AuthorizeClient = NonNullable<Schemas['AuthorizeIn']['client']>;
 export type ExchangeCodeInput = Schemas['ExchangeCodeIn'];
-export type Lead = Schemas['LeadOut'];
+export type Lead = Schemas['LeadSummaryOut'];
 export type LeadPage = Schemas['LeadPageOut'];
 export type Pipeline = Schemas['PipelineOut'];
 

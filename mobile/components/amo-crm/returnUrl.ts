@@ -8,10 +8,19 @@
  *   `state`, `referer` (and `platform`), which the app hands to the backend exactly once;
  *   amoCRM's own denial arrives as `error=access_denied`.
  */
+import type { ExchangeCodeInput } from '@/api/types';
+
+type AmoPlatform = NonNullable<ExchangeCodeInput['platform']>;
+
+function amoPlatform(value: string | undefined): AmoPlatform | undefined {
+  // amoCRM: 1 = amocrm.ru, 2 = kommo.com.
+  return value === '1' || value === '2' ? value : undefined;
+}
+
 export type ReturnOutcome =
   | { kind: 'connected' }
   | { kind: 'error'; code: string }
-  | { kind: 'exchange'; code: string; state: string; referer: string; platform?: string }
+  | { kind: 'exchange'; code: string; state: string; referer: string; platform?: AmoPlatform }
   | { kind: 'unknown' };
 
 export type ReturnParams = Record<string, string | string[] | undefined>;
@@ -31,7 +40,7 @@ export function parseReturnParams(params: ReturnParams): ReturnOutcome {
   const state = first(params.state);
   const referer = first(params.referer);
   if (code && state && referer) {
-    const platform = first(params.platform);
+    const platform = amoPlatform(first(params.platform));
     return { kind: 'exchange', code, state, referer, ...(platform ? { platform } : {}) };
   }
   return { kind: 'unknown' };

@@ -32,7 +32,10 @@ function navigateWindow(url: string): void {
  *   app's `/amo-crm/callback`;
  * - variant B (setting `EXPO_PUBLIC_AMO_AUTH_WEBVIEW=1`, native only): an in-app WebView.
  */
-export function useAmoCrmConnect(mode: ConnectMode = connectMode()) {
+export function useAmoCrmConnect({
+  mode = connectMode(),
+  navigate = navigateWindow,
+}: { mode?: ConnectMode; navigate?: (url: string) => void } = {}) {
   const authorizeMutation = useAuthorize();
   const { handle, refreshStatus } = useAmoCrmReturn();
   const [webViewUrl, setWebViewUrl] = useState<string | null>(null);
@@ -49,7 +52,7 @@ export function useAmoCrmConnect(mode: ConnectMode = connectMode()) {
     }
 
     if (mode === 'web-redirect') {
-      navigateWindow(authorizeUrl);
+      navigate(authorizeUrl);
       return;
     }
     if (mode === 'webview') {
@@ -73,7 +76,7 @@ export function useAmoCrmConnect(mode: ConnectMode = connectMode()) {
     } finally {
       setBrowserOpen(false);
     }
-  }, [authorizeMutation, handle, mode, refreshStatus]);
+  }, [authorizeMutation, handle, mode, navigate, refreshStatus]);
 
   const onWebViewReturn = useCallback(
     async (url: string) => {
