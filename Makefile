@@ -11,6 +11,7 @@ UV := $(or $(shell command -v uv 2>/dev/null),$(CURDIR)/.tools/bin/uv)
 export UV_PYTHON := 3.11
 export UV_PYTHON_DOWNLOADS := never
 RUN := $(UV) run --frozen
+PY_PATHS := backend emulator bench scripts
 
 # PostgreSQL and Redis used by the tests (CI machines start both on these addresses).
 export FORYOU_TEST_POSTGRES_URL ?= postgresql+asyncpg://postgres@127.0.0.1:5432/test
@@ -43,8 +44,8 @@ mobile/node_modules/.installed: mobile/package-lock.json
 	touch $@
 
 check: install-python
-	$(RUN) ruff check .
-	$(RUN) ruff format --check .
+	$(RUN) ruff check $(PY_PATHS)
+	$(RUN) ruff format --check $(PY_PATHS)
 	$(RUN) mypy backend/src emulator/src
 
 test-python: install-python
