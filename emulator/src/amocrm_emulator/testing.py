@@ -13,7 +13,9 @@ does. `AmoHostTransport` / `AsyncAmoHostTransport` send requests for real amoCRM
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
+import ssl
 import subprocess
 import sys
 import threading
@@ -43,6 +45,13 @@ __all__ = [
     "is_amo_host",
     "start_emulator",
 ]
+
+
+@functools.cache
+def _tls() -> ssl.SSLContext:
+    # Building a TLS context per client costs tens of milliseconds; the helpers make many
+    # short-lived clients (the emulator speaks plain HTTP, other hosts may not).
+    return ssl.create_default_context()
 
 
 class EmulatorError(RuntimeError):
@@ -78,7 +87,7 @@ class AmoHostTransport(httpx.BaseTransport):
 
     def __init__(self, emulator_url: str, inner: httpx.BaseTransport | None = None) -> None:
         self._base = httpx.URL(emulator_url)
-        self._inner = inner or httpx.HTTPTransport()
+        self._inner = inner or httpx.HTTPTransport(verify=_tls())
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         return self._inner.handle_request(_rewrite(request, self._base))
@@ -92,7 +101,7 @@ class AsyncAmoHostTransport(httpx.AsyncBaseTransport):
 
     def __init__(self, emulator_url: str, inner: httpx.AsyncBaseTransport | None = None) -> None:
         self._base = httpx.URL(emulator_url)
-        self._inner = inner or httpx.AsyncHTTPTransport()
+        self._inner = inner or httpx.AsyncHTTPTransport(verify=_tls())
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         return await self._inner.handle_async_request(_rewrite(request, self._base))
@@ -103,11 +112,13 @@ class AsyncAmoHostTransport(httpx.AsyncBaseTransport):
 
 def amo_client(emulator_url: str, **kwargs: Any) -> httpx.Client:
     """An `httpx.Client` whose requests to amoCRM hosts reach the emulator."""
+    kwargs.setdefault("verify", _tls())
     return httpx.Client(transport=AmoHostTransport(emulator_url), **kwargs)
 
 
 def amo_async_client(emulator_url: str, **kwargs: Any) -> httpx.AsyncClient:
     """An `httpx.AsyncClient` whose requests to amoCRM hosts reach the emulator."""
+    kwargs.setdefault("verify", _tls())
     return httpx.AsyncClient(transport=AsyncAmoHostTransport(emulator_url), **kwargs)
 
 
@@ -119,11 +130,15 @@ class EmulatorControl:
         self.base_url = base_url.rstrip("/")
         self._timeout = timeout
 
+    def _client(self) -> httpx.Client:
+        # A client per call: nothing to close, and no connection outlives the call.
+        return httpx.Client(base_url=self.base_url, timeout=self._timeout, verify=_tls())
+
     def _call(
         self, method: str, path: str, json: Any = None, params: Mapping[str, Any] | None = None
     ) -> Any:
-        with httpx.Client(base_url=self.base_url, timeout=self._timeout) as client:
-            response = client.request(method, f"/_emulator/{path}", json=json, params=params)
+        with self._client() as http:
+            response = http.request(method, f"/_emulator/{path}", json=json, params=params)
         if response.status_code >= 400:
             msg = f"{method} /_emulator/{path} -> {response.status_code}: {response.text}"
             raise EmulatorError(msg)
@@ -271,8 +286,8 @@ class EmulatorControl:
         self._call("POST", "reset")
 
     def signing_key(self) -> str:
-        with httpx.Client(base_url=self.base_url, timeout=self._timeout) as client:
-            return client.get("/_emulator/signing-key").text
+        with self._client() as http:
+            return http.get("/_emulator/signing-key").text
 
 
 # ---- the emulator process -----------------------------------------------------------------
