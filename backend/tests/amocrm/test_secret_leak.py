@@ -1,0 +1,107 @@
+"""No access token, refresh token, code, state, client secret or password in any response
+body or captured log line, across a full flow with refreshes, failures and a disconnect."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+from backend_support import (
+    AMO,
+    API,
+    CLIENT_SECRET,
+    PASSWORD,
+    Backend,
+    amo_user,
+    captured_logs,
+    query_of,
+)
+from foryou.integrations.amocrm.tokens import open_token
+
+
+async def test_no_secret_in_responses_or_logs(backend: Backend, emu: Any) -> None:
+    user = amo_user(emu)
+    bodies: list[str] = []
+    secrets: set[str] = {CLIENT_SECRET, PASSWORD, user["password"]}
+
+    def keep(response: httpx.Response, *, allow_jwt: bool = False) -> httpx.Response:
+        text = response.text
+        if allow_jwt:  # the login answer carries our own app token, by design
+            text = text.replace(response.json()["data"]["accessToken"], "")
+        bodies.append(text)
+        if response.status_code == 302 and "/oauth/start" not in str(response.request.url):
+            bodies.append(response.headers["location"])
+        return response
+
+    async def stored_tokens() -> None:
+        async with backend.services.db.transaction() as session:
+            from foryou.integrations.amocrm import repository
+
+            connection = await repository.get_connection_for_user(session, user_id)
+        if connection is not None and connection.token_key_id is not None:
+            cipher = backend.services.connections._cipher
+            secrets.add(open_token(cipher, connection, "access_token"))
+            secrets.add(open_token(cipher, connection, "refresh_token"))
+
+    with captured_logs() as logs:
+        email, user_id = await backend.create_user()
+        login = keep(
+            await backend.client.post(
+                f"{API}/auth/login", json={"email": email, "password": PASSWORD}
+            ),
+            allow_jwt=True,
+        )
+        headers = {"Authorization": f"Bearer {login.json()['data']['accessToken']}"}
+        # A failed login and a denied consent on the way.
+        keep(
+            await backend.client.post(
+                f"{API}/auth/login", json={"email": email, "password": PASSWORD + "x"}
+            )
+        )
+        consent_url, binder = await backend.start(await backend.authorize(headers))
+        denied = emu.consent(consent_url, user["login"], user["password"], decision="deny")
+        secrets.add(query_of(denied)["state"])
+        keep((await backend.callback(denied, binder))[0])
+
+        # The real connection, with a replay of its callback.
+        consent_url, binder = await backend.start(await backend.authorize(headers))
+        location = emu.consent(consent_url, user["login"], user["password"])
+        secrets.update({query_of(location)["code"], query_of(location)["state"], binder})
+        keep((await backend.callback(location, binder))[0])
+        keep((await backend.callback(location, binder))[0])
+        await stored_tokens()
+        keep(await backend.client.get(f"{AMO}/status", headers=headers))
+        keep(await backend.client.get(f"{API}/crm/leads", headers=headers))
+
+        # A refresh forced by a 401, then one near expiry, then one that fails.
+        emu.control.expire_tokens(user["id"])
+        keep(await backend.client.get(f"{API}/crm/pipelines", headers=headers))
+        await stored_tokens()
+        backend.clock.advance(86400 - 300)
+        keep(await backend.client.get(f"{API}/crm/pipelines", headers=headers))
+        await stored_tokens()
+        backend.clock.advance(86400)
+        emu.control.fault("/oauth2/access_token", method="POST", status=500)
+        keep(await backend.client.get(f"{API}/crm/pipelines", headers=headers))
+        emu.control.clear_faults()
+
+        # exchange-code with a bad body and with a replayed code.
+        keep(
+            await backend.client.post(
+                f"{AMO}/exchange-code",
+                headers=headers,
+                json={**query_of(location), "extra": "x"},
+            )
+        )
+        keep(await backend.client.post(f"{AMO}/disconnect", headers=headers))
+        keep(await backend.client.get(f"{AMO}/status", headers=headers))
+
+    log_text = logs.getvalue()
+    assert log_text.count("\n") > 10, "the flow should have logged"
+    for event in ("amocrm_connected", "amocrm_token_refreshed", "amocrm_refresh_failed"):
+        assert event in log_text
+    assert len(secrets) >= 9
+    for secret in secrets:
+        assert secret not in log_text, f"secret in logs: {secret[:6]}…"
+        for body in bodies:
+            assert secret not in body, f"secret in a response: {secret[:6]}…"

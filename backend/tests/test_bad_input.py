@@ -1,0 +1,153 @@
+"""Bad input on every endpoint gets a 4xx with the envelope, never a 500."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from backend_support import AMO, API, Backend
+from foryou.auth.models import Role
+
+HUGE = "x" * (70 * 1024)
+BAD_BODIES: list[Any] = [
+    {"unexpected": "field"},
+    {"code": 1, "state": ["x"], "referer": {"a": 1}, "platform": 7},
+    {"email": None, "password": 3},
+    {"client": "desktop"},
+    {"code": "a" * 5000, "state": "s" * 43, "referer": "reforyou.amocrm.ru"},
+    {"code": "bad code!", "state": "short", "referer": "evil.com", "platform": "9"},
+    [],
+    "just a string",
+    {"nested": {"deep": [[[[[]]]]]}},
+]
+RAW_BODIES = [b"{not json", b"\xff\xfe\x00", HUGE.encode(), b""]
+QUERY_NOISE = [
+    {"page": "zero", "limit": "9999", "pipelineId": "-1", "stageId": "x", "mine": "perhaps"},
+    {"query": HUGE[:5000]},
+    {"flow": "not-a-uuid"},
+    {"flow": "0" * 5000},
+    {"state": "s" * 200, "code": "c" * 5000, "referer": "r" * 400, "platform": "p" * 20},
+    {"account_id": "x" * 50, "client_uuid": "y", "signature": "z" * 500},
+    {"account_id": "-1", "client_uuid": "", "signature": ""},
+]
+ROUTES = [
+    ("POST", f"{API}/auth/login"),
+    ("GET", f"{API}/auth/me"),
+    ("GET", f"{AMO}/status"),
+    ("POST", f"{AMO}/authorize"),
+    ("GET", f"{AMO}/oauth/start"),
+    ("GET", f"{AMO}/oauth/callback"),
+    ("POST", f"{AMO}/exchange-code"),
+    ("POST", f"{AMO}/disconnect"),
+    ("GET", f"{AMO}/hooks/disabled"),
+    ("GET", f"{API}/crm/pipelines"),
+    ("GET", f"{API}/crm/leads"),
+    ("GET", "/healthz"),
+    ("GET", "/readyz"),
+]
+
+
+def assert_envelope_or_redirect(response: Any, context: object) -> None:
+    assert response.status_code < 500, (context, response.status_code, response.text[:300])
+    if response.status_code in (302,):
+        return
+    if response.status_code >= 400:
+        body = response.json()
+        assert body["success"] is False, context
+        assert isinstance(body["error"]["code"], str)
+        assert body["error"]["requestId"]
+        assert "Traceback" not in response.text
+        assert HUGE[:100] not in response.text
+
+
+def test_every_route_is_covered(backend: Backend) -> None:
+    documented = {
+        (method.upper(), path)
+        for path, item in backend.app.openapi()["paths"].items()
+        for method in item
+    }
+    assert documented <= set(ROUTES), documented - set(ROUTES)
+
+
+@pytest.mark.parametrize(("method", "path"), ROUTES)
+async def test_bad_input_gets_a_4xx_envelope(backend: Backend, method: str, path: str) -> None:
+    headers = await backend.new_broker(role=Role.ADMIN)
+    attempts: list[dict[str, Any]] = []
+    for body in BAD_BODIES:
+        attempts.append({"json": body})
+    for raw in RAW_BODIES:
+        attempts.append({"content": raw, "headers": {"Content-Type": "application/json"}})
+    for query in QUERY_NOISE:
+        attempts.append({"params": query})
+    for attempt in attempts:
+        extra_headers = attempt.pop("headers", {})
+        response = await backend.client.request(
+            method, path, headers={**headers, **extra_headers}, **attempt
+        )
+        assert_envelope_or_redirect(response, (method, path, str(attempt)[:80]))
+
+
+async def test_validation_errors_name_fields_without_echoing_values(backend: Backend) -> None:
+    headers = await backend.new_broker()
+    response = await backend.client.post(
+        f"{AMO}/exchange-code",
+        headers=headers,
+        json={"code": "def50200secretvalue!", "state": "short", "extra": 1},
+    )
+    assert response.status_code == 422
+    body = response.json()
+    assert body["error"]["code"] == "validation_error"
+    fields = {detail["field"] for detail in body["error"]["details"]}
+    assert {"code", "state", "referer", "extra"} <= fields
+    assert "def50200secretvalue" not in response.text
+
+
+async def test_oversized_body_is_413(backend: Backend) -> None:
+    response = await backend.client.post(
+        f"{API}/auth/login",
+        content=b'{"email": "' + HUGE.encode() + b'"}',
+        headers={"Content-Type": "application/json"},
+    )
+    assert response.status_code == 413
+    assert response.json()["error"]["code"] == "payload_too_large"
+
+
+async def test_unknown_route_and_method(backend: Backend) -> None:
+    missing = await backend.client.get(f"{API}/nothing-here")
+    assert missing.status_code == 404
+    assert missing.json()["error"]["code"] == "not_found"
+    wrong = await backend.client.delete(f"{AMO}/status")
+    assert wrong.status_code == 405
+    assert wrong.json()["error"]["code"] == "method_not_allowed"
+
+
+async def test_security_headers_on_every_response(backend: Backend) -> None:
+    for path in (f"{API}/auth/me", "/healthz", f"{API}/openapi.json"):
+        response = await backend.client.get(path)
+        assert response.headers["x-content-type-options"] == "nosniff"
+        assert response.headers["x-frame-options"] == "DENY"
+        assert response.headers["referrer-policy"] == "no-referrer"
+        assert response.headers["cache-control"] == "no-store"
+        assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
+        assert response.headers["x-request-id"]
+
+
+async def test_cors_allows_only_configured_origins(make_backend: Any) -> None:
+    backend = await make_backend(cors_origins=["http://127.0.0.1:8081"])
+    preflight = {"Access-Control-Request-Method": "GET"}
+    allowed = await backend.client.options(
+        f"{AMO}/status", headers={"Origin": "http://127.0.0.1:8081", **preflight}
+    )
+    assert allowed.headers["access-control-allow-origin"] == "http://127.0.0.1:8081"
+    refused = await backend.client.options(
+        f"{AMO}/status", headers={"Origin": "https://evil.example", **preflight}
+    )
+    assert "access-control-allow-origin" not in refused.headers
+
+
+async def test_health_readiness_and_openapi(backend: Backend) -> None:
+    assert (await backend.client.get("/healthz")).json() == {"status": "ok"}
+    assert (await backend.client.get("/readyz")).json() == {"status": "ready"}
+    document = (await backend.client.get(f"{API}/openapi.json")).json()
+    assert f"{AMO}/oauth/callback" in document["paths"]
+    assert (await backend.client.get("/metrics")).status_code == 200
