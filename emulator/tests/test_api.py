@@ -577,3 +577,25 @@ def test_users_self_read_switch_lets_a_broker_read_only_their_own_record(
     assert own.status_code == 200
     assert own.json()["name"]
     assert client.get(f"{API}/users/{ADMIN_ID}", headers=broker).status_code == 403
+
+
+@pytest.mark.parametrize(
+    "host", ["example.com", "not a host", "api-b.amocrm.ru:443", "WWW.AMOCRM.RU", "[::1]:8080"]
+)
+def test_any_host_header_gets_an_answer(emu: RunningEmulator, host: str) -> None:
+    with httpx.Client(base_url=emu.base_url) as plain:
+        answer = plain.get("/api/v4/account", headers={"Host": host})
+    assert answer.status_code in (401, 404)
+    assert answer.headers["content-type"].startswith(PROBLEM)
+
+
+def test_odd_methods_and_huge_queries(client: httpx.Client, broker: dict[str, str]) -> None:
+    assert client.request("PURGE", f"{API}/leads", headers=broker).status_code == 405
+    head = client.head(f"{API}/account", headers=broker)
+    assert head.status_code == 200
+    huge = client.get(
+        f"{API}/leads", headers=broker, params={f"filter[id][{i}]": i for i in range(2000)}
+    )
+    assert huge.status_code == 204
+    deep = client.get(f"{API}/leads", headers=broker, params={"filter" + "[x]" * 500: "1"})
+    assert deep.status_code in (200, 204)
