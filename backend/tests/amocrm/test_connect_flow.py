@@ -281,7 +281,7 @@ class TestUpstreamFailures:
         [
             ({"status": 503}, "amo_exchange_failed", 502),
             ({"status": 500}, "amo_exchange_failed", 502),
-            ({"delay": 30.0}, "amo_upstream_timeout", 504),
+            ({"delay": 4.0}, "amo_upstream_timeout", 504),
         ],
     )
     async def test_amocrm_down_or_hanging_during_the_exchange(
