@@ -33,18 +33,26 @@ def _dev_secrets(settings: Settings) -> dict[str, str]:
     """Random secrets kept in the data directory (mode 0600) so a dev run survives restarts
     and several worker processes agree; an https deployment must configure its own."""
     path = _data_dir(settings) / DEV_SECRETS_FILE
-    if path.exists():
-        loaded: dict[str, str] = json.loads(path.read_text())
-        return loaded
-    path.parent.mkdir(parents=True, exist_ok=True)
-    values = {
-        "jwt_secret": secrets.token_urlsafe(48),
-        "encryption_keys": "dev1:" + base64.b64encode(os.urandom(32)).decode(),
-    }
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(descriptor, "w") as handle:
-        json.dump(values, handle)
-    return values
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        values = {
+            "jwt_secret": secrets.token_urlsafe(48),
+            "encryption_keys": "dev1:" + base64.b64encode(os.urandom(32)).decode(),
+        }
+        # Written completely under a private name, then linked into place: several worker
+        # processes starting together all end up reading the one file that won.
+        draft = path.with_name(f".{DEV_SECRETS_FILE}.{os.getpid()}.{secrets.token_hex(4)}")
+        descriptor = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as handle:
+            json.dump(values, handle)
+        try:
+            os.link(draft, path)
+        except FileExistsError:
+            pass
+        finally:
+            draft.unlink()
+    loaded: dict[str, str] = json.loads(path.read_text())
+    return loaded
 
 
 def resolve_secrets(settings: Settings) -> ResolvedSecrets:

@@ -359,3 +359,31 @@ class TestExchangeCode:
         # The owner's flow is untouched and still completes.
         _, back = await backend.callback(location, binder)
         assert back == {"status": "connected"}
+
+
+class TestBinderCookie:
+    async def test_https_deployment_uses_a_host_prefixed_secure_cookie(
+        self, make_backend: Any
+    ) -> None:
+        backend = await make_backend(public_url="https://api.foryou.example")
+        headers = await backend.new_broker()
+        parts = urlsplit(await backend.authorize(headers))
+        assert parts.netloc == "api.foryou.example"
+        response = await backend.client.get(f"{parts.path}?{parts.query}")
+        assert response.status_code == 302
+        cookie = response.headers["set-cookie"]
+        assert cookie.startswith("__Host-foryou_amo_flow=")
+        for attribute in ("Secure", "HttpOnly", "Path=/", "SameSite=lax", "Max-Age=600"):
+            assert attribute in cookie
+        assert "Domain" not in cookie
+        assert response.headers["strict-transport-security"].startswith("max-age=")
+
+    async def test_loopback_demo_uses_a_plain_httponly_cookie(self, backend: Backend) -> None:
+        headers = await backend.new_broker()
+        parts = urlsplit(await backend.authorize(headers))
+        response = await backend.client.get(f"{parts.path}?{parts.query}")
+        cookie = response.headers["set-cookie"]
+        assert cookie.startswith("foryou_amo_flow=")
+        assert "HttpOnly" in cookie
+        assert "Secure" not in cookie
+        assert "strict-transport-security" not in response.headers
