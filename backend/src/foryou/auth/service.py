@@ -64,7 +64,7 @@ class UserService:
     ) -> CurrentUser:
         now = self._clock.now()
         email = email.strip().lower()
-        async with self._db.transaction() as session:
+        async with self._db.write_transaction() as session:
             if await repository.get_user_by_email(session, email) is not None:
                 raise EmailTaken()
             user = User(

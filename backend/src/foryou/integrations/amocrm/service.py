@@ -309,7 +309,7 @@ class ConnectionService:
             raise StateInvalid()
         now = self._clock.now()
         # Its own committed transaction: the state is dead before amoCRM is ever called.
-        async with self._db.transaction() as session:
+        async with self._db.write_transaction() as session:
             flow = await repository.get_flow_by_state(session, _sha256(state))
             if flow is None:
                 raise StateInvalid()
@@ -369,7 +369,7 @@ class ConnectionService:
         if not is_allowed_account(self._settings.amocrm_allowed_accounts, host, account.id):
             raise AccountNotAllowed()
         now = self._clock.now()
-        async with self._db.transaction() as session:
+        async with self._db.write_transaction() as session:
             connection = await repository.get_connection_for_user(session, flow.user_id)
             if connection is None:
                 connection = AmoCrmConnection(
@@ -434,7 +434,7 @@ class ConnectionService:
 
     async def disconnect(self, user_id: uuid.UUID) -> None:
         now = self._clock.now()
-        async with self._db.transaction() as session:
+        async with self._db.write_transaction() as session:
             connection = await repository.disconnect_user(session, user_id, now)
             if connection is not None:
                 await repository.add_event(
@@ -463,7 +463,7 @@ class ConnectionService:
             log.warning("amocrm_disable_hook_rejected")
             raise InvalidSignature()
         now = self._clock.now()
-        async with self._db.transaction() as session:
+        async with self._db.write_transaction() as session:
             affected = await repository.revoke_account(
                 session, int(account_id), "integration_disabled", now
             )

@@ -295,7 +295,7 @@ class TokenProvider:
 
     async def _give_up(self, connection_id: uuid.UUID, version: int, reason: str) -> None:
         now = self._clock.now()
-        async with self._db.transaction() as session:
+        async with self._db.write_transaction() as session:
             connection = await repository.get_connection(session, connection_id)
             marked = await repository.mark_reauth_required(
                 session, connection_id, expected_version=version, reason=reason, now=now
