@@ -17,6 +17,14 @@ describe('AmoCrmStatusBadge', () => {
     expect(screen.getByTestId('amo-connected-as')).toHaveTextContent('Олена Коваль · reforyou.amocrm.ru');
   });
 
+  test("without amoCRM's user name it names the signed-in broker", async () => {
+    installFakeBackend();
+    await renderWithProviders(
+      <AmoCrmStatusBadge status={{ ...connected, amoUserName: null }} brokerName="Ігор Коваль" />,
+    );
+    expect(screen.getByTestId('amo-connected-as')).toHaveTextContent('Ігор Коваль · reforyou.amocrm.ru');
+  });
+
   test('disconnect asks first; cancelling changes nothing', async () => {
     const backend = installFakeBackend();
     await renderWithProviders(<AmoCrmStatusBadge status={connected} />);

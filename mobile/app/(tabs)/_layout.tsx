@@ -1,9 +1,18 @@
 import { Redirect, Tabs } from 'expo-router';
+import { type ColorValue, Text } from 'react-native';
 
 import { canUseCrm, useSession } from '@/auth/session';
 import { LoadingView } from '@/components/ui/StateViews';
 import { colors } from '@/components/ui/theme';
 import { useI18n } from '@/i18n';
+
+/** A letter badge as the tab icon: no icon font to load, nothing to render as tofu. */
+function tabIcon(letter: string) {
+  function TabIcon({ color }: { color: ColorValue }) {
+    return <Text style={{ color, fontSize: 16, fontWeight: '700' }}>{letter}</Text>;
+  }
+  return TabIcon;
+}
 
 export default function TabsLayout() {
   const { t } = useI18n();
@@ -14,19 +23,20 @@ export default function TabsLayout() {
 
   return (
     <Tabs screenOptions={{ tabBarActiveTintColor: colors.primary }}>
-      <Tabs.Screen name="index" options={{ title: t.tabs.home, tabBarButtonTestID: 'tab-home' }} />
+      <Tabs.Screen name="index" options={{ title: t.tabs.home, tabBarButtonTestID: 'tab-home', tabBarIcon: tabIcon('⌂') }} />
       <Tabs.Screen
         name="crm"
         options={{
           title: t.tabs.crm,
           tabBarButtonTestID: 'tab-crm',
+          tabBarIcon: tabIcon('₴'),
           // Roles without CRM access do not see the tab; the screen itself still refuses them.
           href: canUseCrm(session.user) ? undefined : null,
         }}
       />
       <Tabs.Screen
         name="settings"
-        options={{ title: t.tabs.settings, tabBarButtonTestID: 'tab-settings' }}
+        options={{ title: t.tabs.settings, tabBarButtonTestID: 'tab-settings', tabBarIcon: tabIcon('⚙') }}
       />
     </Tabs>
   );

@@ -64,7 +64,7 @@ export default function CrmScreen() {
     return (
       <View style={styles.container} testID="crm-connected">
         {notice?.kind === 'connected' ? banner : null}
-        <AmoCrmStatusBadge status={status.data} />
+        <AmoCrmStatusBadge status={status.data} brokerName={session.user?.name} />
         <CrmArea />
       </View>
     );

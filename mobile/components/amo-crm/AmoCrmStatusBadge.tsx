@@ -12,13 +12,23 @@ import { colors, spacing } from '../ui/theme';
  * "Connected to AMO CRM", who is connected, and disconnect behind an inline confirmation
  * (an inline step rather than `Alert`, which does nothing in the web build).
  */
-export function AmoCrmStatusBadge({ status }: { status: ConnectionStatus }) {
+export function AmoCrmStatusBadge({
+  status,
+  brokerName,
+}: {
+  status: ConnectionStatus;
+  /**
+   * The signed-in broker's own name, shown when amoCRM does not reveal the user's name
+   * (amoCRM lets only account admins read user records).
+   */
+  brokerName?: string;
+}) {
   const { t } = useI18n();
   const disconnect = useDisconnect();
   const [confirming, setConfirming] = useState(false);
 
   const who = fill(t.amo.connectedAs, {
-    name: status.amoUserName ?? '—',
+    name: status.amoUserName ?? brokerName ?? '—',
     domain: status.domain ?? '—',
   });
 

@@ -1,0 +1,236 @@
+/**
+ * A broker connects their own amoCRM user in a real browser: the exported web app, the real
+ * backend and the amoCRM emulator, driven through Debian's Chromium. Screenshots of every step
+ * go to e2e/artifacts/.
+ */
+import { appendFileSync, existsSync, mkdirSync, rmSync } from 'node:fs';
+import path from 'node:path';
+
+import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+
+import { type AmoUser, type Stack, startStack } from './stack';
+
+const MOBILE_ROOT = path.resolve(__dirname, '..');
+const DIST = path.join(MOBILE_ROOT, 'dist');
+const ARTIFACTS = path.join(MOBILE_ROOT, 'e2e', 'artifacts');
+const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
+const STEP_TIMEOUT = 20_000;
+
+let stack: Stack;
+let browser: Browser;
+let broker: AmoUser;
+
+beforeAll(async () => {
+  if (!existsSync(path.join(DIST, 'index.html'))) {
+    throw new Error('No web build in mobile/dist: run `npm run export:web` first.');
+  }
+  rmSync(ARTIFACTS, { recursive: true, force: true });
+  mkdirSync(ARTIFACTS, { recursive: true });
+  stack = await startStack({ distDir: DIST, logDir: ARTIFACTS });
+  broker = stack.broker;
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+      '--disable-dev-shm-usage',
+    ],
+  });
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await stack?.stop();
+});
+
+/** amoCRM codes, states and flow ids stay out of the logs, even test logs. */
+function redact(url: string): string {
+  return url.replace(/([?&](?:code|state|flow)=)[^&]*/g, '$1***');
+}
+
+let shotCounter = 0;
+async function shot(page: Page, scenario: string, step: string): Promise<void> {
+  shotCounter += 1;
+  const name = `${String(shotCounter).padStart(2, '0')}-${scenario}-${step}.png`;
+  await page.screenshot({ path: path.join(ARTIFACTS, name), fullPage: true });
+}
+
+async function newAppPage(): Promise<{ context: BrowserContext; page: Page }> {
+  // A fresh context per scenario: no app session and no amoCRM session cookie carried over.
+  const context = await browser.newContext({ viewport: { width: 430, height: 900 }, locale: 'uk-UA' });
+  context.setDefaultTimeout(STEP_TIMEOUT);
+  const page = await context.newPage();
+  // What the browser saw, for diagnosing a failure from the artifacts alone.
+  const log = (line: string) => appendFileSync(path.join(ARTIFACTS, 'browser.log'), `${new Date().toISOString()} ${line}\n`);
+  page.on('console', (message) => log(`console.${message.type()}: ${message.text()}`));
+  page.on('pageerror', (error) => log(`pageerror: ${error.message}`));
+  page.on('requestfailed', (request) => log(`requestfailed: ${request.method()} ${request.url()} ${request.failure()?.errorText ?? ''}`));
+  page.on('response', (response) => {
+    if (response.url().startsWith(stack.apiUrl)) {
+      log(`api: ${response.status()} ${response.request().method()} ${redact(response.url())}`);
+    }
+  });
+  return { context, page };
+}
+
+async function signInToApp(page: Page, scenario: string): Promise<void> {
+  await page.goto(`${stack.appUrl}/`);
+  await page.getByTestId('sign-in-screen').waitFor();
+  await shot(page, scenario, 'sign-in');
+  await page.getByTestId('sign-in-email').fill(stack.appUser.email);
+  await page.getByTestId('sign-in-password').fill(stack.appUser.password);
+  await page.getByTestId('sign-in-submit').click();
+  await page.getByTestId('home-screen').waitFor();
+}
+
+async function openCrmTab(page: Page, scenario: string): Promise<void> {
+  await page.getByTestId('tab-crm').click();
+  await page.getByTestId('crm-not-connected').waitFor();
+  await expectVisibleText(page, 'Підключіть AMO CRM');
+  await shot(page, scenario, 'crm-connect-screen');
+}
+
+/** Clicks "Підключити" and lands on the emulator's amoCRM consent page. */
+async function startConnecting(page: Page, scenario: string): Promise<void> {
+  await page.getByRole('button', { name: 'Підключити', exact: true }).click();
+  await page.waitForURL((url) => url.href.startsWith(`${stack.emulatorUrl}/oauth`));
+  await shot(page, scenario, 'amocrm-consent');
+}
+
+async function amoSignIn(page: Page, user: AmoUser, scenario: string): Promise<void> {
+  await page.locator('input[name="login"]').fill(user.login);
+  await page.locator('input[name="password"]').fill(user.password);
+  await page.getByRole('button', { name: 'Войти' }).click();
+  await page.getByRole('button', { name: 'Разрешить' }).waitFor();
+  await shot(page, scenario, 'amocrm-decision');
+}
+
+async function backInApp(page: Page): Promise<void> {
+  await page.waitForURL((url) => url.href.startsWith(stack.appUrl) && url.pathname === '/crm');
+}
+
+async function expectVisibleText(page: Page, text: string | RegExp): Promise<void> {
+  await page.getByText(text).first().waitFor({ state: 'visible' });
+}
+
+async function brokerLeadNames(): Promise<string[]> {
+  // What the backend itself returns for this broker: the list on screen must show it.
+  const login = await fetch(`${stack.apiUrl}/auth/login`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ email: stack.appUser.email, password: stack.appUser.password }),
+  });
+  const token = ((await login.json()) as { data: { accessToken: string } }).data.accessToken;
+  const leads = await fetch(`${stack.apiUrl}/crm/leads?mine=true&page=1&limit=25`, {
+    headers: { Authorization: `Bearer ${token}` },
+  });
+  const body = (await leads.json()) as { data: { items: { name: string; responsibleUserId: number | null }[] } };
+  for (const lead of body.data.items) expect(lead.responsibleUserId).toBe(broker.id);
+  return body.data.items.map((lead) => lead.name);
+}
+
+test('a broker connects amoCRM, sees their leads, and disconnects', async () => {
+  const { context, page } = await newAppPage();
+  try {
+    await signInToApp(page, 'connect');
+    await openCrmTab(page, 'connect');
+    await startConnecting(page, 'connect');
+    await amoSignIn(page, broker, 'connect');
+    await page.getByRole('button', { name: 'Разрешить' }).click();
+
+    await backInApp(page);
+    await page.getByTestId('amo-status-badge').waitFor();
+    await expectVisibleText(page, 'Підключено до AMO CRM');
+    await expect(page.getByTestId('amo-connected-as').textContent()).resolves.toContain(broker.name);
+    await page.getByTestId('lead-list').waitFor();
+    const expected = await brokerLeadNames();
+    expect(expected.length).toBeGreaterThan(0);
+    for (const name of expected) await expectVisibleText(page, name);
+    await shot(page, 'connect', 'connected-with-leads');
+
+    await page.getByTestId('amo-disconnect').click();
+    await page.getByTestId('amo-disconnect-confirmation').waitFor();
+    await shot(page, 'connect', 'disconnect-confirmation');
+    await page.getByTestId('amo-disconnect-confirm').click();
+    await page.getByTestId('crm-not-connected').waitFor();
+    await expectVisibleText(page, 'Підключіть AMO CRM');
+    await shot(page, 'connect', 'disconnected');
+  } catch (error) {
+    await page.screenshot({ path: path.join(ARTIFACTS, `failure-${Date.now()}.png`), fullPage: true }).catch(() => undefined);
+    throw error;
+  } finally {
+    await context.close();
+  }
+});
+
+test('"Отказать" ends on a clear message and connecting works again', async () => {
+  const { context, page } = await newAppPage();
+  try {
+    await signInToApp(page, 'deny');
+    await openCrmTab(page, 'deny');
+    await startConnecting(page, 'deny');
+    await amoSignIn(page, broker, 'deny');
+    await page.getByRole('button', { name: 'Отказать' }).click();
+
+    await backInApp(page);
+    await page.getByTestId('amo-connect-error').waitFor();
+    await expect(page.getByTestId('amo-connect-error').textContent()).resolves.toContain(
+      'Ви відмовили в доступі на сторінці AMO CRM',
+    );
+    await page.getByTestId('crm-not-connected').waitFor();
+    await shot(page, 'deny', 'denied-message');
+
+    // The connect button works again, all the way to a connection.
+    await startConnecting(page, 'deny-retry');
+    await page.getByRole('button', { name: 'Разрешить' }).click(); // the amoCRM session is remembered
+    await backInApp(page);
+    await page.getByTestId('amo-status-badge').waitFor();
+    await shot(page, 'deny-retry', 'connected');
+
+    await page.getByTestId('amo-disconnect').click();
+    await page.getByTestId('amo-disconnect-confirm').click();
+    await page.getByTestId('crm-not-connected').waitFor();
+  } catch (error) {
+    await page.screenshot({ path: path.join(ARTIFACTS, `failure-${Date.now()}.png`), fullPage: true }).catch(() => undefined);
+    throw error;
+  } finally {
+    await context.close();
+  }
+});
+
+test('an expired connect flow ends on a clear message and connecting works again', async () => {
+  const { context, page } = await newAppPage();
+  try {
+    await signInToApp(page, 'expired');
+    await openCrmTab(page, 'expired');
+    await startConnecting(page, 'expired');
+    await amoSignIn(page, broker, 'expired');
+    // The broker lingers on amoCRM's page past the flow's lifetime.
+    stack.expirePendingFlows();
+    await page.getByRole('button', { name: 'Разрешить' }).click();
+
+    await backInApp(page);
+    await page.getByTestId('amo-connect-error').waitFor();
+    await expect(page.getByTestId('amo-connect-error').textContent()).resolves.toContain(
+      'Час на підключення минув',
+    );
+    await page.getByTestId('crm-not-connected').waitFor();
+    await shot(page, 'expired', 'expired-message');
+
+    await startConnecting(page, 'expired-retry');
+    await page.getByRole('button', { name: 'Разрешить' }).click();
+    await backInApp(page);
+    await page.getByTestId('amo-status-badge').waitFor();
+    await shot(page, 'expired-retry', 'connected');
+  } catch (error) {
+    await page.screenshot({ path: path.join(ARTIFACTS, `failure-${Date.now()}.png`), fullPage: true }).catch(() => undefined);
+    throw error;
+  } finally {
+    await context.close();
+  }
+});
