@@ -267,3 +267,27 @@ async def test_the_redis_circuit_stops_every_process(
     finally:
         await first.aclose()
         await second.aclose()
+
+
+async def test_no_call_is_made_when_the_shared_budget_is_unreachable(
+    upstream: ScriptedUpstream, http: httpx.AsyncClient, metrics: UpstreamMetrics, prefix: str
+) -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))  # bound, never listening: Redis "is down"
+        port = sock.getsockname()[1]
+        dead: Redis[Any] = Redis.from_url(f"redis://127.0.0.1:{port}/0", socket_connect_timeout=0.5)
+        client = UpstreamClient(
+            http,
+            RedisRateLimiter(dead, prefix=prefix + "rl:"),
+            RedisCircuit(dead, prefix=prefix + "circuit:"),
+            RetryPolicy(),
+            metrics,
+        )
+        try:
+            with pytest.raises(UpstreamUnavailable) as failed:
+                await client.request("GET", f"{upstream.base_url}/api/v4/leads", account_key="1")
+        finally:
+            await dead.aclose()
+    assert failed.value.http_status == 503
+    assert failed.value.retry_after_header == "5"
+    assert upstream.log == []

@@ -14,6 +14,7 @@ from .circuit import (
 )
 from .client import UpstreamClient
 from .errors import (
+    LimiterUnavailable,
     RateLimitWaitExceeded,
     UpstreamBlocked,
     UpstreamError,
@@ -42,6 +43,7 @@ __all__ = [
     "CircuitState",
     "InProcessCircuit",
     "InProcessRateLimiter",
+    "LimiterUnavailable",
     "RateLimitWaitExceeded",
     "RateLimiter",
     "RedisCircuit",

@@ -19,6 +19,9 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+from .errors import LimiterUnavailable
 
 __all__ = [
     "DEFAULT_BLOCK_SECONDS",
@@ -120,10 +123,13 @@ class RedisCircuit:
         self._extend = redis.register_script(_EXTEND)
 
     async def state(self, key: str) -> CircuitState:
-        async with self._redis.pipeline(transaction=False) as pipe:
-            pipe.pttl(self._block_key(key))
-            pipe.pttl(self._pause_key(key))
-            blocked_ms, paused_ms = await pipe.execute()
+        try:
+            async with self._redis.pipeline(transaction=False) as pipe:
+                pipe.pttl(self._block_key(key))
+                pipe.pttl(self._pause_key(key))
+                blocked_ms, paused_ms = await pipe.execute()
+        except (RedisError, OSError) as exc:
+            raise LimiterUnavailable("the shared circuit state (Redis) did not answer") from exc
         # PTTL answers -2 for a missing key: nothing is open.
         return CircuitState(
             blocked_for=max(0, int(blocked_ms)) / 1000,
@@ -131,10 +137,16 @@ class RedisCircuit:
         )
 
     async def block(self, key: str, seconds: float) -> None:
-        await self._extend(keys=[self._block_key(key)], args=[_millis(seconds)])
+        await self._set_longer(self._block_key(key), seconds)
 
     async def pause(self, key: str, seconds: float) -> None:
-        await self._extend(keys=[self._pause_key(key)], args=[_millis(seconds)])
+        await self._set_longer(self._pause_key(key), seconds)
+
+    async def _set_longer(self, redis_key: str, seconds: float) -> None:
+        try:
+            await self._extend(keys=[redis_key], args=[_millis(seconds)])
+        except (RedisError, OSError) as exc:
+            raise LimiterUnavailable("the shared circuit state (Redis) did not answer") from exc
 
     def _block_key(self, key: str) -> str:
         return f"{self.prefix}block:{key}"

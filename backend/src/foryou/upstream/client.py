@@ -9,6 +9,7 @@ to 502/503/504 with `Retry-After`. Answers that are amoCRM's verdict on the requ
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json as jsonlib
 import logging
 import math
@@ -21,6 +22,7 @@ import httpx
 
 from .circuit import Circuit
 from .errors import (
+    LimiterUnavailable,
     RateLimitWaitExceeded,
     UpstreamBlocked,
     UpstreamError,
@@ -55,6 +57,8 @@ _SERVER_ERROR = 500
 _DEFAULT_429_PAUSE = 1.0
 # A caller whose booked slot fell inside a pause books again; this bounds how often.
 _MAX_SLOT_ROUNDS = 3
+# Retry-After suggested to our client when the shared budget store does not answer.
+_STORE_RETRY_AFTER = 5.0
 
 
 def _is_block_page(response: httpx.Response) -> bool:
@@ -214,7 +218,23 @@ class UpstreamClient:
             return response
 
     async def _take_slot(self, key: str) -> None:
-        """Wait until the account's circuit lets a request through and it has a free slot."""
+        """Wait until the account's circuit lets a request through and it has a free slot.
+
+        When the shared budget cannot be read, no call is made: without it, every process
+        would send at the full rate, and amoCRM's answer to that is a block of the whole
+        account, which hurts every broker of the agency far longer than our outage.
+        """
+        try:
+            await self._wait_for_slot(key)
+        except LimiterUnavailable as exc:
+            self.metrics.circuit_rejections.labels("store_unavailable").inc()
+            logger.error("the shared amoCRM request budget is unreachable; no call was made")
+            raise UpstreamUnavailable(
+                "our shared amoCRM request budget is unreachable; no call was made",
+                retry_after=_STORE_RETRY_AFTER,
+            ) from exc
+
+    async def _wait_for_slot(self, key: str) -> None:
         for _ in range(_MAX_SLOT_ROUNDS):
             state = await self.circuit.state(key)
             if state.blocked_for > 0:
@@ -255,9 +275,11 @@ class UpstreamClient:
         retry_after = _retry_after(response)
         pause = retry_after if retry_after is not None and retry_after > 0 else _DEFAULT_429_PAUSE
         # Both: the circuit stops callers that already hold a slot, the limiter books new
-        # callers after the pause instead of letting them pile up at its end.
-        await self.circuit.pause(key, pause)
-        await self.limiter.pause(key, pause)
+        # callers after the pause instead of letting them pile up at its end. If the shared
+        # store cannot take it, this caller still gets amoCRM's verdict.
+        with contextlib.suppress(LimiterUnavailable):
+            await self.circuit.pause(key, pause)
+            await self.limiter.pause(key, pause)
         self.metrics.circuit_opens.labels("paused").inc()
         logger.warning(
             "amoCRM answered 429; calls to the account are paused",
@@ -270,7 +292,8 @@ class UpstreamClient:
     ) -> NoReturn:
         retry_after = _retry_after(response) or 0.0
         block_for = max(self.circuit.block_seconds, retry_after)
-        await self.circuit.block(key, block_for)
+        with contextlib.suppress(LimiterUnavailable):
+            await self.circuit.block(key, block_for)
         self.metrics.circuit_opens.labels("blocked").inc()
         logger.error(
             "amoCRM blocked the account (403 block page); calls stop until the block ends",

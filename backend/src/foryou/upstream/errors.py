@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 
 __all__ = [
+    "LimiterUnavailable",
     "RateLimitWaitExceeded",
     "UpstreamBlocked",
     "UpstreamError",
@@ -34,6 +35,10 @@ class RateLimitWaitExceeded(Exception):
     def __init__(self, retry_after: float) -> None:
         super().__init__(f"the next upstream slot is {retry_after:.2f} s away")
         self.retry_after = retry_after
+
+
+class LimiterUnavailable(Exception):
+    """The shared store of request budgets and circuits (Redis) did not answer."""
 
 
 class UpstreamError(Exception):

@@ -19,8 +19,9 @@ import math
 from typing import Any, Protocol
 
 from redis.asyncio import Redis
+from redis.exceptions import RedisError
 
-from .errors import RateLimitWaitExceeded
+from .errors import LimiterUnavailable, RateLimitWaitExceeded
 
 __all__ = [
     "DEFAULT_BURST",
@@ -176,10 +177,13 @@ class RedisRateLimiter:
 
     async def acquire(self, key: str, *, max_wait: float) -> float:
         max_wait_us = max(0, math.floor(max_wait * _MICRO))
-        booked, wait_us = await self._acquire(
-            keys=[self.prefix + key],
-            args=[self._interval_us, self._tolerance_us, max_wait_us],
-        )
+        try:
+            booked, wait_us = await self._acquire(
+                keys=[self.prefix + key],
+                args=[self._interval_us, self._tolerance_us, max_wait_us],
+            )
+        except (RedisError, OSError) as exc:
+            raise LimiterUnavailable("the shared request budget (Redis) did not answer") from exc
         wait = int(wait_us) / _MICRO
         if not int(booked):
             raise RateLimitWaitExceeded(wait)
@@ -189,4 +193,7 @@ class RedisRateLimiter:
 
     async def pause(self, key: str, seconds: float) -> None:
         pause_us = max(0, math.ceil(seconds * _MICRO))
-        await self._pause(keys=[self.prefix + key], args=[pause_us, self._tolerance_us])
+        try:
+            await self._pause(keys=[self.prefix + key], args=[pause_us, self._tolerance_us])
+        except (RedisError, OSError) as exc:
+            raise LimiterUnavailable("the shared request budget (Redis) did not answer") from exc
