@@ -1,50 +1,71 @@
-"""`make demo`: start the local stack and keep it running until Ctrl-C.
+"""`make demo`: the whole product on this machine, until Ctrl-C.
 
-A small orchestrator of subprocesses: each service is started in order, its output is shown
-with a prefix, the next one starts once it prints its ready line, and on Ctrl-C (or when any
-service dies) every service is stopped in reverse order.
-
-For now the stack is the amoCRM emulator with a demo integration registered.
+Starts, in order and each once the previous one is ready:
+  1. the amoCRM emulator on 127.0.0.1:8020 with a demo integration registered,
+  2. the backend on 127.0.0.1:8000 (a fresh SQLite database, demo app users created),
+     plus its token worker when the backend has one,
+  3. the app's web build (exported from mobile/) on 127.0.0.1:8081, served by the same
+     SPA server the browser end-to-end tests use.
+Then it prints the URL and the demo logins. Output of every service is shown with a prefix; on
+Ctrl-C (or when any service dies) every service is stopped in reverse order.
 """
 
 from __future__ import annotations
 
+import base64
+import json
 import os
 import secrets
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
+import urllib.request
 from dataclasses import dataclass, field
+from pathlib import Path
 from types import FrameType
 
-EMULATOR_HOST = "127.0.0.1"
+REPO_ROOT = Path(__file__).resolve().parent.parent
+MOBILE_DIR = REPO_ROOT / "mobile"
+HOST = "127.0.0.1"
 EMULATOR_PORT = 8020
-BACKEND_URL = "http://127.0.0.1:8000"
+BACKEND_PORT = 8000
+APP_PORT = 8081
+EMULATOR_URL = f"http://{HOST}:{EMULATOR_PORT}"
+BACKEND_URL = f"http://{HOST}:{BACKEND_PORT}"
+APP_URL = f"http://{HOST}:{APP_PORT}"
 DEMO_CLIENT_ID = "6f1c2a4e-5b7d-4e3a-9c1f-2d8e7a6b5c40"
 DEMO_REDIRECT_URI = f"{BACKEND_URL}/api/v1/integrations/amo-crm/oauth/callback"
-READY_TIMEOUT_SECONDS = 60.0
+READY_TIMEOUT_SECONDS = 90.0
+# amoCRM brokers of the default account who get an app login in the demo.
+DEMO_BROKERS = ("broker1@reforyou.example", "broker2@reforyou.example")
 
 
 @dataclass
 class Service:
     name: str
     command: list[str]
-    ready_line: str
+    ready_line: str | None
     env: dict[str, str] = field(default_factory=dict)
+    cwd: Path = REPO_ROOT
     process: subprocess.Popen[str] | None = None
     ready: threading.Event = field(default_factory=threading.Event)
 
     def start(self) -> None:
         self.process = subprocess.Popen(  # noqa: S603 - our own commands
             self.command,
+            cwd=self.cwd,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
             env={**os.environ, "PYTHONUNBUFFERED": "1", **self.env},
             start_new_session=True,  # Ctrl-C reaches the orchestrator, which stops us in order
         )
+        if self.ready_line is None:
+            self.ready.set()
         threading.Thread(target=self._pump, daemon=True).start()
 
     def _pump(self) -> None:
@@ -52,7 +73,7 @@ class Service:
         assert self.process.stdout is not None
         for line in self.process.stdout:
             print(f"[{self.name}] {line.rstrip()}", flush=True)  # noqa: T201 - console output
-            if self.ready_line in line:
+            if self.ready_line is not None and self.ready_line in line:
                 self.ready.set()
 
     def alive(self) -> bool:
@@ -62,43 +83,96 @@ class Service:
         if not self.alive():
             return
         assert self.process is not None
-        self.process.terminate()
+        # The whole process group: uvicorn and npm-started children go too.
+        os.killpg(self.process.pid, signal.SIGTERM)
         try:
             self.process.wait(10)
         except subprocess.TimeoutExpired:
-            self.process.kill()
+            os.killpg(self.process.pid, signal.SIGKILL)
             self.process.wait(5)
 
 
-def services(client_secret: str) -> list[Service]:
-    return [
-        Service(
-            name="amocrm",
-            command=[
-                sys.executable,
-                "-m",
-                "amocrm_emulator",
-                "--host",
-                EMULATOR_HOST,
-                "--port",
-                str(EMULATOR_PORT),
-                "--control",
-                "--client-id",
-                DEMO_CLIENT_ID,
-                "--client-secret",
-                client_secret,
-                "--redirect-uri",
-                DEMO_REDIRECT_URI,
-            ],
-            ready_line="amocrm-emulator listening on",
-        ),
-    ]
+def console_script(name: str) -> list[str]:
+    """A console script of this environment (`make demo` runs under `uv run`)."""
+    path = Path(sys.executable).parent / name
+    return [str(path)] if path.exists() else [sys.executable, "-m", name.replace("-", "_")]
+
+
+def run(command: list[str], env: dict[str, str], cwd: Path = REPO_ROOT) -> str:
+    result = subprocess.run(  # noqa: S603 - our own commands
+        command,
+        cwd=cwd,
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"{' '.join(command[:3])} … failed:\n{result.stderr}{result.stdout}")
+    return result.stdout
+
+
+def build_web_app() -> Path:
+    """Export the app for the web (Metro's cache makes repeat builds quick)."""
+    npm = shutil.which("npm")
+    if npm is None:
+        raise RuntimeError("npm is needed to build the app (Node.js 20)")
+    print("demo: building the app's web version…", flush=True)  # noqa: T201
+    run([npm, "run", "--silent", "export:web"], {"CI": "1"}, cwd=MOBILE_DIR)
+    return MOBILE_DIR / "dist"
+
+
+def wait_ready(service: Service, stopping: threading.Event) -> bool:
+    deadline = time.monotonic() + READY_TIMEOUT_SECONDS
+    while not service.ready.wait(0.1):
+        if stopping.is_set() or not service.alive() or time.monotonic() > deadline:
+            return False
+    return True
+
+
+def wait_http(url: str, service: Service, stopping: threading.Event) -> bool:
+    deadline = time.monotonic() + READY_TIMEOUT_SECONDS
+    while time.monotonic() < deadline and not stopping.is_set() and service.alive():
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 - loopback
+                if response.status == 200:
+                    return True
+        except OSError:
+            pass
+        time.sleep(0.25)
+    return False
+
+
+def amo_users() -> list[dict[str, object]]:
+    with urllib.request.urlopen(f"{EMULATOR_URL}/_emulator/users", timeout=5) as response:  # noqa: S310
+        users: list[dict[str, object]] = json.load(response)["users"]
+    return users
+
+
+def backend_env(database_url: str, client_secret: str) -> dict[str, str]:
+    return {
+        "FORYOU_DATABASE_URL": database_url,
+        "FORYOU_PUBLIC_URL": BACKEND_URL,
+        "FORYOU_JWT_SECRET": secrets.token_urlsafe(48),
+        "FORYOU_ENCRYPTION_KEYS": f"demo:{base64.b64encode(secrets.token_bytes(32)).decode()}",
+        "FORYOU_AMOCRM_CLIENT_ID": DEMO_CLIENT_ID,
+        "FORYOU_AMOCRM_CLIENT_SECRET": client_secret,
+        "FORYOU_AMOCRM_REDIRECT_URI": DEMO_REDIRECT_URI,
+        "FORYOU_AMOCRM_UPSTREAM_URL": EMULATOR_URL,
+        "FORYOU_WEB_RETURN_URL": f"{APP_URL}/amo-crm/callback",
+        "FORYOU_CORS_ORIGINS": APP_URL,
+    }
+
+
+def has_worker_command(env: dict[str, str]) -> bool:
+    return " worker " in run([*console_script("foryou"), "--help"], env)
 
 
 def main() -> int:
-    # A fresh secret every run: the demo integration exists only in this process tree.
+    # Fresh secrets and a fresh database every run: the demo lives only in this process tree.
     client_secret = secrets.token_urlsafe(32)
-    stack = services(client_secret)
+    workdir = Path(tempfile.mkdtemp(prefix="foryou-demo-"))
+    env = backend_env(f"sqlite+aiosqlite:///{workdir / 'foryou.sqlite3'}", client_secret)
     stopping = threading.Event()
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
@@ -107,36 +181,106 @@ def main() -> int:
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
     started: list[Service] = []
+
+    def start(service: Service) -> bool:
+        service.start()
+        started.append(service)
+        if wait_ready(service, stopping):
+            return True
+        if not stopping.is_set():
+            print(f"demo: {service.name} did not start", file=sys.stderr)  # noqa: T201
+        return False
+
     try:
-        for service in stack:
-            service.start()
-            started.append(service)
-            deadline = time.monotonic() + READY_TIMEOUT_SECONDS
-            while not service.ready.wait(0.1):
-                if stopping.is_set():
-                    return 0
-                if not service.alive() or time.monotonic() > deadline:
-                    print(f"demo: {service.name} did not start", file=sys.stderr)  # noqa: T201
-                    return 1
-        emulator_url = f"http://{EMULATOR_HOST}:{EMULATOR_PORT}"
-        print(  # noqa: T201 - console output
-            "\nForYou CRM Connect demo is running.\n"
-            f"  amoCRM emulator:   {emulator_url}  (consent page: {emulator_url}/oauth"
-            f"?client_id={DEMO_CLIENT_ID}&state=demo)\n"
-            f"  integration:       client id {DEMO_CLIENT_ID}, Redirect URI {DEMO_REDIRECT_URI}\n"
-            f"  request log:       {emulator_url}/_emulator/requests\n"
-            "Sign in with the seeded amoCRM logins listed above. Press Ctrl-C to stop.\n",
-            flush=True,
+        dist = build_web_app()
+        emulator = Service(
+            name="amocrm",
+            command=[
+                *console_script("amocrm-emulator"),
+                *("--host", HOST, "--port", str(EMULATOR_PORT), "--control"),
+                *("--client-id", DEMO_CLIENT_ID, "--client-secret", client_secret),
+                *("--redirect-uri", DEMO_REDIRECT_URI),
+            ],
+            ready_line="amocrm-emulator listening on",
         )
+        if not start(emulator):
+            return 0 if stopping.is_set() else 1
+
+        foryou = console_script("foryou")
+        run([*foryou, "db", "upgrade"], env)
+        logins: list[tuple[str, str, dict[str, object]]] = []
+        by_login = {str(user["login"]): user for user in amo_users()}
+        for amo_login in DEMO_BROKERS:
+            amo_user = by_login[amo_login]
+            email = amo_login.replace("@reforyou.example", "@foryou.demo")
+            password = secrets.token_urlsafe(9)
+            create = [*foryou, "users", "create", "--email", email, "--password", password]
+            run([*create, "--role", "broker", "--name", str(amo_user["name"])], env)
+            logins.append((email, password, amo_user))
+
+        backend = Service(
+            name="backend",
+            command=[*foryou, "serve", "--host", HOST, "--port", str(BACKEND_PORT)],
+            ready_line=None,
+            env=env,
+        )
+        if not start(backend) or not wait_http(f"{BACKEND_URL}/healthz", backend, stopping):
+            return 0 if stopping.is_set() else 1
+        if has_worker_command(env) and not start(
+            Service(name="worker", command=[*foryou, "worker"], ready_line=None, env=env)
+        ):
+            return 0 if stopping.is_set() else 1
+
+        node = shutil.which("node") or "node"
+        app = Service(
+            name="app",
+            command=[
+                node,
+                str(MOBILE_DIR / "e2e" / "spa-server.mjs"),
+                *("--dir", str(dist), "--port", str(APP_PORT)),
+                *("--api-url", f"{BACKEND_URL}/api/v1"),
+            ],
+            ready_line="spa-server listening on",
+        )
+        if not start(app):
+            return 0 if stopping.is_set() else 1
+
+        lines = [
+            "",
+            "ForYou CRM Connect demo is running.",
+            f"  Open the app:      {APP_URL}   (use this exact address: the way back from",
+            "                     amoCRM returns to it)",
+            "  App logins (e-mail / password) and the amoCRM user each broker signs in as:",
+        ]
+        for email, password, amo_user in logins:
+            lines.append(
+                f"    {email} / {password}   ->  amoCRM {amo_user['login']} / "
+                f"{amo_user['password']} ({amo_user['name']})"
+            )
+        lines += [
+            "  Then: CRM tab -> «Підключити» -> sign in on the amoCRM page -> «Разрешить».",
+            f"  Backend API:       {BACKEND_URL}/api/v1"
+            f"   (OpenAPI: {BACKEND_URL}/api/v1/openapi.json)",
+            f"  amoCRM emulator:   {EMULATOR_URL}"
+            f"   (request log: {EMULATOR_URL}/_emulator/requests)",
+            "  Every seeded amoCRM login is listed above the [amocrm] ready line.",
+            "Press Ctrl-C to stop.",
+            "",
+        ]
+        print("\n".join(lines), flush=True)  # noqa: T201 - console output
         while not stopping.wait(0.5):
             dead = [s.name for s in started if not s.alive()]
             if dead:
                 print(f"demo: {', '.join(dead)} stopped; shutting down", file=sys.stderr)  # noqa: T201
                 return 1
         return 0
+    except RuntimeError as error:
+        print(f"demo: {error}", file=sys.stderr)  # noqa: T201
+        return 1
     finally:
         for service in reversed(started):
             service.stop()
+        shutil.rmtree(workdir, ignore_errors=True)
         print("demo: stopped", flush=True)  # noqa: T201
 
 
