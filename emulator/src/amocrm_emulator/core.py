@@ -134,4 +134,7 @@ class Emulator:
             self._saver.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._saver
+            # Written unconditionally: a periodic write cut short by the cancellation may not
+            # have reached the disk.
+            self._dirty = True
         self.save_now()
