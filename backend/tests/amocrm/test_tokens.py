@@ -182,3 +182,35 @@ class TestTokenRefresh:
         row = await row_of(backend, user_id)
         assert row.access_token_enc is None
         assert row.refresh_token_enc is None
+
+
+class TestMisconfiguredClient:
+    async def test_wrong_client_secret_never_costs_a_connection(
+        self, make_backend: Any, emu: Any
+    ) -> None:
+        backend = await make_backend()
+        headers, user_id = await connected_broker(backend, emu)
+        misconfigured = await make_backend(amocrm_client_secret="not-the-secret")
+        misconfigured.clock.advance(DAY + 60)
+        response = await misconfigured.client.get(f"{API}/crm/pipelines", headers=headers)
+        assert response.status_code == 502
+        assert response.json()["error"]["code"] == "amo_upstream_error"
+        row = await row_of(backend, user_id)
+        assert row.status == "active"
+        assert row.refresh_token_enc is not None
+        assert (await backend.status(headers))["state"] == "connected"
+        # With the right secret the same connection refreshes fine.
+        backend.clock.advance(DAY + 60)
+        assert (await backend.client.get(f"{API}/crm/pipelines", headers=headers)).is_success
+
+    async def test_wrong_client_secret_fails_the_exchange_clearly(
+        self, make_backend: Any, emu: Any
+    ) -> None:
+        backend = await make_backend(amocrm_client_secret="not-the-secret")
+        headers = await backend.new_broker()
+        consent_url, binder = await backend.start(await backend.authorize(headers))
+        user = amo_user(emu)
+        location = emu.consent(consent_url, user["login"], user["password"])
+        _, back = await backend.callback(location, binder)
+        assert back == {"status": "error", "code": "amo_exchange_failed"}
+        assert (await backend.status(headers))["state"] == "not_connected"

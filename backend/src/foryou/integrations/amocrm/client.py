@@ -12,6 +12,7 @@ import jwt
 from foryou.config import Settings
 from foryou.integrations.amocrm.errors import (
     AmoBadResponse,
+    AmoClientRejected,
     AmoForbidden,
     AmoGrantRejected,
     AmoUnauthorized,
@@ -154,6 +155,8 @@ class AmoCrmClient:
             with contextlib.suppress(AmoBadResponse):
                 raw_hint = _json(response).get("hint")
                 hint = raw_hint if isinstance(raw_hint, str) else None
+            if status == 401 and hint is None:
+                raise AmoClientRejected("amoCRM rejected our client credentials")
             raise AmoGrantRejected("amoCRM rejected the grant", status, hint)
         if status == 429:
             raise AmoUnavailable("amoCRM rate limit", retry_after=_retry_after(response))

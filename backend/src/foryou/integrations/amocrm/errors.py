@@ -46,6 +46,11 @@ class AmoGrantRejected(AmoCrmError):
         self.hint = hint
 
 
+class AmoClientRejected(AmoCrmError):
+    """The token endpoint refused our client id, secret or Redirect URI (401, no hint):
+    a configuration problem of ours, never a verdict on the broker's tokens."""
+
+
 # Errors our API returns for CRM calls.
 class AmoNotConnected(AppError):
     status_code = 409

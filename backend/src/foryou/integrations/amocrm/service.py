@@ -23,6 +23,7 @@ from foryou.integrations.amocrm import repository
 from foryou.integrations.amocrm.client import AmoCrmClient
 from foryou.integrations.amocrm.errors import (
     AmoBadResponse,
+    AmoClientRejected,
     AmoCrmError,
     AmoGrantRejected,
     AmoTimeout,
@@ -341,6 +342,9 @@ class ConnectionService:
         except AmoGrantRejected as error:
             log.warning("amocrm_code_rejected", status=error.status, hint=error.hint)
             raise CodeInvalid() from None
+        except AmoClientRejected:
+            log.error("amocrm_client_rejected", check="client id, secret and Redirect URI")
+            raise ExchangeFailed() from None
         except AmoCrmError as error:
             raise self._exchange_error(error) from None
         claims = grant.claims

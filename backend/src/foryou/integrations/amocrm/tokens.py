@@ -218,6 +218,7 @@ class TokenProvider:
         except AmoGrantRejected:
             return await self._on_rejected(connection, previous_unfinished=previous_unfinished)
         except AmoCrmError as error:
+            # Includes AmoClientRejected: our configuration is wrong, the tokens are not.
             await self._on_transient_failure(connection, type(error).__name__)
             assert connection.access_expires_at is not None
             if not forced and connection.access_expires_at > self._clock.now():
