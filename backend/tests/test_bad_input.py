@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import httpx
 import pytest
 from backend_support import AMO, API, Backend
 from foryou.auth.models import Role
@@ -151,3 +152,21 @@ async def test_health_readiness_and_openapi(backend: Backend) -> None:
     document = (await backend.client.get(f"{API}/openapi.json")).json()
     assert f"{AMO}/oauth/callback" in document["paths"]
     assert (await backend.client.get("/metrics")).status_code == 200
+
+
+async def test_unexpected_errors_are_a_bare_500_envelope(backend: Backend) -> None:
+    async def explode() -> None:
+        raise RuntimeError("SELECT secret FROM somewhere")
+
+    backend.app.add_api_route("/api/v1/_explode", explode)
+    client = httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=backend.app, raise_app_exceptions=False),
+        base_url="http://testserver",
+    )
+    async with client:
+        response = await client.get("/api/v1/_explode")
+    assert response.status_code == 500
+    body = response.json()
+    assert body["error"]["code"] == "internal_error"
+    assert "SELECT" not in response.text
+    assert "Traceback" not in response.text
