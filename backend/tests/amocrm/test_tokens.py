@@ -34,7 +34,8 @@ async def event_kinds(backend: Backend, user_id: Any) -> list[str]:
         result = await session.execute(
             select(AmoCrmConnectionEvent)
             .where(AmoCrmConnectionEvent.user_id == user_id)
-            .order_by(AmoCrmConnectionEvent.created_at)
+            # Events of one step share a timestamp; the kind orders them deterministically.
+            .order_by(AmoCrmConnectionEvent.created_at, AmoCrmConnectionEvent.kind)
         )
         return [event.kind for event in result.scalars()]
 
@@ -90,8 +91,8 @@ class TestTokenRefresh:
         assert row.refresh_token_enc is None
         assert await event_kinds(backend, user_id) == [
             "connected",
-            "refresh_failed",
             "reauth_required",
+            "refresh_failed",
         ]
         # No refresh loop: the next call answers at once without asking amoCRM.
         again = await backend.client.get(f"{API}/crm/pipelines", headers=headers)
