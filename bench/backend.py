@@ -124,6 +124,13 @@ class Backend:
                 msg = f"connect of {login} ended with {outcome}"
                 raise RuntimeError(msg)
 
+    def cpu_seconds(self) -> float:
+        """CPU time the API process has used so far (user + system)."""
+        stat = Path(f"/proc/{self.process.pid}/stat").read_text()
+        fields = stat.rsplit(")", 1)[1].split()
+        ticks = int(fields[11]) + int(fields[12])  # utime, stime
+        return ticks / os.sysconf("SC_CLK_TCK")
+
     def rss_mib(self) -> dict[str, float]:
         """Resident memory of the API process: now and its peak so far (VmRSS, VmHWM)."""
         status = Path(f"/proc/{self.process.pid}/status").read_text()

@@ -61,6 +61,8 @@ def machine() -> dict[str, Any]:
             timeout=5,
         ).stdout.strip()
     return {
+        # Other work on the machine skews every number: the 1/5/15-minute load averages.
+        "load_average": [round(x, 2) for x in os.getloadavg()],
         "cpus": os.cpu_count(),
         "cpu": cpu,
         "memory_gb": memory_gb,

@@ -17,7 +17,7 @@ import sys
 import time
 from typing import Any
 
-from bench.backend import AMO, database, run_backend
+from bench.backend import AMO, Backend, database, run_backend
 from bench.common import ROOT, emulator, print_table, write_result
 
 CONNECTIONS = 32
@@ -25,12 +25,13 @@ BROKER_EMAIL = "status.bench@foryou.example"
 
 
 def load(
+    api: Backend,
     url: str,
     headers: dict[str, str],
     *,
     duration: float,
     rate: float | None = None,
-    sample_memory: Any = None,
+    sample_memory: bool = False,
 ) -> dict[str, Any]:
     command = [
         sys.executable,
@@ -46,12 +47,13 @@ def load(
     if rate is not None:
         command += ["--rate", f"{rate:.1f}"]
     env = {**os.environ, "BENCH_LOADGEN_HEADERS": json.dumps(headers)}
+    cpu_before = api.cpu_seconds()
     process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, text=True, env=env)
     peak_rss = 0.0
     try:
         while process.poll() is None:
-            if sample_memory is not None:
-                peak_rss = max(peak_rss, sample_memory()["rss_mib"])
+            if sample_memory:
+                peak_rss = max(peak_rss, api.rss_mib()["rss_mib"])
             time.sleep(0.25)
         out, _ = process.communicate(timeout=duration + 60)
     finally:
@@ -59,7 +61,11 @@ def load(
             process.kill()
             process.wait(5)
     result: dict[str, Any] = json.loads(out.strip().splitlines()[-1])
-    if sample_memory is not None:
+    # CPU time of the API process per answered request: unlike throughput, it hardly depends
+    # on what else the machine is doing.
+    used = api.cpu_seconds() - cpu_before
+    result["api_cpu_ms_per_request"] = round(used * 1000 / max(1, result["requests"]), 3)
+    if sample_memory:
         result["rss_mib_sampled_peak"] = peak_rss
     return result
 
@@ -71,12 +77,12 @@ def measure(kind: str, duration: float) -> dict[str, Any]:
         api.connect(emu, headers, "broker1@reforyou.example")
         status_url = f"{api.base_url}{AMO}/status"
         bare_url = f"{api.base_url}/healthz"
-        load(status_url, headers, duration=2)  # warm-up: imports, pools, caches
-        load(bare_url, {}, duration=2)
-        bare = load(bare_url, {}, duration=duration)
-        status = load(status_url, headers, duration=duration, sample_memory=api.rss_mib)
+        load(api, status_url, headers, duration=2)  # warm-up: imports, pools, caches
+        load(api, bare_url, {}, duration=2)
+        bare = load(api, bare_url, {}, duration=duration)
+        status = load(api, status_url, headers, duration=duration, sample_memory=True)
         half_rate = status["requests_per_second"] / 2
-        at_half = load(status_url, headers, duration=duration, rate=half_rate)
+        at_half = load(api, status_url, headers, duration=duration, rate=half_rate)
         memory = api.rss_mib()
     return {
         "database": kind,
@@ -107,6 +113,8 @@ def main(argv: list[str] | None = None) -> None:
             "bare rps",
             "status rps",
             "status/bare",
+            "CPU ms/req bare",
+            "CPU ms/req status",
             "p50 ms (max)",
             "p99 ms (max)",
             "half-load rps",
@@ -120,6 +128,8 @@ def main(argv: list[str] | None = None) -> None:
                 r["bare"]["requests_per_second"],
                 r["status"]["requests_per_second"],
                 f"{r['status_share_of_bare'] * 100:.0f}%",
+                r["bare"]["api_cpu_ms_per_request"],
+                r["status"]["api_cpu_ms_per_request"],
                 r["status"]["p50_ms"],
                 r["status"]["p99_ms"],
                 r["status_at_half_load"]["requests_per_second"],
