@@ -114,6 +114,13 @@ async function backInApp(page: Page): Promise<void> {
   await page.waitForURL((url) => url.href.startsWith(stack.appUrl) && url.pathname === '/crm');
 }
 
+/** Leaves the broker disconnected, as every scenario expects to find them. */
+async function disconnect(page: Page): Promise<void> {
+  await page.getByTestId('amo-disconnect').click();
+  await page.getByTestId('amo-disconnect-confirm').click();
+  await page.getByTestId('crm-not-connected').waitFor();
+}
+
 async function expectVisibleText(page: Page, text: string | RegExp): Promise<void> {
   await page.getByText(text).first().waitFor({ state: 'visible' });
 }
@@ -153,6 +160,12 @@ test('a broker connects amoCRM, sees their leads, and disconnects', async () => 
     for (const name of expected) await expectVisibleText(page, name);
     await shot(page, 'connect', 'connected-with-leads');
 
+    // The same return delivered again (a reload of the callback URL) changes nothing.
+    await page.goto(`${stack.appUrl}/amo-crm/callback?status=connected`);
+    await backInApp(page);
+    await page.getByTestId('amo-status-badge').waitFor();
+    expect(await page.getByTestId('amo-connect-error').count()).toBe(0);
+
     await page.getByTestId('amo-disconnect').click();
     await page.getByTestId('amo-disconnect-confirmation').waitFor();
     await shot(page, 'connect', 'disconnect-confirmation');
@@ -191,10 +204,7 @@ test('"Отказать" ends on a clear message and connecting works again', as
     await backInApp(page);
     await page.getByTestId('amo-status-badge').waitFor();
     await shot(page, 'deny-retry', 'connected');
-
-    await page.getByTestId('amo-disconnect').click();
-    await page.getByTestId('amo-disconnect-confirm').click();
-    await page.getByTestId('crm-not-connected').waitFor();
+    await disconnect(page);
   } catch (error) {
     await page.screenshot({ path: path.join(ARTIFACTS, `failure-${Date.now()}.png`), fullPage: true }).catch(() => undefined);
     throw error;
@@ -227,6 +237,46 @@ test('an expired connect flow ends on a clear message and connecting works again
     await backInApp(page);
     await page.getByTestId('amo-status-badge').waitFor();
     await shot(page, 'expired-retry', 'connected');
+    await disconnect(page);
+  } catch (error) {
+    await page.screenshot({ path: path.join(ARTIFACTS, `failure-${Date.now()}.png`), fullPage: true }).catch(() => undefined);
+    throw error;
+  } finally {
+    await context.close();
+  }
+});
+
+test('a connection the amoCRM admin switched off asks to reconnect and says why', async () => {
+  const { context, page } = await newAppPage();
+  try {
+    await signInToApp(page, 'reauth');
+    await openCrmTab(page, 'reauth');
+    await startConnecting(page, 'reauth');
+    await amoSignIn(page, broker, 'reauth');
+    await page.getByRole('button', { name: 'Разрешить' }).click();
+    await backInApp(page);
+    await page.getByTestId('amo-status-badge').waitFor();
+
+    await stack.disableIntegration(broker.account_id);
+    await page.getByTestId('tab-home').click();
+    await page.getByTestId('tab-crm').click();
+    await page.reload();
+    await page.getByTestId('crm-reauth').waitFor();
+    await expectVisibleText(page, 'Потрібно підключитися знову');
+    await expect(page.getByTestId('amo-auth-message').textContent()).resolves.toContain(
+      'Адміністратор вимкнув інтеграцію ForYou в AMO CRM.',
+    );
+    await shot(page, 'reauth', 'reconnect-prompt');
+
+    // Reconnecting installs the integration again and brings the leads back.
+    await page.getByRole('button', { name: 'Підключити знову', exact: true }).click();
+    await page.waitForURL((url) => url.href.startsWith(`${stack.emulatorUrl}/oauth`));
+    await page.getByRole('button', { name: 'Разрешить' }).click();
+    await backInApp(page);
+    await page.getByTestId('amo-status-badge').waitFor();
+    await page.getByTestId('lead-list').waitFor();
+    await shot(page, 'reauth', 'reconnected');
+    await disconnect(page);
   } catch (error) {
     await page.screenshot({ path: path.join(ARTIFACTS, `failure-${Date.now()}.png`), fullPage: true }).catch(() => undefined);
     throw error;

@@ -38,6 +38,8 @@ export type Stack = {
   amoUsers: AmoUser[];
   /** Moves every unfinished connect flow's expiry into the past (the backend's clock for flows). */
   expirePendingFlows(): void;
+  /** An amoCRM admin switches the integration off in the broker's account (signed hook to us). */
+  disableIntegration(accountId: number): Promise<void>;
   stop(): Promise<void>;
 };
 
@@ -196,6 +198,7 @@ export async function startStack({ distDir, logDir }: { distDir: string; logDir:
         ...pythonCommand('amocrm-emulator'),
         '--host', '127.0.0.1', '--port', '0', '--control',
         '--client-id', clientId, '--client-secret', clientSecret, '--redirect-uri', redirectUri,
+        '--disable-hook-url', `${backendUrl}/api/v1/integrations/amo-crm/hooks/disabled`,
       ],
       { logDir, ready: /amocrm-emulator listening on (http:\/\/\S+)/ },
     );
@@ -258,6 +261,18 @@ export async function startStack({ distDir, logDir }: { distDir: string; logDir:
       );
     };
 
+    const disableIntegration = async (accountId: number) => {
+      const response = await fetch(`${emulatorUrl}/_emulator/disable-hook`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ client_id: clientId, account_id: accountId }),
+      });
+      const body = (await response.json()) as { status?: number };
+      if (!response.ok || body.status !== 200) {
+        throw new Error(`disable hook: emulator ${response.status}, backend answered ${body.status}`);
+      }
+    };
+
     return {
       emulatorUrl,
       backendUrl,
@@ -267,6 +282,7 @@ export async function startStack({ distDir, logDir }: { distDir: string; logDir:
       broker,
       amoUsers,
       expirePendingFlows,
+      disableIntegration,
       stop,
     };
   } catch (error) {
