@@ -82,16 +82,17 @@ async def test_users_create_then_login(backend: Backend, database_url: str) -> N
 
 
 @pytest.mark.parametrize(
-    "args",
+    ("args", "message"),
     [
-        ["--role", "client"],
-        ["--password", "short"],
+        (["--role", "client"], "invalid --role"),
+        (["--password", "short"], "invalid --password"),
     ],
 )
-def test_users_create_refuses_bad_options(database_url: str, args: list[str]) -> None:
+def test_users_create_refuses_bad_options(tmp_path: Path, args: list[str], message: str) -> None:
     base = ["users", "create", "--email", "x@foryou.test", "--password", "long enough pw"]
-    result = run_cli(database_url, *base, *args)
+    result = run_cli(f"sqlite+aiosqlite:///{tmp_path / 'u.sqlite3'}", *base, *args)
     assert result.returncode == 2
+    assert message in result.stderr
 
 
 async def test_connections_list_and_keys_rotate(
