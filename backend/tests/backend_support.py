@@ -168,13 +168,20 @@ def query_of(url: str) -> dict[str, str]:
 class Canary:
     """A loopback HTTP server that records every request it receives."""
 
-    def __init__(self) -> None:
+    def __init__(self, redirect_to: str | None = None) -> None:
         self.requests: list[str] = []
         canary = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
             def _record(self) -> None:
                 canary.requests.append(f"{self.command} {self.path} Host={self.headers['Host']}")
+                if redirect_to is not None:
+                    # A 307 would make a redirect-following client resend the POST body.
+                    self.send_response(307)
+                    self.send_header("Location", f"{redirect_to}{self.path}")
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")
                 self.end_headers()

@@ -316,6 +316,21 @@ class TestUpstreamFailures:
         again = await backend.client.post(f"{AMO}/exchange-code", headers=headers, json=body)
         assert again.json()["error"]["code"] == "amo_state_invalid"
 
+    async def test_token_endpoint_redirect_is_never_followed(
+        self, make_backend: Any, emu: Any
+    ) -> None:
+        with Canary() as canary, Canary(redirect_to=canary.url) as redirector:
+            backend = await make_backend(amocrm_upstream_url=redirector.url)
+            headers = await backend.new_broker()
+            location, binder = await consent_location(backend, emu, headers)
+            _, back = await backend.callback(location, binder)
+        assert back == {"status": "error", "code": "amo_exchange_failed"}
+        assert [line.split(" ")[:2] for line in redirector.requests] == [
+            ["POST", "/oauth2/access_token"]
+        ]
+        assert canary.requests == []
+        assert await connection_rows(backend) == []
+
     async def test_amocrm_unreachable(self, make_backend: Any, emu: Any) -> None:
         with Canary() as canary:
             closed_port = canary.url
