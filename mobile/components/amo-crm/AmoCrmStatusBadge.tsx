@@ -6,6 +6,7 @@ import type { ConnectionStatus } from '@/api/types';
 import { fill, useI18n } from '@/i18n';
 
 import { Button } from '../ui/Button';
+import { connectNotice } from './connectNotice';
 import { colors, spacing } from '../ui/theme';
 
 /**
@@ -64,7 +65,14 @@ export function AmoCrmStatusBadge({
             />
             <Button
               title={t.amo.disconnectConfirm}
-              onPress={() => disconnect.mutate(undefined, { onSuccess: () => setConfirming(false) })}
+              onPress={() =>
+                disconnect.mutate(undefined, {
+                  onSuccess: () => {
+                    setConfirming(false);
+                    connectNotice.clear(); // "connected" no longer holds
+                  },
+                })
+              }
               variant="danger"
               busy={disconnect.isPending}
               testID="amo-disconnect-confirm"
