@@ -80,6 +80,9 @@ def measure(kind: str, duration: float) -> dict[str, Any]:
         load(api, status_url, headers, duration=2)  # warm-up: imports, pools, caches
         load(api, bare_url, {}, duration=2)
         bare = load(api, bare_url, {}, duration=duration)
+        # The app's own authenticated endpoint without the connection read: splits the
+        # status endpoint's cost into authentication and the rest.
+        me = load(api, f"{api.base_url}/api/v1/auth/me", headers, duration=duration / 2)
         status = load(api, status_url, headers, duration=duration, sample_memory=True)
         half_rate = status["requests_per_second"] / 2
         at_half = load(api, status_url, headers, duration=duration, rate=half_rate)
@@ -87,6 +90,7 @@ def measure(kind: str, duration: float) -> dict[str, Any]:
     return {
         "database": kind,
         "bare": bare,
+        "auth_me": me,
         "status": status,
         "status_at_half_load": at_half,
         "status_share_of_bare": round(
@@ -114,6 +118,7 @@ def main(argv: list[str] | None = None) -> None:
             "status rps",
             "status/bare",
             "CPU ms/req bare",
+            "CPU ms/req /auth/me",
             "CPU ms/req status",
             "p50 ms (max)",
             "p99 ms (max)",
@@ -129,6 +134,7 @@ def main(argv: list[str] | None = None) -> None:
                 r["status"]["requests_per_second"],
                 f"{r['status_share_of_bare'] * 100:.0f}%",
                 r["bare"]["api_cpu_ms_per_request"],
+                r["auth_me"]["api_cpu_ms_per_request"],
                 r["status"]["api_cpu_ms_per_request"],
                 r["status"]["p50_ms"],
                 r["status"]["p99_ms"],
