@@ -215,3 +215,20 @@ class TestMisconfiguredClient:
         _, back = await backend.callback(location, binder)
         assert back == {"status": "error", "code": "amo_exchange_failed"}
         assert (await backend.status(headers))["state"] == "not_connected"
+
+
+async def test_missing_encryption_key_keeps_tokens_and_says_so(make_backend: Any, emu: Any) -> None:
+    from backend_support import ENCRYPTION_KEY_2
+
+    backend = await make_backend()
+    headers, user_id = await connected_broker(backend, emu)
+    before = await row_of(backend, user_id)
+    wrong_keys = await make_backend(encryption_keys=f"k2:{ENCRYPTION_KEY_2}")
+    wrong_keys.clock.advance(DAY + 60)
+    response = await wrong_keys.client.get(f"{API}/crm/pipelines", headers=headers)
+    assert response.status_code == 503
+    assert response.json()["error"]["code"] == "token_keys_unavailable"
+    after = await row_of(backend, user_id)
+    assert after.refresh_token_enc == before.refresh_token_enc
+    assert after.lease_owner is None
+    assert token_grants(emu, "refresh_token") == []

@@ -82,6 +82,12 @@ class AmoUpstreamTimeout(AppError):
     message = "amoCRM did not answer in time."
 
 
+class TokenKeysUnavailable(AppError):
+    status_code = 503
+    code = "token_keys_unavailable"
+    message = "Stored amoCRM tokens cannot be read with the configured keys."
+
+
 class AmoAccessForbidden(AppError):
     status_code = 403
     code = "amo_forbidden"

@@ -24,7 +24,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from foryou.clock import Clock
 from foryou.config import Settings
-from foryou.crypto import TokenCipher, TokenContext
+from foryou.crypto import DecryptionError, TokenCipher, TokenContext
 from foryou.db import Database
 from foryou.integrations.amocrm import repository
 from foryou.integrations.amocrm.client import AmoCrmClient, TokenGrant
@@ -35,6 +35,7 @@ from foryou.integrations.amocrm.errors import (
     AmoReauthRequired,
     AmoUnauthorized,
     AmoUpstreamUnavailable,
+    TokenKeysUnavailable,
     to_app_error,
 )
 from foryou.integrations.amocrm.models import AmoCrmConnection, ConnectionStatus, EventKind
@@ -94,7 +95,17 @@ def open_token(cipher: TokenCipher, connection: AmoCrmConnection, field: str) ->
     assert ciphertext is not None
     assert connection.token_key_id is not None
     context = TokenContext(connection.id, connection.user_id, field)
-    return cipher.decrypt(ciphertext, connection.token_key_id, context)
+    try:
+        return cipher.decrypt(ciphertext, connection.token_key_id, context)
+    except DecryptionError:
+        # A key missing from FORYOU_ENCRYPTION_KEYS is an operator error: the tokens are kept
+        # untouched so that restoring the key brings the connection back.
+        log.error(
+            "amocrm_token_undecryptable",
+            connection_id=str(connection.id),
+            key_id=connection.token_key_id,
+        )
+        raise TokenKeysUnavailable() from None
 
 
 def default_lease_owner() -> str:
@@ -212,7 +223,12 @@ class TokenProvider:
         self, connection: AmoCrmConnection, *, previous_unfinished: bool, forced: bool
     ) -> UsableToken:
         host = parse_account_host(connection.account_domain)
-        refresh_token = open_token(self._cipher, connection, "refresh_token")
+        try:
+            refresh_token = open_token(self._cipher, connection, "refresh_token")
+        except TokenKeysUnavailable:
+            async with self._db.transaction() as session:
+                await repository.release_refresh_lease(session, connection.id, owner=self._owner)
+            raise
         try:
             grant = await self._client.refresh(host, refresh_token, connection.account_id)
         except AmoGrantRejected:
