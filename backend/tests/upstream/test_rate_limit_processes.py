@@ -38,7 +38,7 @@ async def run_processes(
     requests: int,
     redis_url: str,
 ) -> list[dict[str, Any]]:
-    start_at = time.time() + 1.5  # every process starts sending at the same moment
+    start_at = time.time() + 3.0  # every process starts sending at the same moment
     prefix = unique_prefix()
     procs = [
         await asyncio.create_subprocess_exec(
@@ -111,6 +111,6 @@ async def test_without_a_shared_limiter_two_processes_do_get_429s() -> None:
     """The control: the same load with a budget per process overruns the account."""
     with amo_emulator(rate_limit=7) as emulator:
         token = broker_access_token(emulator)
-        await run_processes(emulator, token, processes=2, clients=25, requests=1, redis_url="")
+        await run_processes(emulator, token, processes=2, clients=25, requests=2, redis_url="")
         statuses = account_statuses(emulator)
     assert statuses.count(429) > 0
