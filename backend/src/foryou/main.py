@@ -69,8 +69,14 @@ def create_app(
             allow_origins=settings.cors_origins,
             allow_credentials=False,
             allow_methods=["GET", "POST"],
-            allow_headers=["Authorization", "Content-Type", "X-Request-Id"],
-            expose_headers=["X-Request-Id", "Retry-After"],
+            allow_headers=[
+                "Authorization",
+                "Content-Type",
+                "X-Request-Id",
+                "If-None-Match",
+                "Idempotency-Key",
+            ],
+            expose_headers=["X-Request-Id", "Retry-After", "ETag", "Idempotency-Replayed"],
             max_age=600,
         )
     # Outermost: every response, errors and CORS preflights included, gets the headers.

@@ -1,6 +1,7 @@
 """Every table, imported in one place so Alembic and the metadata see them all."""
 
 from foryou.auth.models import User
+from foryou.crm.models import CrmLeadSubmission
 from foryou.db import Base
 from foryou.integrations.amocrm.models import (
     AmoCrmConnection,
@@ -8,4 +9,11 @@ from foryou.integrations.amocrm.models import (
     AmoCrmOAuthFlow,
 )
 
-__all__ = ["AmoCrmConnection", "AmoCrmConnectionEvent", "AmoCrmOAuthFlow", "Base", "User"]
+__all__ = [
+    "AmoCrmConnection",
+    "AmoCrmConnectionEvent",
+    "AmoCrmOAuthFlow",
+    "Base",
+    "CrmLeadSubmission",
+    "User",
+]

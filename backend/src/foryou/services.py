@@ -13,7 +13,7 @@ from foryou.auth.service import UserService
 from foryou.auth.tokens import AppTokens
 from foryou.clock import Clock
 from foryou.config import Settings
-from foryou.crm.service import CrmService
+from foryou.crm.service import CrmService, build_crm_service
 from foryou.crypto import TokenCipher
 from foryou.db import Database
 from foryou.integrations.amocrm.client import AmoCrmClient
@@ -67,7 +67,8 @@ def build_services(
     app_tokens = AppTokens(settings, secrets.jwt_secret)
     redis: Redis[Any] | None = Redis.from_url(settings.redis_url) if settings.redis_url else None
     upstream = build_upstream_client(http_client, settings, redis)
-    amocrm = AmoCrmClient(AmoCrmTransport(upstream, settings), settings)
+    transport = AmoCrmTransport(upstream, settings)
+    amocrm = AmoCrmClient(transport, settings)
     tokens = TokenProvider(db=db, cipher=cipher, client=amocrm, clock=clock, settings=settings)
     return Services(
         settings=settings,
@@ -79,7 +80,15 @@ def build_services(
             db=db, cipher=cipher, client=amocrm, clock=clock, settings=settings
         ),
         tokens=tokens,
-        crm=CrmService(tokens, amocrm),
+        crm=build_crm_service(
+            tokens=tokens,
+            client=amocrm,
+            transport=transport,
+            db=db,
+            clock=clock,
+            redis=redis,
+            redis_prefix=settings.redis_prefix,
+        ),
         amocrm=amocrm,
         redis=redis,
     )

@@ -50,6 +50,8 @@ async def test_leads_are_mine_by_default(backend: Backend, emu: Any) -> None:
             "price",
             "stageId",
             "pipelineId",
+            "stageName",
+            "stageColor",
             "responsibleUserId",
             "responsibleUserName",
             "contactName",

@@ -1,233 +1,491 @@
-"""The broker's CRM data, read from amoCRM with the broker's own token."""
+"""The broker's CRM data, read from amoCRM with the broker's own token.
+
+Upstream budget: pipelines and user names are kept per amoCRM account for minutes, list pages
+and lead details per broker for seconds; a broker's creates retire their cached pages.
+"""
 
 from __future__ import annotations
 
-import uuid
-from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import Any
+import asyncio
+import hashlib
+import json
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import asdict
+from datetime import datetime
+from typing import Any, TypeVar
 
+from redis.asyncio import Redis
+
+from foryou.clock import Clock
+from foryou.crm.amo import CrmGateway
+from foryou.crm.cache import CrmCache, SingleFlight, build_cache
+from foryou.crm.create import CreatedLead, LeadCreator, NewLead
+from foryou.crm.domain import (
+    Broker,
+    ContactValue,
+    CustomField,
+    LeadContact,
+    LeadDetail,
+    LeadPage,
+    LeadQuery,
+    LeadSummary,
+    Pipeline,
+    Stage,
+    Tag,
+    TimelineEntry,
+    as_int,
+    as_text,
+    embedded,
+    field_values,
+    has_next_page,
+    main_contact_id,
+    parse_contact,
+    parse_custom_fields,
+    parse_pipelines,
+    parse_tags,
+    timestamp,
+)
+from foryou.crm.users import UserDirectory
+from foryou.db import Database
+from foryou.errors import AppError, NotFound
 from foryou.integrations.amocrm.client import AmoCrmClient
-from foryou.integrations.amocrm.errors import AmoBadResponse, AmoCrmError, to_app_error
+from foryou.integrations.amocrm.errors import AmoCrmError, to_app_error
 from foryou.integrations.amocrm.tokens import TokenProvider, UsableToken
+from foryou.integrations.amocrm.transport import AmoCrmTransport
 
-# amoCRM's fixed system stages: 142 "won", 143 "lost" in every pipeline.
-_WON_STATUS_ID = 142
-_LOST_STATUS_ID = 143
+T = TypeVar("T")
 
-
-@dataclass(frozen=True)
-class Stage:
-    id: int
-    name: str
-    color: str | None
-    sort: int
-    type: str
-
-
-@dataclass(frozen=True)
-class Pipeline:
-    id: int
-    name: str
-    sort: int
-    is_main: bool
-    stages: list[Stage]
+PIPELINES_TTL_SECONDS = 300.0
+LIST_TTL_SECONDS = 15.0
+DETAIL_TTL_SECONDS = 15.0
+# `refresh=true` re-reads amoCRM only when the copy is at least this old, so a finger on
+# pull-to-refresh cannot drain the account's shared budget.
+PIPELINES_MIN_REFRESH_SECONDS = 5.0
+LIST_MIN_REFRESH_SECONDS = 2.0
+# The timeline shows at most this many notes and events.
+TIMELINE_LIMIT = 100
 
 
-@dataclass(frozen=True)
-class LeadSummary:
-    id: int
-    name: str
-    price: int | None
-    stage_id: int | None
-    pipeline_id: int | None
-    responsible_user_id: int | None
-    responsible_user_name: str | None
-    contact_name: str | None
-    contact_phone: str | None
-    updated_at: datetime | None
+class StageNeedsPipeline(AppError):
+    status_code = 422
+    code = "validation_error"
+    message = "The request is invalid."
 
 
-@dataclass(frozen=True)
-class LeadPage:
-    items: list[LeadSummary]
-    page: int
-    has_more: bool
+def _digest(value: Any) -> str:
+    text = json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
-@dataclass(frozen=True)
-class LeadQuery:
-    pipeline_id: int | None = None
-    stage_id: int | None = None
-    query: str | None = None
-    mine: bool = True
-    page: int = 1
-    limit: int = 25
-
-
-def _embedded(body: dict[str, Any] | None, key: str) -> list[dict[str, Any]]:
-    if body is None:
-        return []
-    items = body.get("_embedded", {}).get(key, [])
-    if not isinstance(items, list):
-        raise AmoBadResponse(f"unexpected {key} payload")
-    return [item for item in items if isinstance(item, dict)]
-
-
-def _int(value: Any) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-
-def _stage_type(status: dict[str, Any]) -> str:
-    status_id = status.get("id")
-    if status_id == _WON_STATUS_ID:
-        return "won"
-    if status_id == _LOST_STATUS_ID:
-        return "lost"
-    return "open"
-
-
-def _phone(contact: dict[str, Any]) -> str | None:
-    for field in contact.get("custom_fields_values") or []:
-        if isinstance(field, dict) and field.get("field_code") == "PHONE":
-            for value in field.get("values") or []:
-                if isinstance(value, dict) and isinstance(value.get("value"), str):
-                    return str(value["value"])
-    return None
+def _stage_index(pipelines: list[Pipeline]) -> dict[tuple[int, int], Stage]:
+    return {(p.id, s.id): s for p in pipelines for s in p.stages}
 
 
 class CrmService:
-    def __init__(self, tokens: TokenProvider, client: AmoCrmClient) -> None:
-        self._tokens = tokens
-        self._client = client
+    def __init__(
+        self,
+        gateway: CrmGateway,
+        cache: CrmCache,
+        users: UserDirectory,
+        db: Database,
+        clock: Clock,
+    ) -> None:
+        self._amo = gateway
+        self._cache = cache
+        self._users = users
+        self._flights = SingleFlight()
+        self._creator = LeadCreator(db, gateway, self, clock)
 
-    async def pipelines(self, user_id: uuid.UUID) -> list[Pipeline]:
-        async def read(token: UsableToken) -> dict[str, Any] | None:
-            return await self._client.api_get(
-                token.host,
-                token.access_token,
-                "/api/v4/leads/pipelines",
-                account_id=token.account_id,
+    async def create_lead(
+        self, broker: Broker, key: str, request: NewLead
+    ) -> tuple[CreatedLead, bool]:
+        """Create a lead once per Idempotency-Key; True when replaying the first result."""
+        return await self._creator.create(broker, key, request)
+
+    # --- pipelines --------------------------------------------------------------------
+
+    async def pipelines(self, broker: Broker, *, refresh: bool = False) -> list[Pipeline]:
+        async def run(token: UsableToken) -> list[Pipeline]:
+            return await self._pipelines(token, refresh=refresh)
+
+        return await self._call(broker, run)
+
+    async def _pipelines(self, token: UsableToken, *, refresh: bool = False) -> list[Pipeline]:
+        key = f"pipelines:{token.account_id}"
+        cached = await self._cache.get(key)
+        if cached is not None and not (
+            refresh and time.time() - cached["at"] >= PIPELINES_MIN_REFRESH_SECONDS
+        ):
+            return [_pipeline_from_json(item) for item in cached["items"]]
+
+        async def fetch() -> list[dict[str, Any]]:
+            body = await self._amo.get(token, "/api/v4/leads/pipelines")
+            items = [asdict(pipeline) for pipeline in parse_pipelines(body)]
+            await self._cache.set(key, {"at": time.time(), "items": items}, PIPELINES_TTL_SECONDS)
+            return items
+
+        # Concurrent tab opens of one account share one upstream read.
+        items = await self._flights.run(f"{key}:{refresh}", fetch)
+        return [_pipeline_from_json(item) for item in items]
+
+    # --- lead list --------------------------------------------------------------------
+
+    async def leads(self, broker: Broker, query: LeadQuery, *, refresh: bool = False) -> LeadPage:
+        async def run(token: UsableToken) -> LeadPage:
+            pipelines = await self._pipelines(token)
+            resolved = self._resolve_pipeline(query, pipelines)
+            generation = await self._generation(token)
+            key = f"leads:{token.account_id}:{token.amo_user_id}:{generation}:" + _digest(
+                asdict(resolved)
             )
+            cached = await self._cache.get(key)
+            if cached is not None and not (
+                refresh and time.time() - cached["at"] >= LIST_MIN_REFRESH_SECONDS
+            ):
+                return _page_from_json(cached["page"])
+            page = await self._fetch_leads(token, broker, resolved, pipelines)
+            await self._cache.set(key, {"at": time.time(), "page": asdict(page)}, LIST_TTL_SECONDS)
+            return page
 
-        body = await self._run(user_id, read)
-        pipelines = []
-        for raw in _embedded(body, "pipelines"):
-            stages = [
-                Stage(
-                    id=int(status["id"]),
-                    name=str(status.get("name", "")),
-                    color=status.get("color") if isinstance(status.get("color"), str) else None,
-                    sort=_int(status.get("sort")) or 0,
-                    type=_stage_type(status),
-                )
-                for status in _embedded(raw, "statuses")
-                if _int(status.get("id")) is not None
-            ]
-            if _int(raw.get("id")) is None:
-                continue
-            pipelines.append(
-                Pipeline(
-                    id=int(raw["id"]),
-                    name=str(raw.get("name", "")),
-                    sort=_int(raw.get("sort")) or 0,
-                    is_main=bool(raw.get("is_main", False)),
-                    stages=sorted(stages, key=lambda stage: stage.sort),
-                )
+        return await self._call(broker, run)
+
+    @staticmethod
+    def _resolve_pipeline(query: LeadQuery, pipelines: list[Pipeline]) -> LeadQuery:
+        """A stage filter needs its pipeline (amoCRM filters by the pair); find it if unique."""
+        if query.stage_id is None or query.pipeline_id is not None:
+            return query
+        owners = [p.id for p in pipelines if any(s.id == query.stage_id for s in p.stages)]
+        if len(owners) != 1:
+            raise StageNeedsPipeline(
+                details=[
+                    {
+                        "field": "pipelineId",
+                        "message": "pipelineId is required with this stageId",
+                    }
+                ]
             )
-        return sorted(pipelines, key=lambda pipeline: pipeline.sort)
+        return LeadQuery(**{**asdict(query), "pipeline_id": owners[0]})
 
-    async def leads(self, user_id: uuid.UUID, query: LeadQuery) -> LeadPage:
-        async def read(token: UsableToken) -> tuple[UsableToken, dict[str, Any] | None]:
-            params: dict[str, Any] = {
-                "page": query.page,
-                "limit": query.limit,
-                "with": "contacts",
-                "order[updated_at]": "desc",
-            }
-            if query.query:
-                params["query"] = query.query
-            if query.mine:
-                params["filter[responsible_user_id]"] = token.amo_user_id
-            if query.pipeline_id is not None and query.stage_id is not None:
-                params["filter[statuses][0][pipeline_id]"] = query.pipeline_id
-                params["filter[statuses][0][status_id]"] = query.stage_id
-            elif query.pipeline_id is not None:
-                params["filter[pipeline_id]"] = query.pipeline_id
-            body = await self._client.api_get(
-                token.host,
-                token.access_token,
-                "/api/v4/leads",
-                account_id=token.account_id,
-                params=params,
-            )
-            return token, body
-
-        token, body = await self._run(user_id, read)
-        raw_leads = _embedded(body, "leads")
-        contacts = await self._main_contacts(user_id, raw_leads)
+    async def _fetch_leads(
+        self, token: UsableToken, broker: Broker, query: LeadQuery, pipelines: list[Pipeline]
+    ) -> LeadPage:
+        params: dict[str, Any] = {
+            "page": query.page,
+            "limit": query.limit,
+            "with": "contacts",
+            "order[updated_at]": "desc",
+        }
+        if query.query:
+            params["query"] = query.query
+        if query.mine:
+            params["filter[responsible_user_id]"] = token.amo_user_id
+        if query.pipeline_id is not None and query.stage_id is not None:
+            params["filter[statuses][0][pipeline_id]"] = query.pipeline_id
+            params["filter[statuses][0][status_id]"] = query.stage_id
+        elif query.pipeline_id is not None:
+            params["filter[pipeline_id]"] = query.pipeline_id
+        body = await self._amo.get(token, "/api/v4/leads", params)
+        raw_leads = [raw for raw in embedded(body, "leads") if as_int(raw.get("id")) is not None]
+        main_ids = {int(raw["id"]): main_contact_id(raw) for raw in raw_leads}
+        contacts = await self._contacts(token, [cid for cid in main_ids.values() if cid])
+        names = await self._users.names(
+            token,
+            broker.name,
+            {rid for raw in raw_leads if (rid := as_int(raw.get("responsible_user_id")))},
+        )
+        stages = _stage_index(pipelines)
         items = []
         for raw in raw_leads:
-            lead_id = _int(raw.get("id"))
-            if lead_id is None:
-                continue
-            responsible = _int(raw.get("responsible_user_id"))
-            contact = contacts.get(lead_id)
-            updated = _int(raw.get("updated_at"))
+            contact_id = main_ids[int(raw["id"])]
+            contact = contacts.get(contact_id) if contact_id else None
+            phones = field_values(contact, "PHONE") if contact else []
             items.append(
-                LeadSummary(
-                    id=lead_id,
-                    name=str(raw.get("name") or ""),
-                    price=_int(raw.get("price")),
-                    stage_id=_int(raw.get("status_id")),
-                    pipeline_id=_int(raw.get("pipeline_id")),
-                    responsible_user_id=responsible,
-                    responsible_user_name=(
-                        token.amo_user_name if responsible == token.amo_user_id else None
-                    ),
-                    contact_name=contact.get("name") if contact else None,
-                    contact_phone=_phone(contact) if contact else None,
-                    updated_at=datetime.fromtimestamp(updated, UTC) if updated else None,
+                _summary(
+                    raw,
+                    stages,
+                    names,
+                    contact_name=as_text(contact.get("name")) if contact else None,
+                    contact_phone=phones[0].value if phones else None,
                 )
             )
-        has_more = bool(
-            body and isinstance(body.get("_links"), dict) and body["_links"].get("next")
+        return LeadPage(
+            items=items, page=query.page, limit=query.limit, has_more=has_next_page(body)
         )
-        return LeadPage(items=items, page=query.page, has_more=has_more)
 
-    async def _main_contacts(
-        self, user_id: uuid.UUID, raw_leads: list[dict[str, Any]]
-    ) -> dict[int, dict[str, Any]]:
-        """The first contact of each lead, fetched in one request."""
-        first_contact: dict[int, int] = {}
-        for raw in raw_leads:
-            linked = _embedded(raw, "contacts")
-            main = next((c for c in linked if c.get("is_main")), linked[0] if linked else None)
-            if main is not None and _int(main.get("id")) is not None and _int(raw.get("id")):
-                first_contact[int(raw["id"])] = int(main["id"])
-        if not first_contact:
+    async def _contacts(self, token: UsableToken, ids: list[int]) -> dict[int, dict[str, Any]]:
+        """Contacts by id in one request (those the broker may see)."""
+        wanted = sorted(set(ids))
+        if not wanted:
             return {}
-        ids = sorted(set(first_contact.values()))
+        body = await self._amo.get(
+            token, "/api/v4/contacts", {"filter[id][]": wanted, "limit": min(250, len(wanted))}
+        )
+        return {int(c["id"]): c for c in embedded(body, "contacts") if as_int(c.get("id"))}
 
-        async def read(token: UsableToken) -> dict[str, Any] | None:
-            return await self._client.api_get(
-                token.host,
-                token.access_token,
-                "/api/v4/contacts",
-                account_id=token.account_id,
-                params={"filter[id][]": ids, "limit": min(250, len(ids))},
+    # --- lead detail ------------------------------------------------------------------
+
+    async def lead(self, broker: Broker, lead_id: int, *, refresh: bool = False) -> LeadDetail:
+        async def run(token: UsableToken) -> LeadDetail:
+            generation = await self._generation(token)
+            key = f"lead:{token.account_id}:{token.amo_user_id}:{generation}:{lead_id}"
+            cached = await self._cache.get(key)
+            if cached is not None and not (
+                refresh and time.time() - cached["at"] >= LIST_MIN_REFRESH_SECONDS
+            ):
+                return _detail_from_json(cached["lead"])
+            detail = await self._fetch_lead(token, broker, lead_id)
+            await self._cache.set(
+                key, {"at": time.time(), "lead": asdict(detail)}, DETAIL_TTL_SECONDS
             )
+            return detail
 
-        body = await self._run(user_id, read)
-        by_id = {int(c["id"]): c for c in _embedded(body, "contacts") if _int(c.get("id"))}
-        return {
-            lead_id: by_id[contact_id]
-            for lead_id, contact_id in first_contact.items()
-            if contact_id in by_id
+        return await self._call(broker, run)
+
+    async def _fetch_lead(self, token: UsableToken, broker: Broker, lead_id: int) -> LeadDetail:
+        raw = await self._amo.get(token, f"/api/v4/leads/{lead_id}", {"with": "contacts"})
+        if raw is None or as_int(raw.get("id")) != lead_id:
+            # amoCRM answers 204 both for a missing lead and for one hidden from this user.
+            raise NotFound("The lead does not exist or is not visible to you.")
+        linked = embedded(raw, "contacts")
+        main_id = main_contact_id(raw)
+        contact_ids = [cid for c in linked if (cid := as_int(c.get("id")))]
+        pipelines, contacts_by_id, notes, events = await asyncio.gather(
+            self._pipelines(token),
+            self._contacts(token, contact_ids),
+            self._amo.get(token, f"/api/v4/leads/{lead_id}/notes", {"limit": 250}),
+            self._amo.get(
+                token,
+                "/api/v4/events",
+                {"filter[entity]": "lead", "filter[entity_id]": lead_id, "limit": TIMELINE_LIMIT},
+            ),
+        )
+        contacts: list[LeadContact] = []
+        for contact_id in contact_ids:
+            if contact_id in contacts_by_id:
+                parsed = parse_contact(contacts_by_id[contact_id], is_main=contact_id == main_id)
+                if parsed is not None:
+                    contacts.append(parsed)
+        contacts.sort(key=lambda contact: not contact.is_main)
+        raw_notes = embedded(notes, "notes")
+        raw_events = embedded(events, "events")
+        people = {rid for rid in (as_int(raw.get("responsible_user_id")),) if rid}
+        people |= {
+            uid for item in raw_notes + raw_events if (uid := as_int(item.get("created_by")))
         }
+        names = await self._users.names(token, broker.name, people)
+        stages = _stage_index(pipelines)
+        main = next((c for c in contacts if c.is_main), None)
+        summary = _summary(
+            raw,
+            stages,
+            names,
+            contact_name=main.name if main else None,
+            contact_phone=main.phones[0].value if main and main.phones else None,
+        )
+        pipeline = next((p for p in pipelines if p.id == summary.pipeline_id), None)
+        return LeadDetail(
+            summary=summary,
+            pipeline_name=pipeline.name if pipeline else None,
+            created_at=timestamp(raw.get("created_at")),
+            closed_at=timestamp(raw.get("closed_at")),
+            contacts=contacts,
+            custom_fields=parse_custom_fields(raw),
+            tags=parse_tags(raw),
+            timeline=_timeline(raw_notes, raw_events, names, stages),
+        )
 
-    async def _run(self, user_id: uuid.UUID, operation: Any) -> Any:
+    # --- cache generations --------------------------------------------------------------
+
+    async def _generation(self, token: UsableToken) -> int:
+        value = await self._cache.get(f"gen:{token.account_id}:{token.amo_user_id}")
+        return int(value) if isinstance(value, int) else 0
+
+    async def forget_broker_pages(self, token: UsableToken) -> None:
+        """After a change by this broker, their cached lists and details are out of date."""
+        await self._cache.incr(f"gen:{token.account_id}:{token.amo_user_id}")
+
+    async def pipelines_for(self, token: UsableToken) -> list[Pipeline]:
+        """Pipelines of the token's account (cached), for other CRM use cases."""
+        return await self._pipelines(token)
+
+    async def _call(self, broker: Broker, operation: Callable[[UsableToken], Awaitable[T]]) -> T:
         try:
-            return await self._tokens.call(user_id, operation)
+            return await self._amo.as_broker(broker.user_id, operation)
         except AmoCrmError as error:
             raise to_app_error(error) from None
+
+
+# --- building results -------------------------------------------------------------------
+
+
+def _summary(
+    raw: dict[str, Any],
+    stages: dict[tuple[int, int], Stage],
+    names: dict[int, str],
+    *,
+    contact_name: str | None,
+    contact_phone: str | None,
+) -> LeadSummary:
+    pipeline_id = as_int(raw.get("pipeline_id"))
+    stage_id = as_int(raw.get("status_id"))
+    stage = stages.get((pipeline_id, stage_id)) if pipeline_id and stage_id else None
+    responsible = as_int(raw.get("responsible_user_id"))
+    return LeadSummary(
+        id=int(raw["id"]),
+        name=as_text(raw.get("name")) or "",
+        price=as_int(raw.get("price")),
+        stage_id=stage_id,
+        pipeline_id=pipeline_id,
+        stage_name=stage.name if stage else None,
+        stage_color=stage.color if stage else None,
+        responsible_user_id=responsible,
+        responsible_user_name=names.get(responsible) if responsible else None,
+        contact_name=contact_name,
+        contact_phone=contact_phone,
+        updated_at=timestamp(raw.get("updated_at")),
+    )
+
+
+_NOTE_TEXT_PARAMS = ("text", "service", "phone")
+
+
+def _timeline(
+    notes: list[dict[str, Any]],
+    events: list[dict[str, Any]],
+    names: dict[int, str],
+    stages: dict[tuple[int, int], Stage],
+) -> list[TimelineEntry]:
+    entries: list[TimelineEntry] = []
+    note_ids: set[int] = set()
+    for note in notes:
+        note_id = as_int(note.get("id"))
+        if note_id is None:
+            continue
+        note_ids.add(note_id)
+        raw_params = note.get("params")
+        params: dict[str, Any] = raw_params if isinstance(raw_params, dict) else {}
+        text = next((params[k] for k in _NOTE_TEXT_PARAMS if isinstance(params.get(k), str)), None)
+        author = as_int(note.get("created_by"))
+        entries.append(
+            TimelineEntry(
+                id=f"note:{note_id}",
+                kind="note",
+                type=as_text(note.get("note_type")) or "common",
+                text=text,
+                created_at=timestamp(note.get("created_at")),
+                created_by=author,
+                created_by_name=names.get(author) if author else None,
+            )
+        )
+    for event in events:
+        event_type = as_text(event.get("type")) or ""
+        if _event_of_listed_note(event, note_ids):
+            continue  # the note itself is already on the timeline
+        author = as_int(event.get("created_by"))
+        entries.append(
+            TimelineEntry(
+                id=f"event:{event.get('id')}",
+                kind="event",
+                type=event_type,
+                text=None,
+                created_at=timestamp(event.get("created_at")),
+                created_by=author,
+                created_by_name=names.get(author) if author else None,
+                details=_event_details(event, stages),
+            )
+        )
+    entries.sort(
+        key=lambda entry: (entry.created_at.timestamp() if entry.created_at else 0, entry.id),
+        reverse=True,
+    )
+    return entries[:TIMELINE_LIMIT]
+
+
+def _event_of_listed_note(event: dict[str, Any], note_ids: set[int]) -> bool:
+    for value in event.get("value_after") or []:
+        note = value.get("note") if isinstance(value, dict) else None
+        if isinstance(note, dict) and as_int(note.get("id")) in note_ids:
+            return True
+    return False
+
+
+def _event_details(event: dict[str, Any], stages: dict[tuple[int, int], Stage]) -> dict[str, Any]:
+    """Stage moves carry the stages' names and colours; other events no extra fields."""
+    if event.get("type") != "lead_status_changed":
+        return {}
+    details: dict[str, Any] = {}
+    for side, raw_values in (("from", event.get("value_before")), ("to", event.get("value_after"))):
+        for value in raw_values or []:
+            status = value.get("lead_status") if isinstance(value, dict) else None
+            if not isinstance(status, dict):
+                continue
+            pipeline_id, stage_id = as_int(status.get("pipeline_id")), as_int(status.get("id"))
+            stage = stages.get((pipeline_id, stage_id)) if pipeline_id and stage_id else None
+            details[f"{side}StageId"] = stage_id
+            details[f"{side}StageName"] = stage.name if stage else None
+            details[f"{side}StageColor"] = stage.color if stage else None
+    return details
+
+
+# --- cached JSON back to results --------------------------------------------------------
+
+
+def _pipeline_from_json(item: dict[str, Any]) -> Pipeline:
+    return Pipeline(**{**item, "stages": [Stage(**stage) for stage in item["stages"]]})
+
+
+def _summary_from_json(item: dict[str, Any]) -> LeadSummary:
+    updated = item.get("updated_at")
+    return LeadSummary(
+        **{**item, "updated_at": _parse_time(updated)},
+    )
+
+
+def _parse_time(value: Any) -> datetime | None:
+    return datetime.fromisoformat(value) if isinstance(value, str) else value
+
+
+def _page_from_json(item: dict[str, Any]) -> LeadPage:
+    return LeadPage(**{**item, "items": [_summary_from_json(lead) for lead in item["items"]]})
+
+
+def _detail_from_json(item: dict[str, Any]) -> LeadDetail:
+    return LeadDetail(
+        summary=_summary_from_json(item["summary"]),
+        pipeline_name=item["pipeline_name"],
+        created_at=_parse_time(item["created_at"]),
+        closed_at=_parse_time(item["closed_at"]),
+        contacts=[
+            LeadContact(
+                **{
+                    **c,
+                    "phones": [ContactValue(**v) for v in c["phones"]],
+                    "emails": [ContactValue(**v) for v in c["emails"]],
+                }
+            )
+            for c in item["contacts"]
+        ],
+        custom_fields=[CustomField(**f) for f in item["custom_fields"]],
+        tags=[Tag(**t) for t in item["tags"]],
+        timeline=[
+            TimelineEntry(**{**t, "created_at": _parse_time(t["created_at"])})
+            for t in item["timeline"]
+        ],
+    )
+
+
+def build_crm_service(
+    *,
+    tokens: TokenProvider,
+    client: AmoCrmClient,
+    transport: AmoCrmTransport,
+    db: Database,
+    clock: Clock,
+    redis: Redis[Any] | None,
+    redis_prefix: str,
+) -> CrmService:
+    """The CRM feature wired to the shared token provider, amoCRM client and Redis."""
+    gateway = CrmGateway(tokens, client, transport)
+    cache = build_cache(redis, redis_prefix)
+    return CrmService(gateway, cache, UserDirectory(gateway, cache, db), db, clock)

@@ -1,0 +1,82 @@
+"""The CRM feature's calls to amoCRM: always the broker's own token, always the shared budget.
+
+Reads go through `AmoCrmClient.api_get`; writes through the same transport with
+`idempotent=False`, so a POST whose answer was lost is never sent again automatically.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+from foryou.integrations.amocrm.client import AmoCrmClient
+from foryou.integrations.amocrm.errors import (
+    AmoBadResponse,
+    AmoForbidden,
+    AmoUnauthorized,
+    AmoUnavailable,
+)
+from foryou.integrations.amocrm.tokens import TokenProvider, UsableToken
+from foryou.integrations.amocrm.transport import AmoCrmTransport
+
+T = TypeVar("T")
+
+
+class AmoRejected(AmoBadResponse):
+    """amoCRM refused a write as invalid (400/422): sending it again changes nothing."""
+
+
+class CrmGateway:
+    def __init__(
+        self, tokens: TokenProvider, client: AmoCrmClient, transport: AmoCrmTransport
+    ) -> None:
+        self._tokens = tokens
+        self._client = client
+        self._transport = transport
+
+    async def as_broker(
+        self, user_id: uuid.UUID, operation: Callable[[UsableToken], Awaitable[T]]
+    ) -> T:
+        """Run `operation` with the broker's usable token (refresh once on a 401)."""
+        return await self._tokens.call(user_id, operation)
+
+    async def get(
+        self, token: UsableToken, path: str, params: dict[str, Any] | None = None
+    ) -> dict[str, Any] | None:
+        """GET an API v4 path; None for amoCRM's 204 "nothing found"."""
+        return await self._client.api_get(
+            token.host, token.access_token, path, account_id=token.account_id, params=params
+        )
+
+    async def post(self, token: UsableToken, path: str, body: list[dict[str, Any]]) -> int:
+        """POST one entity to a batch endpoint and return the id amoCRM gave it."""
+        response = await self._transport.send(
+            "POST",
+            token.host.host,
+            path,
+            account_id=token.account_id,
+            idempotent=False,
+            headers={"Authorization": f"Bearer {token.access_token}"},
+            json=body,
+        )
+        status = response.status_code
+        if status == 401:
+            raise AmoUnauthorized("amoCRM refused the access token")
+        if status == 403:
+            raise AmoForbidden("amoCRM refused access")
+        if status == 429:
+            raise AmoUnavailable("amoCRM rate limit")
+        if status in (400, 422):
+            raise AmoRejected("amoCRM rejected the entity", status)
+        if status != 200:
+            raise AmoBadResponse("unexpected API status", status)
+        try:
+            payload = response.json()
+            (created,) = next(iter(payload["_embedded"].values()))
+            entity_id = created["id"]
+        except (ValueError, KeyError, TypeError, AttributeError, StopIteration):
+            raise AmoBadResponse("amoCRM answered a write without the new id", status) from None
+        if not isinstance(entity_id, int) or isinstance(entity_id, bool):
+            raise AmoBadResponse("amoCRM answered a write without the new id", status)
+        return entity_id

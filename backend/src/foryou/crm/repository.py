@@ -1,0 +1,101 @@
+"""Every query of the CRM feature."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import CursorResult, and_, delete, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from foryou.crm.models import CrmLeadSubmission, SubmissionStatus
+from foryou.integrations.amocrm.models import AmoCrmConnection
+
+
+def _rowcount(result: object) -> int:
+    assert isinstance(result, CursorResult)
+    return int(result.rowcount)
+
+
+async def known_user_names(session: AsyncSession, account_id: int) -> dict[int, str]:
+    """amoCRM user names our connections learnt for this account (no upstream call)."""
+    result = await session.execute(
+        select(AmoCrmConnection.amo_user_id, AmoCrmConnection.amo_user_name).where(
+            AmoCrmConnection.account_id == account_id,
+            AmoCrmConnection.amo_user_name.is_not(None),
+        )
+    )
+    return {int(user_id): str(name) for user_id, name in result.all() if name}
+
+
+async def get_submission(
+    session: AsyncSession, user_id: uuid.UUID, key: str
+) -> CrmLeadSubmission | None:
+    result = await session.execute(
+        select(CrmLeadSubmission)
+        .where(CrmLeadSubmission.user_id == user_id, CrmLeadSubmission.idempotency_key == key)
+        .execution_options(populate_existing=True)
+    )
+    return result.scalar_one_or_none()
+
+
+async def add_submission(session: AsyncSession, submission: CrmLeadSubmission) -> None:
+    session.add(submission)
+    await session.flush()
+
+
+async def delete_expired_submissions(
+    session: AsyncSession, user_id: uuid.UUID, now: datetime
+) -> None:
+    await session.execute(
+        delete(CrmLeadSubmission).where(
+            CrmLeadSubmission.user_id == user_id, CrmLeadSubmission.expires_at <= now
+        )
+    )
+
+
+async def take_over_submission(
+    session: AsyncSession,
+    submission_id: uuid.UUID,
+    *,
+    owner: str,
+    now: datetime,
+    lease_until: datetime,
+) -> bool:
+    """Claim a failed submission, or one whose worker's lease ran out."""
+    result = await session.execute(
+        update(CrmLeadSubmission)
+        .where(
+            CrmLeadSubmission.id == submission_id,
+            CrmLeadSubmission.status != SubmissionStatus.COMPLETED.value,
+            (CrmLeadSubmission.status == SubmissionStatus.FAILED.value)
+            | (CrmLeadSubmission.lease_until.is_(None))
+            | (CrmLeadSubmission.lease_until <= now),
+        )
+        .values(
+            status=SubmissionStatus.IN_PROGRESS.value,
+            lease_owner=owner,
+            lease_until=lease_until,
+            updated_at=now,
+        )
+    )
+    return _rowcount(result) == 1
+
+
+async def update_owned_submission(
+    session: AsyncSession, submission_id: uuid.UUID, owner: str, values: dict[str, Any]
+) -> bool:
+    """Write progress only while still holding the submission (compare-and-swap on owner)."""
+    result = await session.execute(
+        update(CrmLeadSubmission)
+        .where(
+            and_(
+                CrmLeadSubmission.id == submission_id,
+                CrmLeadSubmission.lease_owner == owner,
+                CrmLeadSubmission.status == SubmissionStatus.IN_PROGRESS.value,
+            )
+        )
+        .values(**values)
+    )
+    return _rowcount(result) == 1
