@@ -347,11 +347,9 @@ class TestExchangeCode:
         headers = await backend.new_broker()
         location, _ = await consent_location(backend, emu, headers)
         query = query_of(location)
-        response = await backend.client.post(
-            f"{AMO}/exchange-code",
-            headers=headers,
-            json={k: query[k] for k in ("code", "state", "referer", "platform")},
-        )
+        body: dict[str, Any] = {k: query[k] for k in ("code", "state", "referer")}
+        body["platform"] = int(query["platform"])  # the number is accepted as well
+        response = await backend.client.post(f"{AMO}/exchange-code", headers=headers, json=body)
         assert response.status_code == 200, response.text
         data = response.json()["data"]
         assert data["state"] == "connected"

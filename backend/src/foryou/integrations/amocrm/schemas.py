@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import BeforeValidator, Field
 
 from foryou.integrations.amocrm.models import ClientKind
 from foryou.schemas import ApiModel, RequestModel
@@ -32,8 +32,13 @@ class AuthorizeOut(ApiModel):
     expires_at: datetime
 
 
+def _platform_text(value: object) -> object:
+    return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+
 class ExchangeCodeIn(RequestModel):
     code: Annotated[str, Field(min_length=1, max_length=4096, pattern=r"^[A-Za-z0-9._~-]+$")]
     state: Annotated[str, Field(min_length=43, max_length=43, pattern=r"^[A-Za-z0-9_-]+$")]
     referer: Annotated[str, Field(min_length=4, max_length=253)]
-    platform: Literal["1", "2"] | None = None
+    # amoCRM sends it as a query string; an app forwarding it may send the number.
+    platform: Annotated[Literal["1", "2"] | None, BeforeValidator(_platform_text)] = None
