@@ -78,6 +78,8 @@ describe('sign-in and the CRM tab', () => {
     expect(await screen.findByTestId('amo-connected-as')).toHaveTextContent('Олена Коваль · reforyou.amocrm.ru');
     expect(await screen.findByText('Квартира на Подолі')).toBeOnTheScreen();
     expect(screen.getByText('Будинок в Ірпені')).toBeOnTheScreen();
+    expect(screen.getByTestId('lead-101-stage')).toHaveTextContent('Успішно реалізовано');
+    expect(screen.queryByTestId('lead-102-stage')).toBeNull();
     expect(backend.requests.find((r) => r.path === '/crm/leads')?.query).toMatchObject({ mine: 'true' });
   });
 

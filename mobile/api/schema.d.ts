@@ -181,6 +181,24 @@ export interface paths {
         /** List Leads */
         get: operations["list_leads_api_v1_crm_leads_get"];
         put?: never;
+        /** Create Lead */
+        post: operations["create_lead_api_v1_crm_leads_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/crm/leads/{lead_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get Lead */
+        get: operations["get_lead_api_v1_crm_leads__lead_id__get"];
+        put?: never;
         post?: never;
         delete?: never;
         options?: never;
@@ -246,6 +264,38 @@ export interface components {
          * @enum {string}
          */
         ClientKind: "native" | "web";
+        /** ContactValueOut */
+        ContactValueOut: {
+            /** Value */
+            value: string;
+            /** Type */
+            type: string | null;
+        };
+        /** CreatedLeadOut */
+        CreatedLeadOut: {
+            /** Id */
+            id: number;
+            /** Contactid */
+            contactId: number;
+            /** Noteid */
+            noteId: number | null;
+            /** Taskid */
+            taskId: number;
+            lead: components["schemas"]["LeadSummaryOut"];
+        };
+        /** CustomFieldOut */
+        CustomFieldOut: {
+            /** Id */
+            id: number | null;
+            /** Name */
+            name: string;
+            /** Code */
+            code: string | null;
+            /** Type */
+            type: string | null;
+            /** Values */
+            values: string[];
+        };
         /** Envelope[AuthorizeOut] */
         Envelope_AuthorizeOut_: {
             /**
@@ -255,6 +305,26 @@ export interface components {
              */
             success: true;
             data: components["schemas"]["AuthorizeOut"];
+        };
+        /** Envelope[CreatedLeadOut] */
+        Envelope_CreatedLeadOut_: {
+            /**
+             * Success
+             * @default true
+             * @constant
+             */
+            success: true;
+            data: components["schemas"]["CreatedLeadOut"];
+        };
+        /** Envelope[LeadDetailOut] */
+        Envelope_LeadDetailOut_: {
+            /**
+             * Success
+             * @default true
+             * @constant
+             */
+            success: true;
+            data: components["schemas"]["LeadDetailOut"];
         };
         /** Envelope[LeadPageOut] */
         Envelope_LeadPageOut_: {
@@ -345,12 +415,68 @@ export interface components {
             /** Detail */
             detail?: components["schemas"]["ValidationError"][];
         };
+        /** LeadContactOut */
+        LeadContactOut: {
+            /** Id */
+            id: number;
+            /** Name */
+            name: string;
+            /** Ismain */
+            isMain: boolean;
+            /** Phones */
+            phones: components["schemas"]["ContactValueOut"][];
+            /** Emails */
+            emails: components["schemas"]["ContactValueOut"][];
+        };
+        /** LeadDetailOut */
+        LeadDetailOut: {
+            /** Id */
+            id: number;
+            /** Name */
+            name: string;
+            /** Price */
+            price: number | null;
+            /** Stageid */
+            stageId: number | null;
+            /** Pipelineid */
+            pipelineId: number | null;
+            /** Stagename */
+            stageName: string | null;
+            /** Stagecolor */
+            stageColor: string | null;
+            /** Responsibleuserid */
+            responsibleUserId: number | null;
+            /** Responsibleusername */
+            responsibleUserName: string | null;
+            /** Contactname */
+            contactName: string | null;
+            /** Contactphone */
+            contactPhone: string | null;
+            /** Updatedat */
+            updatedAt: string | null;
+            /** Pipelinename */
+            pipelineName: string | null;
+            /** Createdat */
+            createdAt: string | null;
+            /** Closedat */
+            closedAt: string | null;
+            /** Contacts */
+            contacts: components["schemas"]["LeadContactOut"][];
+            /** Customfields */
+            customFields: components["schemas"]["CustomFieldOut"][];
+            /** Tags */
+            tags: components["schemas"]["TagOut"][];
+            /** Timeline */
+            timeline: components["schemas"]["TimelineEntryOut"][];
+        };
         /** LeadPageOut */
         LeadPageOut: {
             /** Items */
             items: components["schemas"]["LeadSummaryOut"][];
             /** Page */
             page: number;
+            /** Limit */
+            limit: number;
             /** Hasmore */
             hasMore: boolean;
         };
@@ -366,6 +492,10 @@ export interface components {
             stageId: number | null;
             /** Pipelineid */
             pipelineId: number | null;
+            /** Stagename */
+            stageName: string | null;
+            /** Stagecolor */
+            stageColor: string | null;
             /** Responsibleuserid */
             responsibleUserId: number | null;
             /** Responsibleusername */
@@ -408,6 +538,23 @@ export interface components {
             success: true;
             /** Message */
             message: string;
+        };
+        /** NewLeadIn */
+        NewLeadIn: {
+            /** Pipelineid */
+            pipelineId: number;
+            /** Stageid */
+            stageId: number;
+            /** Name */
+            name?: string | null;
+            /** Phone */
+            phone?: string | null;
+            /** Email */
+            email?: string | null;
+            /** Price */
+            price?: number | null;
+            /** Comment */
+            comment?: string | null;
         };
         /** PipelineList */
         PipelineList: {
@@ -466,6 +613,39 @@ export interface components {
             amoUserName: string | null;
             /** Connectedat */
             connectedAt: string | null;
+        };
+        /** TagOut */
+        TagOut: {
+            /** Id */
+            id: number | null;
+            /** Name */
+            name: string;
+            /** Color */
+            color: string | null;
+        };
+        /** TimelineEntryOut */
+        TimelineEntryOut: {
+            /** Id */
+            id: string;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "note" | "event";
+            /** Type */
+            type: string;
+            /** Text */
+            text: string | null;
+            /** Createdat */
+            createdAt: string | null;
+            /** Createdby */
+            createdBy: number | null;
+            /** Createdbyname */
+            createdByName: string | null;
+            /** Details */
+            details: {
+                [key: string]: unknown;
+            };
         };
         /** UserOut */
         UserOut: {
@@ -927,8 +1107,13 @@ export interface operations {
     };
     list_pipelines_api_v1_crm_pipelines_get: {
         parameters: {
-            query?: never;
-            header?: never;
+            query?: {
+                /** @description Read amoCRM again instead of the short-lived copy */
+                refresh?: boolean;
+            };
+            header?: {
+                "If-None-Match"?: string | null;
+            };
             path?: never;
             cookie?: never;
         };
@@ -941,6 +1126,222 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Envelope_PipelineList_"];
+                };
+            };
+            /** @description Not modified: the `If-None-Match` ETag still holds */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Bad Gateway */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Gateway Timeout */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    list_leads_api_v1_crm_leads_get: {
+        parameters: {
+            query?: {
+                pipelineId?: number | null;
+                stageId?: number | null;
+                query?: string | null;
+                mine?: boolean;
+                page?: number;
+                limit?: number;
+                /** @description Read amoCRM again instead of the short-lived copy */
+                refresh?: boolean;
+            };
+            header?: {
+                "If-None-Match"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope_LeadPageOut_"];
+                };
+            };
+            /** @description Not modified: the `If-None-Match` ETag still holds */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Bad Gateway */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Gateway Timeout */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    create_lead_api_v1_crm_leads_post: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description 8–100 characters [A-Za-z0-9_.:-], new for every new lead (a UUID) */
+                "Idempotency-Key"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NewLeadIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope_CreatedLeadOut_"];
                 };
             };
             /** @description Unauthorized */
@@ -1008,18 +1409,18 @@ export interface operations {
             };
         };
     };
-    list_leads_api_v1_crm_leads_get: {
+    get_lead_api_v1_crm_leads__lead_id__get: {
         parameters: {
             query?: {
-                pipelineId?: number | null;
-                stageId?: number | null;
-                query?: string | null;
-                mine?: boolean;
-                page?: number;
-                limit?: number;
+                /** @description Read amoCRM again instead of the short-lived copy */
+                refresh?: boolean;
             };
-            header?: never;
-            path?: never;
+            header?: {
+                "If-None-Match"?: string | null;
+            };
+            path: {
+                lead_id: number;
+            };
             cookie?: never;
         };
         requestBody?: never;
@@ -1030,8 +1431,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Envelope_LeadPageOut_"];
+                    "application/json": components["schemas"]["Envelope_LeadDetailOut_"];
                 };
+            };
+            /** @description Not modified: the `If-None-Match` ETag still holds */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Unauthorized */
             401: {
@@ -1044,6 +1452,15 @@ export interface operations {
             };
             /** @description Forbidden */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not Found */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -34,6 +34,14 @@ export function LeadCard({ lead, locale }: { lead: Lead; locale: string }) {
         <Text style={styles.meta} numberOfLines={1}>
           {lead.contactName ?? t.crm.noContact}
         </Text>
+        {lead.stageName ? (
+          <View style={styles.stage} testID={`lead-${lead.id}-stage`}>
+            <View style={[styles.stageDot, { backgroundColor: lead.stageColor ?? colors.border }]} />
+            <Text style={styles.stageName} numberOfLines={1}>
+              {lead.stageName}
+            </Text>
+          </View>
+        ) : null}
       </View>
       {price ? <Text style={styles.price}>{price}</Text> : null}
     </View>
@@ -79,6 +87,9 @@ const styles = StyleSheet.create({
   body: { flex: 1 },
   name: { fontSize: 15, fontWeight: '600', color: colors.text },
   meta: { fontSize: 13, color: colors.muted },
+  stage: { flexDirection: 'row', alignItems: 'center', gap: spacing.xs, marginTop: 2 },
+  stageDot: { width: 8, height: 8, borderRadius: 4 },
+  stageName: { fontSize: 12, color: colors.muted },
   price: { fontSize: 15, fontWeight: '600', color: colors.text },
   separator: { height: spacing.sm },
   empty: { textAlign: 'center', color: colors.muted, padding: spacing.xl },
