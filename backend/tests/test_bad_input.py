@@ -43,6 +43,8 @@ ROUTES = [
     ("GET", f"{AMO}/hooks/disabled"),
     ("GET", f"{API}/crm/pipelines"),
     ("GET", f"{API}/crm/leads"),
+    ("POST", f"{API}/crm/leads"),
+    ("GET", f"{API}/crm/leads/{{lead_id}}"),
     ("GET", "/healthz"),
     ("GET", "/readyz"),
 ]
@@ -80,12 +82,15 @@ async def test_bad_input_gets_a_4xx_envelope(backend: Backend, method: str, path
         attempts.append({"content": raw, "headers": {"Content-Type": "application/json"}})
     for query in QUERY_NOISE:
         attempts.append({"params": query})
-    for attempt in attempts:
-        extra_headers = attempt.pop("headers", {})
-        response = await backend.client.request(
-            method, path, headers={**headers, **extra_headers}, **attempt
-        )
-        assert_envelope_or_redirect(response, (method, path, str(attempt)[:80]))
+    targets = [path.replace("{lead_id}", bad) for bad in ("x", "0", "9" * 30, "1%2F..%2F")]
+    for target in dict.fromkeys(targets):
+        for attempt in attempts:
+            options = dict(attempt)
+            extra_headers = options.pop("headers", {})
+            response = await backend.client.request(
+                method, target, headers={**headers, **extra_headers}, **options
+            )
+            assert_envelope_or_redirect(response, (method, target, str(options)[:80]))
 
 
 async def test_validation_errors_name_fields_without_echoing_values(backend: Backend) -> None:
