@@ -1,6 +1,6 @@
 """Run the benchmarks: `python -m bench` runs all of them, `python -m bench NAME [options]` one.
 
-Names: rate_limit, status_endpoint, refresh_storm. Each prints a table and writes
+Names: rate_limit, status_endpoint, refresh_storm, crm_tab. Each prints a table and writes
 bench/results/NAME.json.
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib
 import sys
 
-BENCHMARKS = ("rate_limit", "status_endpoint", "refresh_storm")
+BENCHMARKS = ("rate_limit", "status_endpoint", "refresh_storm", "crm_tab")
 
 
 def main(argv: list[str]) -> int:
