@@ -4,9 +4,12 @@ lead details, conditional responses and the upstream budget."""
 from __future__ import annotations
 
 import asyncio
+import os
+import uuid
 from typing import Any
 
-from backend_support import API, Backend, amo_user
+from backend_support import API, Backend, amo_user, connect
+from redis.asyncio import Redis
 
 
 async def walk(backend: Backend, headers: dict[str, str], **params: Any) -> list[dict[str, Any]]:
@@ -340,3 +343,48 @@ async def test_bad_listing_input(backend: Backend, connected: Any) -> None:
         response = await backend.client.get(f"{API}/crm/leads", headers=headers, params=params)
         assert response.status_code == 422, (params, response.text)
         assert response.json()["error"]["code"] == "validation_error"
+
+
+async def test_replicas_share_the_cache_through_redis(
+    make_backend: Any, emu: Any, api_log: Any
+) -> None:
+    redis_url = os.environ.get("FORYOU_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+    prefix = f"foryou-test:{uuid.uuid4().hex[:12]}:"
+    first = await make_backend(redis_url=redis_url, redis_prefix=prefix)
+    second = await make_backend(redis_url=redis_url, redis_prefix=prefix)
+    try:
+        email, _ = await first.create_user()
+        headers = await first.login(email)
+        await connect(first, emu, headers, amo_user(emu, "broker", 0))
+        emu.control.clear_requests()
+
+        from_first = await first.client.get(f"{API}/crm/leads", headers=headers)
+        assert from_first.status_code == 200
+        assert len(api_log()) == 3  # pipelines (for stage names), leads, contacts
+        emu.control.clear_requests()
+        from_second = await second.client.get(f"{API}/crm/leads", headers=headers)
+        pipelines = await second.client.get(f"{API}/crm/pipelines", headers=headers)
+        assert from_second.json() == from_first.json()
+        assert pipelines.status_code == 200
+        assert api_log() == [], "the other replica answers from the shared copy"
+
+        # A lead created through one replica retires the broker's pages on every replica.
+        pipeline = next(p for p in pipelines.json()["data"]["items"] if p["isMain"])
+        created = await second.client.post(
+            f"{API}/crm/leads",
+            headers={**headers, "Idempotency-Key": str(uuid.uuid4())},
+            json={
+                "pipelineId": pipeline["id"],
+                "stageId": pipeline["stages"][1]["id"],
+                "name": "Replica lead",
+            },
+        )
+        assert created.status_code == 201, created.text
+        again = await first.client.get(f"{API}/crm/leads", headers=headers)
+        assert again.json()["data"]["items"][0]["id"] == created.json()["data"]["id"]
+    finally:
+        client: Redis[Any] = Redis.from_url(redis_url)
+        keys = [key async for key in client.scan_iter(match=f"{prefix}*")]
+        if keys:
+            await client.delete(*keys)
+        await client.aclose()  # type: ignore[attr-defined]
