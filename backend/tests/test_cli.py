@@ -55,10 +55,11 @@ def test_db_upgrade_on_a_fresh_database(tmp_path: Path) -> None:
 
 
 def test_openapi_prints_the_document(tmp_path: Path) -> None:
-    result = run_cli(f"sqlite+aiosqlite:///{tmp_path / 'o.sqlite3'}", "openapi")
+    result = run_cli(f"sqlite+aiosqlite:///{tmp_path / 'data' / 'o.sqlite3'}", "openapi")
     assert result.returncode == 0, result.stderr
     document = json.loads(result.stdout)
     assert "/api/v1/integrations/amo-crm/status" in document["paths"]
+    assert not (tmp_path / "data").exists(), "printing the document must not create files"
 
 
 async def test_users_create_then_login(backend: Backend, database_url: str) -> None:

@@ -122,9 +122,25 @@ def keys_rotate() -> None:
 @app.command()
 def openapi() -> None:
     """Print the OpenAPI document (the app generates its API types from it)."""
+    import base64
+    import os
+    import secrets
+
+    from pydantic import SecretStr
+
     from foryou.main import create_app
 
-    settings = _settings()
+    # The document does not depend on the database or on secrets: build the app on throwaway
+    # ones so that printing it never creates files.
+    settings = _settings().model_copy(
+        update={
+            "database_url": "sqlite+aiosqlite:///:memory:",
+            "jwt_secret": SecretStr(secrets.token_urlsafe(48)),
+            "jwt_public_key": None,
+            "encryption_keys": SecretStr("doc:" + base64.b64encode(os.urandom(32)).decode()),
+            "redis_url": None,
+        }
+    )
     document = create_app(settings).openapi()
     sys.stdout.write(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
 
