@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 from typing import Any
 
 from backend_support import API, Backend, amo_user, connect, token_grants
@@ -232,3 +233,57 @@ async def test_missing_encryption_key_keeps_tokens_and_says_so(make_backend: Any
     assert after.refresh_token_enc == before.refresh_token_enc
     assert after.lease_owner is None
     assert token_grants(emu, "refresh_token") == []
+
+
+class TestRefreshLease:
+    async def claim_as_other_process(self, backend: Backend, user_id: Any) -> None:
+        from foryou.integrations.amocrm import repository
+
+        row = await row_of(backend, user_id)
+        now = backend.clock.now()
+        async with backend.services.db.transaction() as session:
+            claimed = await repository.claim_refresh_lease(
+                session,
+                row.id,
+                owner="another-process",
+                expected_version=row.version,
+                now=now,
+                lease_until=now + timedelta(seconds=30),
+            )
+        assert claimed
+
+    async def test_while_another_process_refreshes_the_valid_token_is_served(
+        self, backend: Backend, emu: Any
+    ) -> None:
+        _, user_id = await connected_broker(backend, emu)
+        backend.clock.advance(DAY - 600)  # inside the margin, not expired
+        await self.claim_as_other_process(backend, user_id)
+        token = await backend.services.tokens.usable_token(user_id)
+        assert token.access_token.startswith("eyJ")
+        assert token_grants(emu, "refresh_token") == []
+
+    async def test_a_lease_left_by_a_crashed_process_is_taken_over_when_it_expires(
+        self, backend: Backend, emu: Any
+    ) -> None:
+        _, user_id = await connected_broker(backend, emu)
+        await self.claim_as_other_process(backend, user_id)
+        backend.clock.advance(DAY + 60)  # token expired, the dead lease too
+        token = await backend.services.tokens.usable_token(user_id)
+        assert len(token_grants(emu, "refresh_token")) == 1
+        row = await row_of(backend, user_id)
+        assert row.version == token.version
+        assert row.lease_owner is None
+
+    async def test_a_crash_that_lost_the_rotation_is_reported_not_looped(
+        self, backend: Backend, emu: Any
+    ) -> None:
+        headers, user_id = await connected_broker(backend, emu)
+        await self.claim_as_other_process(backend, user_id)
+        # The other process got amoCRM's new pair and died before committing it.
+        emu.control.revoke(amo_user(emu)["id"])
+        backend.clock.advance(DAY + 60)
+        response = await backend.client.get(f"{API}/crm/pipelines", headers=headers)
+        assert response.json()["error"]["code"] == "amo_reauth_required"
+        status = await backend.status(headers)
+        assert status["reason"] == "rotation_lost"
+        assert len(token_grants(emu, "refresh_token")) == 1
