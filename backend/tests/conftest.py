@@ -86,10 +86,17 @@ def emulator() -> Iterator[Any]:
         yield emu
 
 
+@pytest.fixture(scope="session")
+def emulator_control_http(emulator: Any) -> Iterator[httpx.Client]:
+    """One kept-alive connection for the per-test reset (it runs before every test)."""
+    with httpx.Client(base_url=emulator.base_url, timeout=15.0) as client:
+        yield client
+
+
 @pytest.fixture
-def emu(emulator: Any) -> Any:
+def emu(emulator: Any, emulator_control_http: httpx.Client) -> Any:
     """The session's emulator, back in its seed state (faults and request log cleared too)."""
-    emulator.control.reset()
+    emulator_control_http.post("/_emulator/reset").raise_for_status()
     return emulator
 
 
