@@ -250,3 +250,31 @@ async def test_idempotency_key_is_required(backend: Backend, connected: Any) -> 
         response = await submit(backend, headers, new_lead(pipeline_id, stage_id), key)
         assert response.status_code == 422
         assert response.json()["error"]["details"][0]["field"] == "Idempotency-Key"
+
+
+async def test_a_timed_out_write_is_never_sent_again_automatically(
+    backend: Backend, emu: Any, connected: Any, amo_direct: Any, api_log: Any
+) -> None:
+    headers = await connected("broker", 0)
+    pipeline_id, stage_id = await main_pipeline(backend, headers)
+    body = new_lead(pipeline_id, stage_id)
+    key = str(uuid.uuid4())
+    # amoCRM writes the note, then answers later than our 2-second timeout.
+    emu.control.fault(
+        "/api/v4/leads/notes", method="POST", delay=3.0, after_processing=True, count=1
+    )
+    failed = await submit(backend, headers, body, key)
+    assert failed.status_code == 502, failed.text
+    steps = {step["step"]: step for step in failed.json()["error"]["details"]}
+    assert steps["note"] == {"step": "note", "status": "failed", "error": "amo_upstream_timeout"}
+    await asyncio.sleep(1.2)  # the late answer finishes (the log records finished requests)
+    assert len(api_log(method="POST", path="/api/v4/leads/notes")) == 1, "no automatic resend"
+    resumed = await submit(backend, headers, body, key)
+    assert resumed.status_code == 201, resumed.text
+    lead_id = resumed.json()["data"]["id"]
+    notes = amo_direct("admin").get(f"/api/v4/leads/{lead_id}/notes")
+    assert notes is not None
+    assert len(notes["_embedded"]["notes"]) == 1
+    assert resumed.json()["data"]["noteId"] == notes["_embedded"]["notes"][0]["id"]
+    assert len(api_log(method="POST", path="/api/v4/leads/notes")) == 1
+    assert writes(api_log)["/api/v4/leads"] == 1
