@@ -19,6 +19,8 @@ export class ApiError extends Error {
     readonly requestId: string | null = null,
     /** Seconds from a `Retry-After` header, when the backend sent one. */
     readonly retryAfter: number | null = null,
+    /** The envelope's `error.details`: fields of a 422, steps of a failed new lead. */
+    readonly details: readonly Record<string, unknown>[] = [],
   ) {
     super(message);
     this.name = 'ApiError';
@@ -58,6 +60,8 @@ export type RequestOptions = {
   query?: Record<string, QueryValue>;
   /** Send the bearer token (default). Sign-in sends none. */
   authenticated?: boolean;
+  /** Extra request headers, e.g. `Idempotency-Key` or `If-None-Match`. */
+  headers?: Record<string, string>;
   signal?: AbortSignal;
 };
 
@@ -72,8 +76,14 @@ function buildUrl(path: string, query?: Record<string, QueryValue>): string {
 
 type ErrorEnvelope = {
   success: false;
-  error: { code: string; message: string; requestId?: string };
+  error: { code: string; message: string; requestId?: string; details?: unknown };
 };
+
+function detailsOf(payload: ErrorEnvelope): Record<string, unknown>[] {
+  const details = payload.error.details;
+  if (!Array.isArray(details)) return [];
+  return details.filter((item): item is Record<string, unknown> => typeof item === 'object' && item !== null);
+}
 
 function isErrorEnvelope(body: unknown): body is ErrorEnvelope {
   if (typeof body !== 'object' || body === null) return false;
@@ -103,10 +113,15 @@ async function readJson(response: Response): Promise<unknown> {
   }
 }
 
-/** Performs the request and returns the raw success envelope. */
-async function send(path: string, options: RequestOptions): Promise<Record<string, unknown>> {
+type Sent = { envelope: Record<string, unknown> | null; etag: string | null };
+
+/**
+ * Performs the request and returns the raw success envelope with the response's `ETag`;
+ * the envelope is null for a 304 (the caller's copy is still current).
+ */
+async function send(path: string, options: RequestOptions): Promise<Sent> {
   const { method = 'GET', body, query, authenticated = true, signal } = options;
-  const headers: Record<string, string> = { Accept: 'application/json' };
+  const headers: Record<string, string> = { Accept: 'application/json', ...options.headers };
   if (body !== undefined) headers['Content-Type'] = 'application/json';
   const token = authenticated ? tokenSource() : null;
   if (token) headers.Authorization = `Bearer ${token}`;
@@ -124,6 +139,8 @@ async function send(path: string, options: RequestOptions): Promise<Record<strin
     throw new ApiError(0, 'network_error', 'The server could not be reached.');
   }
 
+  const etag = response.headers.get('ETag');
+  if (response.status === 304) return { envelope: null, etag };
   const payload = await readJson(response);
   if (!response.ok) {
     if (response.status === 401 && token) {
@@ -136,6 +153,7 @@ async function send(path: string, options: RequestOptions): Promise<Record<strin
         payload.error.message,
         payload.error.requestId ?? null,
         parseRetryAfter(response),
+        detailsOf(payload),
       );
     }
     throw new ApiError(
@@ -149,17 +167,47 @@ async function send(path: string, options: RequestOptions): Promise<Record<strin
   if (typeof payload !== 'object' || payload === null || (payload as { success?: unknown }).success !== true) {
     throw new ApiError(response.status, 'bad_response', 'The server sent an unexpected answer.');
   }
-  return payload as Record<string, unknown>;
+  return { envelope: payload as Record<string, unknown>, etag };
+}
+
+function unexpectedNotModified(): ApiError {
+  return new ApiError(304, 'bad_response', 'The server sent an unexpected answer.');
 }
 
 /** Request whose success envelope carries `data`. */
 export async function apiRequest<T>(path: string, options: RequestOptions = {}): Promise<T> {
-  const envelope = await send(path, options);
+  const { envelope } = await send(path, options);
+  if (!envelope) throw unexpectedNotModified();
   return envelope.data as T;
 }
 
 /** Request whose success envelope carries only a `message`. */
 export async function apiCommand(path: string, options: RequestOptions = {}): Promise<string> {
-  const envelope = await send(path, { method: 'POST', ...options });
+  const { envelope } = await send(path, { method: 'POST', ...options });
+  if (!envelope) throw unexpectedNotModified();
   return typeof envelope.message === 'string' ? envelope.message : '';
+}
+
+/** Data the app keeps together with the `ETag` it came with. */
+export type Tagged<T> = { data: T; etag: string | null };
+
+/**
+ * A GET that offers the ETag of the copy the app already has (`If-None-Match`): a 304 hands
+ * back that copy unchanged, anything else the new data and its ETag.
+ */
+export async function apiGetConditional<T>(
+  path: string,
+  cached: Tagged<T> | undefined,
+  options: Omit<RequestOptions, 'method' | 'body'> = {},
+): Promise<Tagged<T>> {
+  const conditional: Record<string, string> = cached?.etag ? { 'If-None-Match': cached.etag } : {};
+  const { envelope, etag } = await send(path, {
+    ...options,
+    headers: { ...options.headers, ...conditional },
+  });
+  if (!envelope) {
+    if (!cached) throw unexpectedNotModified();
+    return cached;
+  }
+  return { data: envelope.data as T, etag };
 }

@@ -1,4 +1,4 @@
-import { QueryCache, QueryClient } from '@tanstack/react-query';
+import { MutationCache, QueryCache, QueryClient } from '@tanstack/react-query';
 
 import { amoCrmKeys } from './amo-crm';
 import { isApiError } from './client';
@@ -16,14 +16,15 @@ function shouldRetry(failureCount: number, error: unknown): boolean {
 }
 
 export function createQueryClient(): QueryClient {
+  const recheckConnection = (error: unknown) => {
+    if (isApiError(error) && CONNECTION_CHANGED_CODES.has(error.code)) {
+      void queryClient.invalidateQueries({ queryKey: amoCrmKeys.status() });
+    }
+  };
   const queryClient: QueryClient = new QueryClient({
-    queryCache: new QueryCache({
-      onError: (error) => {
-        if (isApiError(error) && CONNECTION_CHANGED_CODES.has(error.code)) {
-          void queryClient.invalidateQueries({ queryKey: amoCrmKeys.status() });
-        }
-      },
-    }),
+    queryCache: new QueryCache({ onError: recheckConnection }),
+    // A new lead refused for the same reason (the connection died meanwhile) re-checks it too.
+    mutationCache: new MutationCache({ onError: recheckConnection }),
     defaultOptions: {
       queries: { retry: shouldRetry, staleTime: 30_000 },
       mutations: { retry: false },

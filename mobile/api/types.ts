@@ -18,6 +18,14 @@ export type ExchangeCodeInput = Schemas['ExchangeCodeIn'];
 export type Lead = Schemas['LeadSummaryOut'];
 export type LeadPage = Schemas['LeadPageOut'];
 export type Pipeline = Schemas['PipelineOut'];
+export type Stage = Schemas['StageOut'];
+export type LeadDetail = Schemas['LeadDetailOut'];
+export type LeadContact = Schemas['LeadContactOut'];
+export type CustomField = Schemas['CustomFieldOut'];
+export type LeadTag = Schemas['TagOut'];
+export type TimelineEntry = Schemas['TimelineEntryOut'];
+export type NewLeadInput = Schemas['NewLeadIn'];
+export type CreatedLead = Schemas['CreatedLeadOut'];
 
 /** Error codes the backend's amoCRM callback sends back to the app (`?status=error&code=…`). */
 export const AMO_RETURN_ERROR_CODES = [

@@ -12,6 +12,7 @@ import {
 import { getMe, login } from '@/api/auth';
 import { isApiError, onUnauthorized, setTokenSource } from '@/api/client';
 import type { User, UserRole } from '@/api/types';
+import { crmListState } from '@/components/crm/crmListState';
 
 import { tokenStore } from './tokenStore';
 
@@ -44,6 +45,8 @@ export function SessionProvider({ children }: PropsWithChildren) {
   const signOut = useCallback(async () => {
     await tokenStore.clear();
     queryClient.clear();
+    // The next person on this device starts with a clean CRM tab.
+    crmListState.reset();
     setSession({ status: 'signedOut', user: null });
   }, [queryClient]);
 

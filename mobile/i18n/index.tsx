@@ -35,6 +35,22 @@ export function fill(template: string, values: Record<string, string | number>):
   );
 }
 
+export type PluralForm = 'one' | 'few' | 'many';
+
+/**
+ * The plural form of a count: Ukrainian and Russian share one rule (1 угода, 2 угоди, 5 угод;
+ * 21 угода, 11 угод), English has one and many.
+ */
+export function pluralForm(language: Language, count: number): PluralForm {
+  const n = Math.abs(Math.trunc(count));
+  if (language === 'en') return n === 1 ? 'one' : 'many';
+  const lastTwo = n % 100;
+  const last = n % 10;
+  if (last === 1 && lastTwo !== 11) return 'one';
+  if (last >= 2 && last <= 4 && (lastTwo < 12 || lastTwo > 14)) return 'few';
+  return 'many';
+}
+
 type I18nValue = { language: Language; t: Messages; setLanguage(language: Language): void };
 
 const I18nContext = createContext<I18nValue>({

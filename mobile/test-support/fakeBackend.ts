@@ -1,4 +1,4 @@
-import type { ConnectionStatus, Lead, User } from '@/api/types';
+import type { ConnectionStatus, CreatedLead, Lead, LeadDetail, NewLeadInput, Pipeline, User } from '@/api/types';
 import { config } from '@/config';
 
 /**
@@ -11,6 +11,7 @@ export type RecordedRequest = {
   query: Record<string, string>;
   body: unknown;
   authorization: string | null;
+  headers: Record<string, string>;
 };
 
 export type Reply = { status: number; body?: unknown; headers?: Record<string, string> };
@@ -78,12 +79,122 @@ export const sampleLeads: Lead[] = [
   },
 ];
 
+export const samplePipelines: Pipeline[] = [
+  {
+    id: 10,
+    name: 'Продаж',
+    sort: 1,
+    isMain: true,
+    stages: [
+      { id: 11, name: 'Первинний контакт', color: '#99ccff', sort: 10, type: 'open' },
+      { id: 12, name: 'Переговори', color: '#ffcc66', sort: 20, type: 'open' },
+      { id: 142, name: 'Успішно реалізовано', color: '#CCFF66', sort: 10000, type: 'won' },
+      { id: 143, name: 'Закрито і не реалізовано', color: '#D5D8DB', sort: 11000, type: 'lost' },
+    ],
+  },
+  {
+    id: 20,
+    name: 'Оренда',
+    sort: 2,
+    isMain: false,
+    stages: [{ id: 21, name: 'Новий запит', color: '#c1c1c1', sort: 10, type: 'open' }],
+  },
+];
+
+/** A lead's details as the backend answers them, built from a list item. */
+export function detailOf(lead: Lead, extra: Partial<LeadDetail> = {}): LeadDetail {
+  return {
+    ...lead,
+    pipelineName: samplePipelines.find((p) => p.id === lead.pipelineId)?.name ?? null,
+    createdAt: '2026-11-20T09:00:00Z',
+    closedAt: null,
+    contacts: lead.contactName
+      ? [
+          {
+            id: lead.id * 10,
+            name: lead.contactName,
+            isMain: true,
+            phones: lead.contactPhone ? [{ value: lead.contactPhone, type: 'MOB' }] : [],
+            emails: [{ value: 'ivan@example.com', type: 'WORK' }],
+          },
+        ]
+      : [],
+    customFields: [{ id: 900101, name: 'Район', code: null, type: 'select', values: ['Поділ'] }],
+    tags: [{ id: 1201, name: 'VIP', color: null }],
+    timeline: [
+      {
+        id: 'note:5501',
+        kind: 'note',
+        type: 'common',
+        text: 'Перезвонити у вівторок',
+        createdAt: '2026-11-27T10:00:00Z',
+        createdBy: 7001,
+        createdByName: 'Олена Коваль',
+        details: {},
+      },
+      {
+        id: 'event:2',
+        kind: 'event',
+        type: 'lead_status_changed',
+        text: null,
+        createdAt: '2026-11-26T08:00:00Z',
+        createdBy: 7001,
+        createdByName: 'Олена Коваль',
+        details: { fromStageName: 'Первинний контакт', toStageName: 'Переговори' },
+      },
+      {
+        id: 'event:1',
+        kind: 'event',
+        type: 'lead_added',
+        text: null,
+        createdAt: '2026-11-20T09:00:00Z',
+        createdBy: null,
+        createdByName: null,
+        details: {},
+      },
+    ],
+    ...extra,
+  };
+}
+
+/** Many leads of one pipeline and stage, for paging. */
+export function manyLeads(count: number, start = 1000): Lead[] {
+  return Array.from({ length: count }, (_, index) => ({
+    ...(sampleLeads[0] as Lead),
+    id: start + index,
+    name: `Угода ${index + 1}`,
+    stageId: 11,
+    stageName: 'Первинний контакт',
+    stageColor: '#99ccff',
+  }));
+}
+
+/** A strong ETag of a body, as the backend makes them (it depends only on the content). */
+function etagOf(body: unknown): string {
+  const text = JSON.stringify(body);
+  let hash = 0;
+  for (let i = 0; i < text.length; i += 1) hash = (hash * 31 + text.charCodeAt(i)) | 0;
+  return `"${(hash >>> 0).toString(16)}-${text.length}"`;
+}
+
 function envelope(data: unknown): Reply {
   return { status: 200, body: { success: true, data } };
 }
 
 function failure(status: number, code: string, message = code): Reply {
   return { status, body: { success: false, error: { code, message, requestId: 'req-test' } } };
+}
+
+export function failureWith(status: number, code: string, details: Record<string, unknown>[]): Reply {
+  return { status, body: { success: false, error: { code, message: code, requestId: 'req-test', details } } };
+}
+
+/** 200 with an ETag, or 304 when the request offered that ETag (If-None-Match). */
+function conditional(request: RecordedRequest, data: unknown): Reply {
+  const reply = envelope(data);
+  const etag = etagOf(reply.body);
+  if (request.headers['If-None-Match'] === etag) return { status: 304, headers: { ETag: etag } };
+  return { ...reply, headers: { ETag: etag } };
 }
 
 export class FakeBackend {
@@ -93,6 +204,13 @@ export class FakeBackend {
   password = 'correct-horse';
   status: ConnectionStatus = notConnected;
   leads: Lead[] = sampleLeads;
+  pipelines: Pipeline[] = samplePipelines;
+  /** Details the backend knows beyond the list items (by lead id). */
+  details = new Map<number, LeadDetail>();
+  /** Leads created through `POST /crm/leads`, and the first answer per Idempotency-Key. */
+  readonly created: Lead[] = [];
+  private readonly idempotent = new Map<string, { body: string; result: CreatedLead }>();
+  private nextLeadId = 5000;
   /** What a successful exchange-code turns the status into. */
   statusAfterExchange: ConnectionStatus = connected;
   private readonly queued = new Map<string, Reply[]>();
@@ -139,6 +257,7 @@ export class FakeBackend {
       query: Object.fromEntries(url.searchParams.entries()),
       body: typeof init.body === 'string' ? (JSON.parse(init.body) as unknown) : undefined,
       authorization: headers.Authorization ?? null,
+      headers,
     };
     this.requests.push(request);
     const held = this.pending.get(`${method} ${path}`);
@@ -186,14 +305,85 @@ export class FakeBackend {
       case 'POST /integrations/amo-crm/disconnect':
         this.status = notConnected;
         return { status: 200, body: { success: true, message: 'Disconnected.' } };
-      case 'GET /crm/leads':
-        if (!crmAllowed) return failure(403, 'forbidden');
-        if (this.status.state === 'not_connected') return failure(409, 'amo_not_connected');
-        if (this.status.state === 'reauth_required') return failure(409, 'amo_reauth_required');
-        return envelope({ items: this.leads, page: 1, hasMore: false });
       default:
-        return failure(404, 'not_found');
+        break;
     }
+    if (path.startsWith('/crm/')) {
+      if (!crmAllowed) return failure(403, 'forbidden');
+      if (this.status.state === 'not_connected') return failure(409, 'amo_not_connected');
+      if (this.status.state === 'reauth_required') return failure(409, 'amo_reauth_required');
+      return this.crm(request);
+    }
+    return failure(404, 'not_found');
+  }
+
+  private crm(request: RecordedRequest): Reply {
+    const { method, path, query } = request;
+    if (method === 'GET' && path === '/crm/pipelines') return conditional(request, { items: this.pipelines });
+    if (method === 'GET' && path === '/crm/leads') {
+      const page = Number(query.page ?? '1');
+      const limit = Number(query.limit ?? '25');
+      const search = query.query?.toLowerCase();
+      const matching = [...this.created, ...this.leads].filter(
+        (lead) =>
+          (!query.pipelineId || lead.pipelineId === Number(query.pipelineId)) &&
+          (!query.stageId || lead.stageId === Number(query.stageId)) &&
+          (!search || lead.name.toLowerCase().includes(search)),
+      );
+      const items = matching.slice((page - 1) * limit, page * limit);
+      return conditional(request, { items, page, limit, hasMore: matching.length > page * limit });
+    }
+    const detail = /^\/crm\/leads\/(\d+)$/.exec(path);
+    if (method === 'GET' && detail) {
+      const id = Number(detail[1]);
+      const known = this.details.get(id);
+      const lead = [...this.created, ...this.leads].find((candidate) => candidate.id === id);
+      if (known) return conditional(request, known);
+      return lead ? conditional(request, detailOf(lead)) : failure(404, 'not_found');
+    }
+    if (method === 'POST' && path === '/crm/leads') return this.createLead(request);
+    return failure(404, 'not_found');
+  }
+
+  /** Like the backend: validation, Idempotency-Key replay and reuse, 201 with the list-item shape. */
+  private createLead(request: RecordedRequest): Reply {
+    const key = request.headers['Idempotency-Key'];
+    if (!key || !/^[A-Za-z0-9_.:-]{8,100}$/.test(key)) {
+      return failureWith(422, 'validation_error', [{ field: 'Idempotency-Key', message: 'required' }]);
+    }
+    const input = request.body as NewLeadInput;
+    const body = JSON.stringify(input);
+    const earlier = this.idempotent.get(key);
+    if (earlier) {
+      if (earlier.body !== body) return failure(422, 'idempotency_key_reused');
+      return { status: 201, body: { success: true, data: earlier.result }, headers: { 'Idempotency-Replayed': 'true' } };
+    }
+    if (!input.name && !input.phone && !input.email) {
+      return failureWith(422, 'validation_error', [{ field: 'body', message: 'one of name, phone, email' }]);
+    }
+    const pipeline = this.pipelines.find((candidate) => candidate.id === input.pipelineId);
+    const stage = pipeline?.stages.find((candidate) => candidate.id === input.stageId);
+    if (!pipeline || !stage) return failureWith(422, 'validation_error', [{ field: 'stageId', message: 'unknown' }]);
+    this.nextLeadId += 1;
+    const name = input.name ?? input.phone ?? input.email ?? '';
+    const lead: Lead = {
+      id: this.nextLeadId,
+      name,
+      price: input.price ?? null,
+      stageId: stage.id,
+      pipelineId: pipeline.id,
+      stageName: stage.name,
+      stageColor: stage.color,
+      responsibleUserId: this.status.amoUserId,
+      responsibleUserName: this.status.amoUserName,
+      contactName: name,
+      contactPhone: input.phone ?? null,
+      updatedAt: '2026-11-27T21:40:00Z',
+    };
+    const result: CreatedLead = { id: lead.id, contactId: 48000000 + lead.id, noteId: input.comment ? 1 : null, taskId: 2, lead };
+    this.created.unshift(lead);
+    this.idempotent.set(key, { body, result });
+    return { status: 201, body: { success: true, data: result }, headers: { 'Idempotency-Replayed': 'false' } };
   }
 }
 

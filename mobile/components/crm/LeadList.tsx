@@ -1,29 +1,24 @@
-import { FlatList, StyleSheet, Text, View } from 'react-native';
+import type { ReactElement } from 'react';
+import { FlatList, Pressable, RefreshControl, StyleSheet, Text, View } from 'react-native';
 
 import type { Lead } from '@/api/types';
 import { useI18n } from '@/i18n';
 
 import { colors, spacing } from '../ui/theme';
+import { formatPrice, initials } from './format';
 
-function initials(name: string): string {
-  const letters = name
-    .split(/\s+/)
-    .filter(Boolean)
-    .slice(0, 2)
-    .map((word) => word[0]?.toUpperCase() ?? '');
-  return letters.join('') || '#';
-}
-
-function formatPrice(price: number | null, locale: string): string | null {
-  if (price === null || price === 0) return null;
-  return new Intl.NumberFormat(locale).format(price);
-}
-
-export function LeadCard({ lead, locale }: { lead: Lead; locale: string }) {
+export function LeadCard({ lead, locale, onPress }: { lead: Lead; locale: string; onPress?(): void }) {
   const { t } = useI18n();
   const price = formatPrice(lead.price, locale);
   return (
-    <View style={styles.card} testID={`lead-${lead.id}`}>
+    <Pressable
+      accessibilityRole={onPress ? 'button' : undefined}
+      accessibilityLabel={lead.name}
+      disabled={!onPress}
+      onPress={onPress}
+      style={({ pressed }) => [styles.card, pressed && styles.pressed]}
+      testID={`lead-${lead.id}`}
+    >
       <View style={styles.avatar}>
         <Text style={styles.avatarText}>{initials(lead.name)}</Text>
       </View>
@@ -43,27 +38,68 @@ export function LeadCard({ lead, locale }: { lead: Lead; locale: string }) {
           </View>
         ) : null}
       </View>
-      {price ? <Text style={styles.price}>{price}</Text> : null}
-    </View>
+      {price ? (
+        <Text style={styles.price} testID={`lead-${lead.id}-price`}>
+          {price}
+        </Text>
+      ) : null}
+    </Pressable>
   );
 }
 
-export function LeadList({ leads, locale }: { leads: Lead[]; locale: string }) {
+type LeadListProps = {
+  leads: Lead[];
+  locale: string;
+  onOpen?(lead: Lead): void;
+  /** Infinite scroll: called near the end of the list. */
+  onEndReached?(): void;
+  refreshing?: boolean;
+  onRefresh?(): void;
+  header?: ReactElement | null;
+  footer?: ReactElement | null;
+  emptyText?: string;
+};
+
+export function LeadList({
+  leads,
+  locale,
+  onOpen,
+  onEndReached,
+  refreshing,
+  onRefresh,
+  header,
+  footer,
+  emptyText,
+}: LeadListProps) {
   const { t } = useI18n();
   return (
     <FlatList
       data={leads}
       keyExtractor={(lead) => String(lead.id)}
-      renderItem={({ item }) => <LeadCard lead={item} locale={locale} />}
-      ItemSeparatorComponent={() => <View style={styles.separator} />}
+      renderItem={({ item }) => (
+        <LeadCard lead={item} locale={locale} onPress={onOpen ? () => onOpen(item) : undefined} />
+      )}
+      ItemSeparatorComponent={Separator}
+      ListHeaderComponent={header}
+      ListFooterComponent={footer}
       ListEmptyComponent={
         <Text style={styles.empty} testID="leads-empty">
-          {t.crm.noLeads}
+          {emptyText ?? t.crm.noLeads}
         </Text>
       }
+      onEndReached={onEndReached}
+      onEndReachedThreshold={0.5}
+      refreshControl={
+        onRefresh ? <RefreshControl refreshing={Boolean(refreshing)} onRefresh={onRefresh} /> : undefined
+      }
+      keyboardShouldPersistTaps="handled"
       testID="lead-list"
     />
   );
+}
+
+function Separator() {
+  return <View style={styles.separator} />;
 }
 
 const styles = StyleSheet.create({
@@ -75,6 +111,7 @@ const styles = StyleSheet.create({
     borderRadius: 12,
     padding: spacing.md,
   },
+  pressed: { opacity: 0.8 },
   avatar: {
     width: 40,
     height: 40,

@@ -1,0 +1,123 @@
+import { Pressable, ScrollView, StyleSheet, Text, View } from 'react-native';
+
+import type { Pipeline, Stage } from '@/api/types';
+import { useI18n } from '@/i18n';
+
+import { colors, spacing } from '../ui/theme';
+
+type ChipProps = {
+  label: string;
+  selected: boolean;
+  onPress(): void;
+  color?: string | null;
+  testID: string;
+};
+
+/** A selectable pill; a stage's amoCRM colour shows as its dot and, when selected, its fill. */
+export function Chip({ label, selected, onPress, color, testID }: ChipProps) {
+  return (
+    <Pressable
+      accessibilityRole="button"
+      accessibilityLabel={label}
+      accessibilityState={{ selected }}
+      onPress={onPress}
+      testID={testID}
+      style={[
+        styles.chip,
+        selected && styles.chipSelected,
+        selected && color ? { backgroundColor: color, borderColor: color } : null,
+      ]}
+    >
+      {color ? <View style={[styles.dot, { backgroundColor: color }]} /> : null}
+      <Text style={[styles.chipText, selected && !color && styles.chipTextSelected]} numberOfLines={1}>
+        {label}
+      </Text>
+    </Pressable>
+  );
+}
+
+function ChipRow({ children, testID }: { children: React.ReactNode; testID: string }) {
+  return (
+    <ScrollView
+      horizontal
+      showsHorizontalScrollIndicator={false}
+      contentContainerStyle={styles.row}
+      keyboardShouldPersistTaps="handled"
+      testID={testID}
+    >
+      {children}
+    </ScrollView>
+  );
+}
+
+export function PipelinePicker({
+  pipelines,
+  selectedId,
+  onSelect,
+}: {
+  pipelines: Pipeline[];
+  selectedId: number;
+  onSelect(id: number): void;
+}) {
+  return (
+    <ChipRow testID="pipeline-picker">
+      {pipelines.map((pipeline) => (
+        <Chip
+          key={pipeline.id}
+          label={pipeline.name}
+          selected={pipeline.id === selectedId}
+          onPress={() => onSelect(pipeline.id)}
+          testID={`pipeline-chip-${pipeline.id}`}
+        />
+      ))}
+    </ChipRow>
+  );
+}
+
+/** "All stages" and the pipeline's stages in amoCRM's order, each in its amoCRM colour. */
+export function StageFilter({
+  stages,
+  selectedId,
+  onSelect,
+}: {
+  stages: Stage[];
+  selectedId: number | null;
+  onSelect(id: number | null): void;
+}) {
+  const { t } = useI18n();
+  return (
+    <ChipRow testID="stage-filter">
+      <Chip label={t.crm.allStages} selected={selectedId === null} onPress={() => onSelect(null)} testID="stage-chip-all" />
+      {stages.map((stage) => (
+        <Chip
+          key={stage.id}
+          label={stage.name}
+          color={stage.color}
+          selected={stage.id === selectedId}
+          onPress={() => onSelect(stage.id)}
+          testID={`stage-chip-${stage.id}`}
+        />
+      ))}
+    </ChipRow>
+  );
+}
+
+const styles = StyleSheet.create({
+  row: { gap: spacing.sm, paddingVertical: 2 },
+  chip: {
+    flexDirection: 'row',
+    alignItems: 'center',
+    gap: spacing.xs,
+    borderRadius: 16,
+    borderWidth: 1,
+    borderColor: colors.border,
+    backgroundColor: colors.surface,
+    paddingHorizontal: spacing.md,
+    paddingVertical: 6,
+    maxWidth: 240,
+  },
+  chipSelected: { backgroundColor: colors.primary, borderColor: colors.primary },
+  dot: { width: 10, height: 10, borderRadius: 5, borderWidth: 1, borderColor: 'rgba(0,0,0,0.15)' },
+  chipText: { fontSize: 14, color: colors.text },
+  chipTextSelected: { color: colors.primaryText, fontWeight: '600' },
+});
