@@ -3,11 +3,13 @@
  * backend and the amoCRM emulator, driven through Debian's Chromium. Screenshots of every step
  * go to e2e/artifacts/.
  */
+import { randomBytes } from 'node:crypto';
 import { appendFileSync, existsSync, mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 
+import { amoAdminApi } from './amoCheck';
 import { type AmoUser, type Stack, startStack } from './stack';
 
 const MOBILE_ROOT = path.resolve(__dirname, '..');
@@ -125,20 +127,47 @@ async function expectVisibleText(page: Page, text: string | RegExp): Promise<voi
   await page.getByText(text).first().waitFor({ state: 'visible' });
 }
 
-async function brokerLeadNames(): Promise<string[]> {
-  // What the backend itself returns for this broker: the list on screen must show it.
+/** GET on our backend as the app user, outside the browser: what the screen must agree with. */
+async function apiAsBroker<T>(pathAndQuery: string): Promise<T> {
   const login = await fetch(`${stack.apiUrl}/auth/login`, {
     method: 'POST',
     headers: { 'Content-Type': 'application/json' },
     body: JSON.stringify({ email: stack.appUser.email, password: stack.appUser.password }),
   });
   const token = ((await login.json()) as { data: { accessToken: string } }).data.accessToken;
-  const leads = await fetch(`${stack.apiUrl}/crm/leads?mine=true&page=1&limit=25`, {
-    headers: { Authorization: `Bearer ${token}` },
-  });
-  const body = (await leads.json()) as { data: { items: { name: string; responsibleUserId: number | null }[] } };
-  for (const lead of body.data.items) expect(lead.responsibleUserId).toBe(broker.id);
-  return body.data.items.map((lead) => lead.name);
+  const response = await fetch(`${stack.apiUrl}${pathAndQuery}`, { headers: { Authorization: `Bearer ${token}` } });
+  if (!response.ok) throw new Error(`${pathAndQuery}: ${response.status} ${await response.text()}`);
+  return ((await response.json()) as { data: T }).data;
+}
+
+type ApiStage = { id: number; name: string; type: string };
+type ApiPipeline = { id: number; name: string; isMain: boolean; stages: ApiStage[] };
+type ApiLead = { id: number; name: string; stageId: number | null; responsibleUserId: number | null };
+type ApiLeadPage = { items: ApiLead[]; hasMore: boolean };
+type ApiLeadDetail = ApiLead & {
+  contacts: { phones: { value: string }[] }[];
+  timeline: { id: string }[];
+};
+
+/** The pipeline the CRM tab opens on: amoCRM's main pipeline. */
+async function mainPipeline(): Promise<ApiPipeline> {
+  const pipelines = (await apiAsBroker<{ items: ApiPipeline[] }>('/crm/pipelines')).items;
+  const main = pipelines.find((pipeline) => pipeline.isMain) ?? pipelines[0];
+  if (!main) throw new Error('the broker sees no pipeline');
+  return main;
+}
+
+async function brokerLeads(pipelineId: number, stageId?: number): Promise<ApiLeadPage> {
+  const stage = stageId === undefined ? '' : `&stageId=${stageId}`;
+  const page = await apiAsBroker<ApiLeadPage>(`/crm/leads?mine=true&page=1&limit=25&pipelineId=${pipelineId}${stage}`);
+  for (const lead of page.items) expect(lead.responsibleUserId).toBe(broker.id);
+  return page;
+}
+
+async function brokerLeadNames(): Promise<string[]> {
+  // What the backend itself returns for this broker in the tab's pipeline: the list must show it.
+  const page = await brokerLeads((await mainPipeline()).id);
+  return page.items.map((lead) => lead.name);
 }
 
 test('a broker connects amoCRM, sees their leads, and disconnects', async () => {
@@ -276,6 +305,125 @@ test('a connection the amoCRM admin switched off asks to reconnect and says why'
     await page.getByTestId('amo-status-badge').waitFor();
     await page.getByTestId('lead-list').waitFor();
     await shot(page, 'reauth', 'reconnected');
+    await disconnect(page);
+  } catch (error) {
+    await page.screenshot({ path: path.join(ARTIFACTS, `failure-${Date.now()}.png`), fullPage: true }).catch(() => undefined);
+    throw error;
+  } finally {
+    await context.close();
+  }
+});
+
+test('a connected broker filters to a stage, opens a lead, creates a lead and finds it in the list and in amoCRM', async () => {
+  const { context, page } = await newAppPage();
+  try {
+    await signInToApp(page, 'crm');
+    await openCrmTab(page, 'crm');
+    await startConnecting(page, 'crm');
+    await amoSignIn(page, broker, 'crm');
+    await page.getByRole('button', { name: 'Разрешить' }).click();
+    await backInApp(page);
+    await page.getByTestId('amo-status-badge').waitFor();
+
+    // The tab opens on the main pipeline with all stages.
+    const pipeline = await mainPipeline();
+    const all = await brokerLeads(pipeline.id);
+    expect(all.items.length).toBeGreaterThan(0);
+    await page.getByTestId('lead-list').waitFor();
+    await expect(page.getByTestId('leads-summary').textContent()).resolves.toContain(`${pipeline.name} — ${all.items.length}`);
+    await shot(page, 'crm', 'list');
+
+    // Filter to the stage of the broker's most recent lead.
+    const stageId = all.items[0]?.stageId as number;
+    const stage = pipeline.stages.find((candidate) => candidate.id === stageId) as ApiStage;
+    const inStage = await brokerLeads(pipeline.id, stageId);
+    expect(inStage.items.length).toBeGreaterThan(0);
+    await page.getByTestId(`stage-chip-${stageId}`).click();
+    const count = `${inStage.items.length}${inStage.hasMore ? '+' : ''}`;
+    await page.getByTestId('leads-summary').filter({ hasText: `${pipeline.name} — ${count}` }).waitFor();
+    for (const lead of inStage.items) await page.getByTestId(`lead-${lead.id}`).waitFor();
+    const otherStage = all.items.find((lead) => lead.stageId !== stageId);
+    if (otherStage) expect(await page.getByTestId(`lead-${otherStage.id}`).count()).toBe(0);
+    await expect(page.getByTestId(`lead-${inStage.items[0]?.id}-stage`).textContent()).resolves.toContain(stage.name);
+    await shot(page, 'crm', 'stage-filter');
+
+    // Open a lead of that stage that has a phone and a timeline.
+    let opened: ApiLeadDetail | null = null;
+    for (const lead of inStage.items) {
+      const detail = await apiAsBroker<ApiLeadDetail>(`/crm/leads/${lead.id}`);
+      if (detail.timeline.length > 0 && detail.contacts.some((contact) => contact.phones.length > 0)) {
+        opened = detail;
+        break;
+      }
+    }
+    if (!opened) throw new Error('no lead of the stage has both a phone and a timeline');
+    await page.getByTestId(`lead-${opened.id}`).click();
+    await page.waitForURL((url) => url.pathname === `/crm/lead/${opened.id}`);
+    await page.getByTestId('lead-detail').waitFor();
+    await expect(page.getByTestId('lead-detail-name').textContent()).resolves.toBe(opened.name);
+    const phone = opened.contacts.flatMap((contact) => contact.phones)[0]?.value as string;
+    await expectVisibleText(page, phone);
+    for (const entry of opened.timeline) await page.getByTestId(`timeline-${entry.id}`).waitFor();
+    await shot(page, 'crm', 'lead-detail');
+
+    // Back to the list, then a new lead: pipeline → stage → form.
+    await page.getByTestId('crm-back').click();
+    await page.getByTestId('lead-list').waitFor();
+    await page.getByTestId('new-lead').click();
+    await page.getByTestId(`new-lead-pipeline-${pipeline.id}`).click();
+    const target = pipeline.stages.find((candidate) => candidate.type === 'open' && candidate.id !== stageId) ?? stage;
+    await page.getByTestId(`new-lead-stage-${target.id}`).click();
+    await page.getByTestId('new-lead-form').waitFor();
+    await page.getByTestId('new-lead-submit').click();
+    await expectVisibleText(page, 'Вкажіть хоча б одне: ім’я, телефон або електронну пошту.');
+    await page.getByTestId('new-lead-phone').fill('12');
+    await page.getByTestId('new-lead-submit').click();
+    await page.getByTestId('new-lead-phone-error').waitFor();
+    await shot(page, 'crm', 'new-lead-validation');
+
+    const name = `E2E Клієнт ${randomBytes(3).toString('hex')}`;
+    const comment = 'Дзвінок після перегляду квартири';
+    await page.getByTestId('new-lead-name').fill(name);
+    await page.getByTestId('new-lead-phone').fill('+38 (050) 765-43-21');
+    await page.getByTestId('new-lead-email').fill('client.e2e@example.com');
+    await page.getByTestId('new-lead-price').fill('125 000');
+    await page.getByTestId('new-lead-comment').fill(comment);
+    await shot(page, 'crm', 'new-lead-form');
+    await page.getByTestId('new-lead-submit').click();
+
+    // Back on the list: unfiltered, the new lead on top, without a manual refresh.
+    await page.waitForURL((url) => url.pathname === '/crm');
+    await page.getByTestId('lead-created-notice').waitFor();
+    await expectVisibleText(page, name);
+    await page.getByTestId('stage-chip-all').waitFor();
+    await shot(page, 'crm', 'new-lead-in-list');
+    // And the backend's own list has it (its cached pages were retired by the create).
+    const after = await brokerLeads(pipeline.id);
+    expect(after.items.map((lead) => lead.name)).toContain(name);
+
+    // In amoCRM, read as the admin: exactly one such lead, the broker's, where it was put.
+    const admin = stack.amoUsers.find((user) => user.role === 'admin' && user.account_id === broker.account_id);
+    if (!admin) throw new Error('the emulator has no admin in the broker’s account');
+    const amo = await amoAdminApi(browser, stack.emulatorUrl, admin);
+    const created = await amo.leadsNamed(name);
+    expect(created).toHaveLength(1);
+    const lead = created[0]!;
+    expect(lead.responsible_user_id).toBe(broker.id);
+    expect(lead.pipeline_id).toBe(pipeline.id);
+    expect(lead.status_id).toBe(target.id);
+    expect(lead.price).toBe(125000);
+    const contactId = lead._embedded?.contacts?.[0]?.id;
+    expect(contactId).toBeDefined();
+    await expect(amo.contactPhones(contactId as number)).resolves.toContain('+380507654321');
+    await expect(amo.noteTexts(lead.id)).resolves.toContain(comment);
+
+    // The new lead opens from the list like any other.
+    await page.getByTestId(`lead-${lead.id}`).click();
+    await page.getByTestId('lead-detail').waitFor();
+    await expectVisibleText(page, '+380507654321');
+    await shot(page, 'crm', 'new-lead-detail');
+    await page.getByTestId('crm-back').click();
+    await page.getByTestId('amo-status-badge').waitFor();
     await disconnect(page);
   } catch (error) {
     await page.screenshot({ path: path.join(ARTIFACTS, `failure-${Date.now()}.png`), fullPage: true }).catch(() => undefined);

@@ -41,6 +41,7 @@ function ChipRow({ children, testID }: { children: React.ReactNode; testID: stri
     <ScrollView
       horizontal
       showsHorizontalScrollIndicator={false}
+      style={styles.scroller}
       contentContainerStyle={styles.row}
       keyboardShouldPersistTaps="handled"
       testID={testID}
@@ -103,7 +104,9 @@ export function StageFilter({
 }
 
 const styles = StyleSheet.create({
-  row: { gap: spacing.sm, paddingVertical: 2 },
+  // A horizontal scroller must not grow to share the column's height with the list below.
+  scroller: { flexGrow: 0, flexShrink: 0 },
+  row: { gap: spacing.sm, paddingVertical: 2, alignItems: 'center' },
   chip: {
     flexDirection: 'row',
     alignItems: 'center',

@@ -1,0 +1,103 @@
+/**
+ * Reads the emulator's amoCRM data the way an amoCRM admin would, independently of our backend:
+ * a separate integration, the admin's consent in the browser, then API v4 with that token.
+ */
+import { randomBytes } from 'node:crypto';
+
+import type { Browser } from 'playwright-core';
+
+import type { AmoUser } from './stack';
+
+export type AmoLead = {
+  id: number;
+  name: string;
+  price: number | null;
+  responsible_user_id: number;
+  pipeline_id: number;
+  status_id: number;
+  _embedded?: { contacts?: { id: number }[] };
+};
+
+export type AmoAdminApi = {
+  leadsNamed(name: string): Promise<AmoLead[]>;
+  contactPhones(contactId: number): Promise<string[]>;
+  noteTexts(leadId: number): Promise<string[]>;
+};
+
+export async function amoAdminApi(browser: Browser, emulatorUrl: string, admin: AmoUser): Promise<AmoAdminApi> {
+  const clientId = `e2e-check-${randomBytes(4).toString('hex')}`;
+  const clientSecret = randomBytes(24).toString('hex');
+  // Never reached: the browser's request to it is intercepted to read the code.
+  const redirectUri = 'http://127.0.0.1:9/e2e-check';
+  const registered = await fetch(`${emulatorUrl}/_emulator/integrations`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ client_id: clientId, client_secret: clientSecret, redirect_uri: redirectUri, name: 'E2E check' }),
+  });
+  if (registered.status !== 201) throw new Error(`registering the check integration: ${registered.status}`);
+
+  const context = await browser.newContext();
+  let code: string | null = null;
+  try {
+    const page = await context.newPage();
+    await page.route(`${redirectUri}**`, async (route) => {
+      code = new URL(route.request().url()).searchParams.get('code');
+      await route.fulfill({ status: 200, body: 'ok' });
+    });
+    await page.goto(`${emulatorUrl}/oauth?client_id=${clientId}&state=e2e-check&mode=post_message`);
+    await page.locator('input[name="login"]').fill(admin.login);
+    await page.locator('input[name="password"]').fill(admin.password);
+    await page.getByRole('button', { name: 'Войти' }).click();
+    await page.getByRole('button', { name: 'Разрешить' }).waitFor();
+    if ((await page.locator('select[name="account"]').count()) > 0) {
+      await page.locator('select[name="account"]').selectOption(String(admin.account_id));
+    }
+    await page.getByRole('button', { name: 'Разрешить' }).click();
+    await page.waitForURL((url) => url.href.startsWith(redirectUri));
+  } finally {
+    await context.close();
+  }
+  if (!code) throw new Error('the admin consent returned no code');
+
+  const tokenResponse = await fetch(`${emulatorUrl}/oauth2/access_token`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({
+      client_id: clientId,
+      client_secret: clientSecret,
+      grant_type: 'authorization_code',
+      code,
+      redirect_uri: redirectUri,
+    }),
+  });
+  const token = ((await tokenResponse.json()) as { access_token?: string }).access_token;
+  if (!token) throw new Error(`token exchange for the check integration: ${tokenResponse.status}`);
+
+  const get = async <T>(path: string): Promise<T | null> => {
+    const response = await fetch(`${emulatorUrl}${path}`, { headers: { Authorization: `Bearer ${token}` } });
+    if (response.status === 204) return null;
+    if (!response.ok) throw new Error(`emulator ${path}: ${response.status}`);
+    return (await response.json()) as T;
+  };
+
+  return {
+    async leadsNamed(name) {
+      const body = await get<{ _embedded: { leads: AmoLead[] } }>(
+        `/api/v4/leads?with=contacts&limit=250&query=${encodeURIComponent(name)}`,
+      );
+      return (body?._embedded.leads ?? []).filter((lead) => lead.name === name);
+    },
+    async contactPhones(contactId) {
+      const contact = await get<{
+        custom_fields_values: { field_code: string | null; values: { value: string }[] }[] | null;
+      }>(`/api/v4/contacts/${contactId}`);
+      return (contact?.custom_fields_values ?? [])
+        .filter((field) => field.field_code === 'PHONE')
+        .flatMap((field) => field.values.map((value) => value.value));
+    },
+    async noteTexts(leadId) {
+      const notes = await get<{ _embedded: { notes: { params?: { text?: string } }[] } }>(`/api/v4/leads/${leadId}/notes`);
+      return (notes?._embedded.notes ?? []).map((note) => note.params?.text ?? '');
+    },
+  };
+}
