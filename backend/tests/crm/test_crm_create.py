@@ -204,7 +204,14 @@ async def test_a_lost_answer_is_found_again_not_sent_twice(
     assert steps["contact"]["status"] == "created"
     assert steps["lead"]["status"] == "failed"
     assert steps["note"]["status"] == "skipped"
+    assert int(failed.headers["retry-after"]) >= 30
 
+    # The lost request might still be in flight: a retry right away is asked to wait.
+    early = await submit(backend, headers, body, key)
+    assert early.status_code == 409
+    assert early.json()["error"]["code"] == "idempotency_in_progress"
+    assert int(early.headers["retry-after"]) >= 29
+    backend.clock.advance(31)
     resumed = await submit(backend, headers, body, key)
     assert resumed.status_code == 201, resumed.text
     data = resumed.json()["data"]
@@ -269,6 +276,10 @@ async def test_a_timed_out_write_is_never_sent_again_automatically(
     assert steps["note"] == {"step": "note", "status": "failed", "error": "amo_upstream_timeout"}
     await asyncio.sleep(1.2)  # the late answer finishes (the log records finished requests)
     assert len(api_log(method="POST", path="/api/v4/leads/notes")) == 1, "no automatic resend"
+    early = await submit(backend, headers, body, key)
+    assert early.status_code == 409
+    assert early.json()["error"]["code"] == "idempotency_in_progress"
+    backend.clock.advance(31)
     resumed = await submit(backend, headers, body, key)
     assert resumed.status_code == 201, resumed.text
     lead_id = resumed.json()["data"]["id"]
@@ -278,3 +289,34 @@ async def test_a_timed_out_write_is_never_sent_again_automatically(
     assert resumed.json()["data"]["noteId"] == notes["_embedded"]["notes"][0]["id"]
     assert len(api_log(method="POST", path="/api/v4/leads/notes")) == 1
     assert writes(api_log)["/api/v4/leads"] == 1
+
+
+async def test_a_write_lost_before_amocrm_saw_it_is_sent_once_more(
+    backend: Backend, emu: Any, connected: Any, amo_direct: Any, api_log: Any
+) -> None:
+    headers = await connected("broker", 0)
+    pipeline_id, stage_id = await main_pipeline(backend, headers)
+    body = new_lead(pipeline_id, stage_id, name="Марія Шевченко", phone="+380671112233")
+    key = str(uuid.uuid4())
+    emu.control.fault("/api/v4/contacts", method="POST", drop=True, count=1)
+    failed = await submit(backend, headers, body, key)
+    assert failed.status_code == 503, failed.text
+    error = failed.json()["error"]
+    assert error["code"] == "amo_upstream_unavailable"
+    assert error["details"][0] == {
+        "step": "contact",
+        "status": "failed",
+        "error": "amo_upstream_unavailable",
+    }
+    assert int(failed.headers["retry-after"]) >= 30
+
+    backend.clock.advance(31)
+    resumed = await submit(backend, headers, body, key)
+    assert resumed.status_code == 201, resumed.text
+    # Looked up first (nothing there), then sent: one contact, one lead.
+    assert writes(api_log) == dict.fromkeys(WRITES, 1)
+    found = amo_direct("admin").get("/api/v4/contacts", {"query": "+380671112233"})
+    assert found is not None
+    assert [c["id"] for c in found["_embedded"]["contacts"]] == [
+        resumed.json()["data"]["contactId"]
+    ]

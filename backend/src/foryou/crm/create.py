@@ -8,8 +8,10 @@ amoCRM before it is sent again, so a lost answer does not become a duplicate eit
 
 from __future__ import annotations
 
+import enum
 import hashlib
 import json
+import math
 import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass
@@ -20,12 +22,19 @@ from sqlalchemy.exc import IntegrityError
 
 from foryou.clock import Clock
 from foryou.crm import repository
-from foryou.crm.amo import CrmGateway
+from foryou.crm.amo import AmoRejected, CrmGateway
 from foryou.crm.domain import Broker, as_int, as_text, embedded, field_values, main_contact_id
 from foryou.crm.models import CrmLeadSubmission, SubmissionStatus
 from foryou.db import Database
 from foryou.errors import AppError
-from foryou.integrations.amocrm.errors import AmoCrmError, AmoUnauthorized, to_app_error
+from foryou.integrations.amocrm.errors import (
+    AmoBadResponse,
+    AmoCrmError,
+    AmoTimeout,
+    AmoUnauthorized,
+    AmoUnavailable,
+    to_app_error,
+)
 from foryou.integrations.amocrm.tokens import UsableToken
 from foryou.logging import get_logger
 
@@ -37,6 +46,9 @@ log = get_logger(__name__)
 KEY_LIFETIME = timedelta(hours=24)
 # Longer than four writes that each wait for a budget slot and time out.
 SUBMISSION_LEASE = timedelta(seconds=120)
+# After a write got no answer, amoCRM may still be working on it: a retry waits this long
+# before looking the entity up, so it cannot miss one that is about to appear.
+UNKNOWN_OUTCOME_SETTLE = timedelta(seconds=30)
 CALL_TASK_TEXT = "Зателефонувати клієнту"
 CALL_TASK_TYPE_ID = 1  # amoCRM's built-in "call" task type
 CALL_TASK_DUE = timedelta(hours=1)
@@ -193,7 +205,10 @@ class LeadCreator:
                         lease_until=now + SUBMISSION_LEASE,
                     )
                     if not taken:
-                        raise IdempotencyInProgress(headers={"Retry-After": "2"})
+                        wait = 2.0
+                        if found.status == SubmissionStatus.FAILED.value and found.lease_until:
+                            wait = max(wait, (found.lease_until - now).total_seconds())
+                        raise IdempotencyInProgress(headers={"Retry-After": str(math.ceil(wait))})
                     found.lease_owner = owner
                     found.status = SubmissionStatus.IN_PROGRESS.value
                     return found
@@ -436,7 +451,9 @@ class LeadCreator:
     async def _fail(
         self, submission: CrmLeadSubmission, owner: str, step: str, error: AmoCrmError
     ) -> None:
+        """Release the submission; a write whose answer never came holds it a while longer."""
         code = to_app_error(error).code
+        outcome = _outcome(error)
         now = self._clock.now()
         async with self._db.transaction() as session:
             await repository.update_owned_submission(
@@ -447,12 +464,15 @@ class LeadCreator:
                     "status": SubmissionStatus.FAILED.value,
                     "failed_step": step,
                     "error_code": code,
+                    "attempted_step": None if outcome is _Outcome.REFUSED else step,
                     "lease_owner": None,
-                    "lease_until": None,
+                    "lease_until": now + UNKNOWN_OUTCOME_SETTLE
+                    if outcome is _Outcome.NO_ANSWER
+                    else None,
                     "updated_at": now,
                 },
             )
-        log.warning("crm_lead_create_failed", step=step, error_code=code)
+        log.warning("crm_lead_create_failed", step=step, error_code=code, outcome=outcome.value)
 
     @staticmethod
     def _failure(
@@ -472,11 +492,35 @@ class LeadCreator:
                 details.append({"step": step, "status": "skipped"})
             else:
                 details.append({"step": step, "status": "pending" if reached else "failed"})
+        headers = dict(upstream.headers)
+        if _outcome(error) is _Outcome.NO_ANSWER:
+            # The retry is accepted once amoCRM has surely finished with the lost request.
+            settle = math.ceil(UNKNOWN_OUTCOME_SETTLE.total_seconds())
+            headers["Retry-After"] = str(max(settle, int(headers.get("Retry-After", "0"))))
         if submission.contact_id is None:
-            # Nothing exists in amoCRM yet: the upstream error itself, with the steps.
+            # Nothing is known to exist in amoCRM yet: the upstream error itself, with the steps.
             upstream.details = details
+            upstream.headers = headers
             return upstream
-        return AmoPartialFailure(details=details, headers=upstream.headers)
+        return AmoPartialFailure(details=details, headers=headers)
+
+
+class _Outcome(enum.Enum):
+    REFUSED = "refused"  # amoCRM turned the write down: nothing was created
+    ANSWERED = "answered"  # amoCRM answered with a failure: look before sending again
+    NO_ANSWER = "no_answer"  # no answer: the write may still be in flight at amoCRM
+
+
+def _outcome(error: AmoCrmError) -> _Outcome:
+    if isinstance(error, AmoTimeout):
+        return _Outcome.NO_ANSWER
+    if isinstance(error, AmoUnavailable):
+        # With Retry-After it is amoCRM's 429/503 refusal; without, a connection that failed
+        # or dropped, possibly after amoCRM received the request.
+        return _Outcome.REFUSED if error.retry_after is not None else _Outcome.NO_ANSWER
+    if isinstance(error, AmoBadResponse) and not isinstance(error, AmoRejected):
+        return _Outcome.ANSWERED
+    return _Outcome.REFUSED
 
 
 def _created_to_json(created: CreatedLead) -> dict[str, Any]:

@@ -63,15 +63,13 @@ async def take_over_submission(
     now: datetime,
     lease_until: datetime,
 ) -> bool:
-    """Claim a failed submission, or one whose worker's lease ran out."""
+    """Claim an unfinished submission nobody holds (no lease, or the lease ran out)."""
     result = await session.execute(
         update(CrmLeadSubmission)
         .where(
             CrmLeadSubmission.id == submission_id,
             CrmLeadSubmission.status != SubmissionStatus.COMPLETED.value,
-            (CrmLeadSubmission.status == SubmissionStatus.FAILED.value)
-            | (CrmLeadSubmission.lease_until.is_(None))
-            | (CrmLeadSubmission.lease_until <= now),
+            (CrmLeadSubmission.lease_until.is_(None)) | (CrmLeadSubmission.lease_until <= now),
         )
         .values(
             status=SubmissionStatus.IN_PROGRESS.value,
