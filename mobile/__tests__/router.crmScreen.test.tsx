@@ -182,6 +182,12 @@ describe('lead details', () => {
     expect(screen.queryByTestId('lead-detail-tags')).toBeNull();
   });
 
+  test('a connection that died meanwhile sends the broker back to reconnect', async () => {
+    await connectedBroker((b) => b.failOnce('GET', '/crm/leads/101', 409, 'amo_reauth_required'));
+    await renderApp('/crm/lead/101');
+    expect(await screen.findByTestId('lead-connection-gone')).toHaveTextContent(/Потрібно підключитися знову/);
+  });
+
   test('signed out: the lead route asks to sign in first', async () => {
     installFakeBackend();
     const app = await renderApp('/crm/lead/101');

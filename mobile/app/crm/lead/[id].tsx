@@ -39,6 +39,17 @@ function NotAvailable() {
   );
 }
 
+function ConnectionGone() {
+  const { t } = useI18n();
+  const back = useBackToCrm();
+  return (
+    <View style={{ flex: 1, padding: spacing.lg }}>
+      <MessageView title={t.amo.reauthTitle} text={t.amo.reauthReasons.unknown} testID="lead-connection-gone" />
+      <Button title={t.amo.backToCrm} variant="secondary" onPress={back} testID="lead-connection-gone-back" />
+    </View>
+  );
+}
+
 function LeadContent({ id }: { id: number }) {
   const { t } = useI18n();
   const lead = useLead(id);
@@ -47,6 +58,10 @@ function LeadContent({ id }: { id: number }) {
   if (lead.isPending) return <LoadingView testID="lead-loading" />;
   if (lead.isError) {
     if (isApiError(lead.error, 'not_found')) return <NotAvailable />;
+    if (isApiError(lead.error, 'amo_reauth_required') || isApiError(lead.error, 'amo_not_connected')) {
+      // The connection itself is gone: the CRM tab explains why and reconnects.
+      return <ConnectionGone />;
+    }
     return <ErrorView title={t.crm.lead.error} error={lead.error} onRetry={() => void lead.refetch()} testID="lead-error" />;
   }
   return (
