@@ -73,12 +73,14 @@ describe('server errors of a new lead', () => {
     expect(failure).toMatchObject({ retryable: true, dropKey: false });
   });
 
-  test('in progress: wait and retry with the same key', () => {
-    expect(describeSubmitFailure(t, new ApiError(409, 'idempotency_in_progress', 'x'))).toMatchObject({
+  test('in progress: wait Retry-After, then retry with the same key', () => {
+    expect(describeSubmitFailure(t, new ApiError(409, 'idempotency_in_progress', 'x', 'r', 30))).toMatchObject({
       retryable: true,
       dropKey: false,
+      retryAfter: 30,
       message: t.crm.create.server.inProgress,
     });
+    expect(describeSubmitFailure(t, new ApiError(422, 'idempotency_key_reused', 'x', 'r', 30)).retryAfter).toBeNull();
   });
 
   test('a reused key is dropped', () => {

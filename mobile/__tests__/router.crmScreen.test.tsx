@@ -296,6 +296,29 @@ describe('new lead', () => {
     expect(second?.headers['Idempotency-Key']).not.toBe(first?.headers['Idempotency-Key']);
   });
 
+  test('a write amoCRM may still be doing: the retry waits out Retry-After, then uses the same key', async () => {
+    const backend = await connectedBroker((b) =>
+      b.replyOnce('POST', '/crm/leads', {
+        status: 409,
+        headers: { 'Retry-After': '1' },
+        body: { success: false, error: { code: 'idempotency_in_progress', message: 'x', requestId: 'r' } },
+      }),
+    );
+    await renderApp('/crm');
+    await openNewLeadForm();
+    await fillNewLead({ email: 'olga@example.com' });
+    await fireEvent.press(screen.getByTestId('new-lead-submit'));
+    expect(await screen.findByTestId('new-lead-error')).toHaveTextContent(/ще зберігається/);
+    expect(screen.getByTestId('new-lead-submit')).toHaveTextContent('Спробувати ще раз через 1 с');
+    expect(screen.getByTestId('new-lead-submit')).toBeDisabled();
+    await waitFor(() => expect(screen.getByTestId('new-lead-submit')).toHaveTextContent('Спробувати ще раз'), { timeout: 3000 });
+    expect(screen.getByTestId('new-lead-submit')).toBeEnabled();
+    await fireEvent.press(screen.getByTestId('new-lead-submit'));
+    expect(await screen.findByTestId('lead-created-notice')).toBeOnTheScreen();
+    const [first, retry] = creates(backend);
+    expect(retry?.headers['Idempotency-Key']).toBe(first?.headers['Idempotency-Key']);
+  });
+
   test('the backend’s field errors land on the fields', async () => {
     await connectedBroker((b) =>
       b.replyOnce('POST', '/crm/leads', failureWith(422, 'validation_error', [{ field: 'phone', message: 'bad phone' }])),

@@ -100,6 +100,7 @@ export const en: Messages = {
       hint: 'At least one of name, phone or e-mail is needed.',
       submit: 'Create lead',
       retry: 'Try again',
+      retryIn: 'Try again in {seconds} s',
       noStages: 'This pipeline has no stage a lead can be added to.',
       invalid: {
         needContact: 'Enter at least one of: name, phone, e-mail.',

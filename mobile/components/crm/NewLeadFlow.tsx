@@ -1,10 +1,10 @@
 import { useRouter } from 'expo-router';
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
 import { Pressable, ScrollView, StyleSheet, Text, TextInput, type TextInputProps, View } from 'react-native';
 
 import { usePipelines } from '@/api/crm';
 import type { Pipeline, Stage } from '@/api/types';
-import { useI18n } from '@/i18n';
+import { fill, useI18n } from '@/i18n';
 
 import { Button } from '../ui/Button';
 import { ErrorView, LoadingView, MessageView } from '../ui/StateViews';
@@ -178,6 +178,31 @@ function Field({
   );
 }
 
+/**
+ * Seconds left of a `Retry-After`: the backend refuses an earlier retry (amoCRM may still be
+ * writing the first attempt), so the button waits and says how long.
+ */
+function useCountdown() {
+  const [until, setUntil] = useState<number | null>(null);
+  const [now, setNow] = useState(() => Date.now());
+  useEffect(() => {
+    if (until === null) return;
+    const timer = setInterval(() => {
+      const current = Date.now();
+      setNow(current);
+      if (current >= until) clearInterval(timer);
+    }, 1000);
+    return () => clearInterval(timer);
+  }, [until]);
+  const start = (seconds: number | null) => {
+    const current = Date.now();
+    setNow(current);
+    setUntil(seconds ? current + seconds * 1000 : null);
+  };
+  const left = until === null ? 0 : Math.max(0, Math.ceil((until - now) / 1000));
+  return { left, start };
+}
+
 function LeadForm({
   pipeline,
   stage,
@@ -196,6 +221,8 @@ function LeadForm({
   const [failure, setFailure] = useState<SubmitFailure | null>(null);
   const { submit, forgetAttempt, isSubmitting } = useSubmitLead();
   const invalid = t.crm.create.invalid;
+  const countdown = useCountdown();
+  const waitSeconds = countdown.left;
 
   const onChange = (field: LeadFormField, value: string) => {
     setValues((current) => ({ ...current, [field]: value }));
@@ -225,6 +252,7 @@ function LeadForm({
       if (described.dropKey) forgetAttempt();
       setErrors((current) => ({ ...current, ...described.fields }));
       setFailure(described);
+      countdown.start(described.retryAfter);
     }
   };
 
@@ -281,9 +309,16 @@ function LeadForm({
         </View>
       ) : null}
       <Button
-        title={failure?.retryable ? t.crm.create.retry : t.crm.create.submit}
+        title={
+          waitSeconds > 0
+            ? fill(t.crm.create.retryIn, { seconds: waitSeconds })
+            : failure?.retryable
+              ? t.crm.create.retry
+              : t.crm.create.submit
+        }
         onPress={() => void onSubmit()}
         busy={isSubmitting}
+        disabled={waitSeconds > 0}
         testID="new-lead-submit"
       />
     </ScrollView>

@@ -108,6 +108,8 @@ export type SubmitFailure = {
   retryable: boolean;
   /** The key must not be offered again (the backend refused it for this body). */
   dropKey: boolean;
+  /** Seconds before a retry can succeed (`Retry-After`, e.g. while amoCRM may still be writing). */
+  retryAfter: number | null;
 };
 
 const FORM_FIELDS: readonly LeadFormField[] = ['name', 'phone', 'email', 'price', 'comment'];
@@ -124,6 +126,7 @@ export function describeSubmitFailure(t: Messages, error: unknown): SubmitFailur
     fields: {},
     retryable,
     dropKey: false,
+    retryAfter: retryable && isApiError(error) && error.retryAfter && error.retryAfter > 0 ? error.retryAfter : null,
     ...extra,
   });
   if (!isApiError(error)) return result(texts.generic, true);
