@@ -1,4 +1,5 @@
 import { act, fireEvent, screen, waitFor, within } from '@testing-library/react-native';
+import * as SecureStore from 'expo-secure-store';
 import { Linking } from 'react-native';
 
 import {
@@ -128,6 +129,25 @@ describe('CRM tab: pipelines, stages, leads', () => {
     expect(focusRefetch?.headers['If-None-Match']).toMatch(/^"/);
     expect(focusRefetch?.query.refresh).toBeUndefined();
     expect(screen.getByTestId('lead-101')).toBeOnTheScreen();
+  });
+
+  test('in English', async () => {
+    await connectedBroker();
+    await SecureStore.setItemAsync('foryou.language', 'en');
+    await renderApp('/crm');
+    expect(await screen.findByText('Продаж — 2 leads')).toBeOnTheScreen();
+    expect(screen.getByTestId('stage-chip-all')).toHaveTextContent('All stages');
+    expect(screen.getByTestId('new-lead')).toHaveTextContent('+ New lead');
+    await fireEvent.press(screen.getByTestId('lead-102'));
+    expect(await screen.findByTestId('lead-timeline')).toHaveTextContent(/History.*Lead created/);
+  });
+
+  test('Russian lead count and stage filter', async () => {
+    await connectedBroker();
+    await SecureStore.setItemAsync('foryou.language', 'ru');
+    await renderApp('/crm');
+    expect(await screen.findByText('Продаж — 2 сделки')).toBeOnTheScreen();
+    expect(screen.getByTestId('stage-chip-all')).toHaveTextContent('Все этапы');
   });
 
   test('pipelines that fail to load: an error with retry', async () => {
