@@ -366,9 +366,16 @@ test('a connected broker filters to a stage, opens a lead, creates a lead and fi
     for (const entry of opened.timeline) await page.getByTestId(`timeline-${entry.id}`).waitFor();
     await shot(page, 'crm', 'lead-detail');
 
-    // Back to the list, then a new lead: pipeline → stage → form.
+    // Back to the list: the tab refetches, offering its ETags, and unchanged leads cost a 304.
+    const notModified = page.waitForResponse(
+      (response) => response.url().startsWith(`${stack.apiUrl}/crm/leads?`) && response.status() === 304,
+    );
     await page.getByTestId('crm-back').click();
     await page.getByTestId('lead-list').waitFor();
+    await notModified;
+    await page.getByTestId(`lead-${opened.id}`).waitFor();
+
+    // A new lead: pipeline → stage → form.
     await page.getByTestId('new-lead').click();
     await page.getByTestId(`new-lead-pipeline-${pipeline.id}`).click();
     const target = pipeline.stages.find((candidate) => candidate.type === 'open' && candidate.id !== stageId) ?? stage;
@@ -394,7 +401,7 @@ test('a connected broker filters to a stage, opens a lead, creates a lead and fi
     // Back on the list: unfiltered, the new lead on top, without a manual refresh.
     await page.waitForURL((url) => url.pathname === '/crm');
     await page.getByTestId('lead-created-notice').waitFor();
-    await expectVisibleText(page, name);
+    await page.getByTestId('lead-list').getByText(name, { exact: true }).first().waitFor();
     await page.getByTestId('stage-chip-all').waitFor();
     await shot(page, 'crm', 'new-lead-in-list');
     // And the backend's own list has it (its cached pages were retired by the create).
@@ -417,7 +424,8 @@ test('a connected broker filters to a stage, opens a lead, creates a lead and fi
     await expect(amo.contactPhones(contactId as number)).resolves.toContain('+380507654321');
     await expect(amo.noteTexts(lead.id)).resolves.toContain(comment);
 
-    // The new lead opens from the list like any other.
+    // The new lead is the list's first card, and opens like any other.
+    await expect(page.getByTestId('lead-list').locator('[data-testid^="lead-"][role="button"]').first().getAttribute('data-testid')).resolves.toBe(`lead-${lead.id}`);
     await page.getByTestId(`lead-${lead.id}`).click();
     await page.getByTestId('lead-detail').waitFor();
     await expectVisibleText(page, '+380507654321');
