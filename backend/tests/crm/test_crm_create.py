@@ -117,8 +117,10 @@ async def test_a_retried_submit_returns_the_first_result(
     body = new_lead(pipeline_id, stage_id)
     first = await submit(backend, headers, body, key)
     assert first.status_code == 201, first.text
+    calls = len(api_log())
     # The same lead typed the same way, just formatted differently, is the same request.
     again = await submit(backend, headers, {**body, "phone": "+380501234567"}, key)
+    assert len(api_log()) == calls, "a replay is answered without calling amoCRM"
     assert again.status_code == 201
     assert again.headers["idempotency-replayed"] == "true"
     assert again.json()["data"] == first.json()["data"]

@@ -145,13 +145,22 @@ class LeadCreator:
     async def _create(
         self, token: UsableToken, broker: Broker, key: str, request: NewLead
     ) -> tuple[CreatedLead, bool]:
+        fingerprint = request.fingerprint()
+        async with self._db.transaction() as session:
+            earlier = await repository.get_submission(session, broker.user_id, key)
+        if earlier is not None and earlier.status == SubmissionStatus.COMPLETED.value:
+            # A replay is answered from our record alone, without a call to amoCRM.
+            if earlier.request_hash != fingerprint or earlier.amo_user_id != token.amo_user_id:
+                raise IdempotencyKeyReused()
+            assert earlier.response_json is not None
+            return _created_from_json(json.loads(earlier.response_json)), True
         pipelines = await self._crm.pipelines_for(token)
         pipeline = next((p for p in pipelines if p.id == request.pipeline_id), None)
         if pipeline is None or all(s.id != request.stage_id for s in pipeline.stages):
             field = "pipelineId" if pipeline is None else "stageId"
             raise InvalidStage(details=[{"field": field, "message": "unknown in amoCRM"}])
         owner = secrets.token_hex(16)
-        submission = await self._claim(token, broker, key, request.fingerprint(), owner)
+        submission = await self._claim(token, broker, key, fingerprint, owner)
         if submission.status == SubmissionStatus.COMPLETED.value:
             assert submission.response_json is not None
             return _created_from_json(json.loads(submission.response_json)), True
