@@ -13,25 +13,16 @@ from amocrm_emulator.api.common import (
     authorize,
     bad_query,
     int_list,
-    page_links,
-    page_of,
+    paged_answer,
     query_dict,
+    read_batch,
     read_paging,
     to_int,
 )
 from amocrm_emulator.api.entities import event_json, note_json, task_json
-from amocrm_emulator.http import (
-    FieldError,
-    JSONDictT,
-    hal,
-    no_content,
-    problem,
-    read_json,
-    validation_errors,
-)
+from amocrm_emulator.http import FieldError, JSONDictT, hal, no_content, validation_errors
 from amocrm_emulator.state.models import Event, Note, Task
 
-MAX_BATCH = 250
 MAX_EVENTS_LIMIT = 100
 NOTE_TYPES = ("common", "call_in", "call_out", "service_message", "sms_in", "sms_out")
 TASK_TYPES = (1, 2)
@@ -69,17 +60,14 @@ async def list_notes(request: Request) -> Response:
         ),
         key=lambda n: n.id,
     )
-    chunk, has_next = page_of(notes, paging)
-    if not chunk:
-        return no_content()
-    return hal(
-        {
-            "_page": paging.page,
-            "_links": page_links(
-                request, caller, f"/api/v4/leads/{lead_id}/notes", paging, has_next
-            ),
-            "_embedded": {"notes": [note_json(caller, n) for n in chunk]},
-        }
+    return paged_answer(
+        request,
+        caller,
+        f"/api/v4/leads/{lead_id}/notes",
+        paging,
+        "notes",
+        notes,
+        lambda n: note_json(caller, n),
     )
 
 
@@ -140,28 +128,15 @@ async def create_notes(request: Request) -> Response:
             return validation_errors(
                 {0: [FieldError("NotSupportedChoice", "entity_id", "The lead does not exist")]}
             )
-    ok, body = await read_json(request)
-    if not ok:
-        return problem(400, "Request body must be a JSON array of notes")
-    items = body if isinstance(body, list) else [body]
-    if not items:
-        return validation_errors({0: [FieldError("InvalidType", "", "No notes to add")]})
-    if len(items) > MAX_BATCH:
-        return problem(422, "Limit 250 per page")
-    errors: dict[int, list[FieldError]] = {}
-    parsed: list[tuple[int, Note, Any]] = []
-    for index, item in enumerate(items):
-        item_errors: list[FieldError] = []
-        note = _read_note(caller, item, path_lead, item_errors)
-        if item_errors or note is None:
-            errors[index] = item_errors
-        else:
-            parsed.append((index, note, item.get("request_id")))
-    if errors:
-        return validation_errors(errors)
+    batch = await read_batch(
+        request, "notes", lambda item, errors: _read_note(caller, item, path_lead, errors)
+    )
+    if isinstance(batch, Response):
+        return batch
     state = caller.emulator.state
     created = []
-    for index, note, request_id in parsed:
+    for new in batch:
+        note = new.record
         note.id = state.new_id("note")
         state.notes[note.id] = note
         lead = state.leads[note.entity_id]
@@ -182,7 +157,7 @@ async def create_notes(request: Request) -> Response:
             {
                 "id": note.id,
                 "entity_id": note.entity_id,
-                "request_id": str(request_id) if request_id is not None else str(index),
+                "request_id": new.request_id,
                 "_links": caller.link(f"/api/v4/leads/{note.entity_id}/notes/{note.id}"),
             }
         )
@@ -269,34 +244,21 @@ async def create_tasks(request: Request) -> Response:
     caller = authorize(request)
     if not isinstance(caller, Caller):
         return caller
-    ok, body = await read_json(request)
-    if not ok:
-        return problem(400, "Request body must be a JSON array of tasks")
-    items = body if isinstance(body, list) else [body]
-    if not items:
-        return validation_errors({0: [FieldError("InvalidType", "", "No tasks to add")]})
-    if len(items) > MAX_BATCH:
-        return problem(422, "Limit 250 per page")
-    errors: dict[int, list[FieldError]] = {}
-    parsed: list[tuple[int, Task, Any]] = []
-    for index, item in enumerate(items):
-        item_errors: list[FieldError] = []
-        task = _read_task(caller, item, item_errors)
-        if item_errors or task is None:
-            errors[index] = item_errors
-        else:
-            parsed.append((index, task, item.get("request_id")))
-    if errors:
-        return validation_errors(errors)
+    batch = await read_batch(
+        request, "tasks", lambda item, errors: _read_task(caller, item, errors)
+    )
+    if isinstance(batch, Response):
+        return batch
     state = caller.emulator.state
     created = []
-    for index, task, request_id in parsed:
+    for new in batch:
+        task = new.record
         task.id = state.new_id("task")
         state.tasks[task.id] = task
         created.append(
             {
                 "id": task.id,
-                "request_id": str(request_id) if request_id is not None else str(index),
+                "request_id": new.request_id,
                 "_links": caller.link(f"/api/v4/tasks/{task.id}"),
             }
         )
@@ -338,15 +300,8 @@ async def list_tasks(request: Request) -> Response:
     if errors:
         return bad_query(errors)
     tasks.sort(key=lambda t: t.id)
-    chunk, has_next = page_of(tasks, paging)
-    if not chunk:
-        return no_content()
-    return hal(
-        {
-            "_page": paging.page,
-            "_links": page_links(request, caller, "/api/v4/tasks", paging, has_next),
-            "_embedded": {"tasks": [task_json(caller, t) for t in chunk]},
-        }
+    return paged_answer(
+        request, caller, "/api/v4/tasks", paging, "tasks", tasks, lambda t: task_json(caller, t)
     )
 
 
@@ -384,15 +339,14 @@ async def list_events(request: Request) -> Response:
         and caller.can_see_lead(leads[e.entity_id])
     ]
     events.sort(key=lambda e: (e.created_at, e.id), reverse=True)
-    chunk, has_next = page_of(events, paging)
-    if not chunk:
-        return no_content()
-    return hal(
-        {
-            "_page": paging.page,
-            "_links": page_links(request, caller, "/api/v4/events", paging, has_next),
-            "_embedded": {"events": [event_json(caller, e) for e in chunk]},
-        }
+    return paged_answer(
+        request,
+        caller,
+        "/api/v4/events",
+        paging,
+        "events",
+        events,
+        lambda e: event_json(caller, e),
     )
 
 

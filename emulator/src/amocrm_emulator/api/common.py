@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 from urllib.parse import urlencode
 
 from starlette.requests import Request
@@ -13,8 +13,17 @@ from starlette.responses import Response
 from amocrm_emulator.config import DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT
 from amocrm_emulator.core import Emulator
 from amocrm_emulator.hosts import HostKind
-from amocrm_emulator.http import FieldError, context, problem, unauthorized, validation_errors
-from amocrm_emulator.state.models import Account, Contact, Lead, Membership, User
+from amocrm_emulator.http import (
+    FieldError,
+    context,
+    hal,
+    no_content,
+    problem,
+    read_json,
+    unauthorized,
+    validation_errors,
+)
+from amocrm_emulator.state.models import Account, Contact, JSONDict, Lead, Membership, User
 
 T = TypeVar("T")
 
@@ -209,6 +218,28 @@ def page_of(items: list[T], paging: Paging) -> tuple[list[T], bool]:
     return chunk, start + paging.limit < len(items)
 
 
+def paged_answer(
+    request: Request,
+    caller: Caller,
+    path: str,
+    paging: Paging,
+    key: str,
+    items: list[T],
+    to_json: Callable[[T], JSONDict],
+) -> Response:
+    """The requested page of `items` under `_embedded[key]`, or 204 when the page is empty."""
+    chunk, has_next = page_of(items, paging)
+    if not chunk:
+        return no_content()
+    return hal(
+        {
+            "_page": paging.page,
+            "_links": page_links(request, caller, path, paging, has_next),
+            "_embedded": {key: [to_json(item) for item in chunk]},
+        }
+    )
+
+
 def page_links(
     request: Request, caller: Caller, path: str, paging: Paging, has_next: bool
 ) -> dict[str, dict[str, str]]:
@@ -227,6 +258,26 @@ def page_links(
     return links
 
 
+def read_order(
+    query: dict[str, Any], fields: Sequence[str], errors: list[FieldError]
+) -> tuple[str, bool]:
+    """`order[field]=asc|desc` as (field, descending); by id ascending when absent or invalid."""
+    order = query.get("order")
+    if order is None:
+        return "id", False
+    if not isinstance(order, dict) or len(order) != 1:
+        errors.append(FieldError("InvalidValue", "order", "order[field]=asc|desc expected"))
+        return "id", False
+    ((name, direction),) = order.items()
+    if name not in fields or direction not in ("asc", "desc"):
+        choices = f"{', '.join(fields[:-1])} or {fields[-1]}"
+        errors.append(
+            FieldError("NotSupportedChoice", f"order.{name}", f"Sorting by {choices}, asc or desc")
+        )
+        return "id", False
+    return name, direction == "desc"
+
+
 def bad_query(errors: list[FieldError]) -> Response:
     return validation_errors({0: errors})
 
@@ -240,3 +291,73 @@ def with_values(query: dict[str, Any]) -> set[str]:
 
 def query_dict(request: Request) -> dict[str, Any]:
     return parse_brackets(request.query_params.multi_items())
+
+
+def field_value_texts(values: list[JSONDict] | None) -> list[str]:
+    """Every value of a record's `custom_fields_values`, as text for `query=` search."""
+    return [str(v.get("value", "")) for entry in values or [] for v in entry.get("values", [])]
+
+
+def read_responsible(caller: Caller, item: dict[str, Any], errors: list[FieldError]) -> int:
+    """`responsible_user_id` of a new record: an active member of the account, else the caller."""
+    if "responsible_user_id" not in item:
+        return caller.user.id
+    wanted = to_int(item["responsible_user_id"])
+    state = caller.emulator.state
+    member = state.membership(wanted, caller.account.id) if wanted is not None else None
+    if member is None or not member.is_active:
+        errors.append(
+            FieldError(
+                "NotSupportedChoice",
+                "responsible_user_id",
+                "The user does not exist in the account",
+            )
+        )
+        return caller.user.id
+    return member.user_id
+
+
+MAX_BATCH = 250
+
+
+@dataclass(frozen=True)
+class BatchItem(Generic[T]):
+    """One valid record of an add-request, with the `request_id` the answer echoes."""
+
+    index: int
+    record: T
+    request_id: str
+
+
+async def read_batch(
+    request: Request,
+    noun: str,
+    read_one: Callable[[Any, list[FieldError]], T | None],
+) -> list[BatchItem[T]] | Response:
+    """The records of an add-request (a JSON array, or one object), or the error answer.
+
+    Nothing is added when any item is invalid: the answer lists the errors of every item.
+    """
+    ok, body = await read_json(request)
+    if not ok:
+        return problem(400, f"Request body must be a JSON array of {noun}")
+    items = body if isinstance(body, list) else [body]
+    if not items:
+        return validation_errors({0: [FieldError("InvalidType", "", f"No {noun} to add")]})
+    if len(items) > MAX_BATCH:
+        return problem(422, f"Limit {MAX_BATCH} per page")
+    errors: dict[int, list[FieldError]] = {}
+    parsed: list[BatchItem[T]] = []
+    for index, item in enumerate(items):
+        item_errors: list[FieldError] = []
+        record = read_one(item, item_errors)
+        if item_errors or record is None:
+            errors[index] = item_errors
+            continue
+        request_id = item.get("request_id") if isinstance(item, dict) else None
+        parsed.append(
+            BatchItem(index, record, str(request_id if request_id is not None else index))
+        )
+    if errors:
+        return validation_errors(errors)
+    return parsed

@@ -12,27 +12,27 @@ from amocrm_emulator.api.common import (
     as_list,
     authorize,
     bad_query,
+    field_value_texts,
     int_list,
-    page_links,
-    page_of,
+    paged_answer,
     query_dict,
     range_filter,
+    read_batch,
+    read_order,
     read_paging,
+    read_responsible,
     to_int,
     with_values,
 )
 from amocrm_emulator.api.entities import contact_json, read_field_values
-from amocrm_emulator.http import FieldError, hal, no_content, problem, read_json, validation_errors
+from amocrm_emulator.http import FieldError, hal, no_content
 from amocrm_emulator.state.models import Contact
 
-MAX_BATCH = 250
 ORDER_FIELDS = ("updated_at", "id")
 
 
 def _search_text(contact: Contact) -> str:
-    parts = [str(contact.id), contact.name]
-    for entry in contact.custom_fields_values or []:
-        parts.extend(str(v.get("value", "")) for v in entry.get("values", []))
+    parts = [str(contact.id), contact.name, *field_value_texts(contact.custom_fields_values)]
     return " ".join(parts).lower()
 
 
@@ -68,36 +68,19 @@ async def list_contacts(request: Request) -> Response:
     if isinstance(search, str) and search.strip():
         needle = search.strip().lower()
         found = [c for c in found if needle in _search_text(c)]
-    field, descending = "id", False
-    order = query.get("order")
-    if order is not None:
-        if not isinstance(order, dict) or len(order) != 1:
-            errors.append(FieldError("InvalidValue", "order", "order[field]=asc|desc expected"))
-        else:
-            ((name, direction),) = order.items()
-            if name not in ORDER_FIELDS or direction not in ("asc", "desc"):
-                errors.append(
-                    FieldError(
-                        "NotSupportedChoice",
-                        f"order.{name}",
-                        "Sorting by updated_at or id, asc or desc",
-                    )
-                )
-            else:
-                field, descending = name, direction == "desc"
+    field, descending = read_order(query, ORDER_FIELDS, errors)
     if errors:
         return bad_query(errors)
     found.sort(key=lambda c: (getattr(c, field), c.id), reverse=descending)
-    chunk, has_next = page_of(found, paging)
-    if not chunk:
-        return no_content()
     with_ = with_values(query)
-    return hal(
-        {
-            "_page": paging.page,
-            "_links": page_links(request, caller, "/api/v4/contacts", paging, has_next),
-            "_embedded": {"contacts": [contact_json(caller, c, with_) for c in chunk]},
-        }
+    return paged_answer(
+        request,
+        caller,
+        "/api/v4/contacts",
+        paging,
+        "contacts",
+        found,
+        lambda c: contact_json(caller, c, with_),
     )
 
 
@@ -126,27 +109,13 @@ def _read_contact(caller: Caller, item: Any, errors: list[FieldError]) -> Contac
             value = ""
         texts[key] = value.strip()
     name = texts["name"] or " ".join(p for p in (texts["first_name"], texts["last_name"]) if p)
-    state = caller.emulator.state
-    responsible = caller.user.id
-    if "responsible_user_id" in item:
-        wanted = to_int(item["responsible_user_id"])
-        member = state.membership(wanted, caller.account.id) if wanted is not None else None
-        if member is None or not member.is_active:
-            errors.append(
-                FieldError(
-                    "NotSupportedChoice",
-                    "responsible_user_id",
-                    "The user does not exist in the account",
-                )
-            )
-        else:
-            responsible = member.user_id
+    responsible = read_responsible(caller, item, errors)
     fields = read_field_values(
         caller, "contacts", item.get("custom_fields_values"), "custom_fields_values", errors
     )
     if errors:
         return None
-    member = state.membership(responsible, caller.account.id)
+    member = caller.emulator.state.membership(responsible, caller.account.id)
     now = caller.emulator.clock.now_int()
     return Contact(
         id=0,
@@ -168,36 +137,21 @@ async def create_contacts(request: Request) -> Response:
     caller = authorize(request)
     if not isinstance(caller, Caller):
         return caller
-    ok, body = await read_json(request)
-    if not ok:
-        return problem(400, "Request body must be a JSON array of contacts")
-    items = body if isinstance(body, list) else [body]
-    if not items:
-        return validation_errors({0: [FieldError("InvalidType", "", "No contacts to add")]})
-    if len(items) > MAX_BATCH:
-        return problem(422, "Limit 250 per page")
-    errors: dict[int, list[FieldError]] = {}
-    parsed: list[tuple[int, Contact, Any]] = []
-    for index, item in enumerate(items):
-        item_errors: list[FieldError] = []
-        contact = _read_contact(caller, item, item_errors)
-        if item_errors or contact is None:
-            errors[index] = item_errors
-        else:
-            parsed.append(
-                (index, contact, item.get("request_id") if isinstance(item, dict) else None)
-            )
-    if errors:
-        return validation_errors(errors)
+    batch = await read_batch(
+        request, "contacts", lambda item, errors: _read_contact(caller, item, errors)
+    )
+    if isinstance(batch, Response):
+        return batch
     state = caller.emulator.state
     created = []
-    for index, contact, request_id in parsed:
+    for new in batch:
+        contact = new.record
         contact.id = state.new_id("contact")
         state.contacts[contact.id] = contact
         created.append(
             {
                 "id": contact.id,
-                "request_id": str(request_id) if request_id is not None else str(index),
+                "request_id": new.request_id,
                 "_links": caller.link(f"/api/v4/contacts/{contact.id}"),
             }
         )

@@ -12,36 +12,35 @@ from amocrm_emulator.api.common import (
     as_list,
     authorize,
     bad_query,
+    field_value_texts,
     int_list,
-    page_links,
-    page_of,
+    paged_answer,
     query_dict,
     range_filter,
+    read_batch,
+    read_order,
     read_paging,
+    read_responsible,
     to_int,
     with_values,
 )
 from amocrm_emulator.api.entities import lead_json, pipeline_json, read_field_values, status_json
-from amocrm_emulator.http import FieldError, hal, no_content, problem, read_json, validation_errors
-from amocrm_emulator.state.models import Event, Lead, Tag
+from amocrm_emulator.http import FieldError, hal, no_content
+from amocrm_emulator.state.models import Event, Lead, Pipeline, Tag
 from amocrm_emulator.state.seed import LOST_STATUS_ID, WON_STATUS_ID
 
-MAX_BATCH = 250
 ORDER_FIELDS = ("created_at", "updated_at", "id")
 
 
 def _search_text(caller: Caller, lead: Lead) -> str:
-    parts = [str(lead.id), lead.name]
-    for entry in lead.custom_fields_values or []:
-        parts.extend(str(v.get("value", "")) for v in entry.get("values", []))
+    parts = [str(lead.id), lead.name, *field_value_texts(lead.custom_fields_values)]
     contacts = caller.emulator.state.contacts
     for cid in lead.contact_ids:
         contact = contacts.get(cid)
         if contact is None:
             continue
         parts.append(contact.name)
-        for entry in contact.custom_fields_values or []:
-            parts.extend(str(v.get("value", "")) for v in entry.get("values", []))
+        parts.extend(field_value_texts(contact.custom_fields_values))
     return " ".join(parts).lower()
 
 
@@ -93,23 +92,7 @@ def _lead_filter(caller: Caller, query: dict[str, Any], errors: list[FieldError]
         needle = search.strip().lower()
         leads = [lead for lead in leads if needle in _search_text(caller, lead)]
 
-    order = query.get("order")
-    field, descending = "id", False
-    if order is not None:
-        if not isinstance(order, dict) or len(order) != 1:
-            errors.append(FieldError("InvalidValue", "order", "order[field]=asc|desc expected"))
-        else:
-            ((name, direction),) = order.items()
-            if name not in ORDER_FIELDS or direction not in ("asc", "desc"):
-                errors.append(
-                    FieldError(
-                        "NotSupportedChoice",
-                        f"order.{name}",
-                        "Sorting by created_at, updated_at or id, asc or desc",
-                    )
-                )
-            else:
-                field, descending = name, direction == "desc"
+    field, descending = read_order(query, ORDER_FIELDS, errors)
     leads.sort(key=lambda lead: (getattr(lead, field), lead.id), reverse=descending)
     return leads
 
@@ -124,16 +107,15 @@ async def list_leads(request: Request) -> Response:
     leads = _lead_filter(caller, query, errors)
     if errors:
         return bad_query(errors)
-    chunk, has_next = page_of(leads, paging)
-    if not chunk:
-        return no_content()
     with_ = with_values(query)
-    return hal(
-        {
-            "_page": paging.page,
-            "_links": page_links(request, caller, "/api/v4/leads", paging, has_next),
-            "_embedded": {"leads": [lead_json(caller, lead, with_) for lead in chunk]},
-        }
+    return paged_answer(
+        request,
+        caller,
+        "/api/v4/leads",
+        paging,
+        "leads",
+        leads,
+        lambda lead: lead_json(caller, lead, with_),
     )
 
 
@@ -193,20 +175,7 @@ def _read_lead(caller: Caller, item: Any, errors: list[FieldError]) -> Lead | No
             )
         else:
             status_id = wanted
-    responsible = caller.user.id
-    if "responsible_user_id" in item:
-        wanted = to_int(item["responsible_user_id"])
-        member = state.membership(wanted, caller.account.id) if wanted is not None else None
-        if member is None or not member.is_active:
-            errors.append(
-                FieldError(
-                    "NotSupportedChoice",
-                    "responsible_user_id",
-                    "The user does not exist in the account",
-                )
-            )
-        else:
-            responsible = member.user_id
+    responsible = read_responsible(caller, item, errors)
     fields = read_field_values(
         caller, "leads", item.get("custom_fields_values"), "custom_fields_values", errors
     )
@@ -297,28 +266,15 @@ async def create_leads(request: Request) -> Response:
     caller = authorize(request)
     if not isinstance(caller, Caller):
         return caller
-    ok, body = await read_json(request)
-    if not ok:
-        return problem(400, "Request body must be a JSON array of leads")
-    items = body if isinstance(body, list) else [body]
-    if not items:
-        return validation_errors({0: [FieldError("InvalidType", "", "No leads to add")]})
-    if len(items) > MAX_BATCH:
-        return problem(422, "Limit 250 per page")
-    errors: dict[int, list[FieldError]] = {}
-    parsed: list[tuple[int, Lead, Any]] = []
-    for index, item in enumerate(items):
-        item_errors: list[FieldError] = []
-        lead = _read_lead(caller, item, item_errors)
-        if item_errors or lead is None:
-            errors[index] = item_errors
-        else:
-            parsed.append((index, lead, item.get("request_id") if isinstance(item, dict) else None))
-    if errors:
-        return validation_errors(errors)
+    batch = await read_batch(
+        request, "leads", lambda item, errors: _read_lead(caller, item, errors)
+    )
+    if isinstance(batch, Response):
+        return batch
     state = caller.emulator.state
     created = []
-    for index, lead, request_id in parsed:
+    for new in batch:
+        lead = new.record
         lead.id = state.new_id("lead")
         state.leads[lead.id] = lead
         state.events.append(
@@ -335,7 +291,7 @@ async def create_leads(request: Request) -> Response:
         created.append(
             {
                 "id": lead.id,
-                "request_id": str(request_id) if request_id is not None else str(index),
+                "request_id": new.request_id,
                 "_links": caller.link(f"/api/v4/leads/{lead.id}"),
             }
         )
@@ -357,13 +313,19 @@ async def list_pipelines(request: Request) -> Response:
     )
 
 
+def _path_pipeline(caller: Caller, request: Request) -> Pipeline | None:
+    """The pipeline named in the path, if it belongs to the caller's account."""
+    pipeline_id = to_int(request.path_params["pipeline_id"])
+    pipeline = caller.emulator.state.pipelines.get(pipeline_id) if pipeline_id else None
+    return pipeline if pipeline is not None and pipeline.account_id == caller.account.id else None
+
+
 async def get_pipeline(request: Request) -> Response:
     caller = authorize(request)
     if not isinstance(caller, Caller):
         return caller
-    pipeline_id = to_int(request.path_params["pipeline_id"])
-    pipeline = caller.emulator.state.pipelines.get(pipeline_id) if pipeline_id else None
-    if pipeline is None or pipeline.account_id != caller.account.id:
+    pipeline = _path_pipeline(caller, request)
+    if pipeline is None:
         return no_content()
     return hal(pipeline_json(caller, pipeline))
 
@@ -372,9 +334,8 @@ async def list_statuses(request: Request) -> Response:
     caller = authorize(request)
     if not isinstance(caller, Caller):
         return caller
-    pipeline_id = to_int(request.path_params["pipeline_id"])
-    pipeline = caller.emulator.state.pipelines.get(pipeline_id) if pipeline_id else None
-    if pipeline is None or pipeline.account_id != caller.account.id:
+    pipeline = _path_pipeline(caller, request)
+    if pipeline is None:
         return no_content()
     return hal(
         {
