@@ -21,7 +21,7 @@ from amocrm_emulator.api.common import (
 )
 from amocrm_emulator.api.entities import event_json, note_json, task_json
 from amocrm_emulator.http import FieldError, JSONDictT, hal, no_content, validation_errors
-from amocrm_emulator.state.models import Event, Note, Task
+from amocrm_emulator.state.models import Note, Task
 
 MAX_EVENTS_LIMIT = 100
 NOTE_TYPES = ("common", "call_in", "call_out", "service_message", "sms_in", "sms_out")
@@ -141,17 +141,13 @@ async def create_notes(request: Request) -> Response:
         state.notes[note.id] = note
         lead = state.leads[note.entity_id]
         lead.updated_at = note.created_at
-        state.events.append(
-            Event(
-                id=f"01jhq{state.new_id('event'):021x}",
-                account_id=note.account_id,
-                type=f"{note.note_type}_note_added" if note.note_type == "common" else "note_added",
-                entity_type="lead",
-                entity_id=note.entity_id,
-                created_by=caller.user.id,
-                created_at=note.created_at,
-                value_after=[{"note": {"id": note.id}}],
-            )
+        state.add_lead_event(
+            note.account_id,
+            note.entity_id,
+            f"{note.note_type}_note_added" if note.note_type == "common" else "note_added",
+            caller.user.id,
+            note.created_at,
+            value_after=[{"note": {"id": note.id}}],
         )
         created.append(
             {

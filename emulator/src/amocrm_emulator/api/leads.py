@@ -26,7 +26,7 @@ from amocrm_emulator.api.common import (
 )
 from amocrm_emulator.api.entities import lead_json, pipeline_json, read_field_values, status_json
 from amocrm_emulator.http import FieldError, hal, no_content
-from amocrm_emulator.state.models import Event, Lead, Pipeline, Tag
+from amocrm_emulator.state.models import Lead, Pipeline, Tag
 from amocrm_emulator.state.seed import LOST_STATUS_ID, WON_STATUS_ID
 
 ORDER_FIELDS = ("created_at", "updated_at", "id")
@@ -277,16 +277,8 @@ async def create_leads(request: Request) -> Response:
         lead = new.record
         lead.id = state.new_id("lead")
         state.leads[lead.id] = lead
-        state.events.append(
-            Event(
-                id=f"01jhq{state.new_id('event'):021x}",
-                account_id=lead.account_id,
-                type="lead_added",
-                entity_type="lead",
-                entity_id=lead.id,
-                created_by=caller.user.id,
-                created_at=lead.created_at,
-            )
+        state.add_lead_event(
+            lead.account_id, lead.id, "lead_added", caller.user.id, lead.created_at
         )
         created.append(
             {

@@ -14,7 +14,6 @@ from amocrm_emulator.state.models import (
     Account,
     Contact,
     CustomField,
-    Event,
     Group,
     JSONDict,
     Lead,
@@ -556,32 +555,18 @@ def _seed_account(state: State, spec: _AccountSeed, rng: random.Random) -> None:
             main_contact_id=contact.id,
         )
         state.leads[lead.id] = lead
-        state.events.append(
-            Event(
-                id=_event_id(state),
-                account_id=account.id,
-                type="lead_added",
-                entity_type="lead",
-                entity_id=lead.id,
-                created_by=owner.id,
-                created_at=created_at,
-            )
-        )
+        state.add_lead_event(account.id, lead.id, "lead_added", owner.id, created_at)
         if status.type == 0 and status.id != pipeline.statuses[1].id:
-            state.events.append(
-                Event(
-                    id=_event_id(state),
-                    account_id=account.id,
-                    type="lead_status_changed",
-                    entity_type="lead",
-                    entity_id=lead.id,
-                    created_by=owner.id,
-                    created_at=updated_at,
-                    value_before=[
-                        {"lead_status": {"id": pipeline.statuses[1].id, "pipeline_id": pipeline.id}}
-                    ],
-                    value_after=[{"lead_status": {"id": status.id, "pipeline_id": pipeline.id}}],
-                )
+            state.add_lead_event(
+                account.id,
+                lead.id,
+                "lead_status_changed",
+                owner.id,
+                updated_at,
+                value_before=[
+                    {"lead_status": {"id": pipeline.statuses[1].id, "pipeline_id": pipeline.id}}
+                ],
+                value_after=[{"lead_status": {"id": status.id, "pipeline_id": pipeline.id}}],
             )
         for _note in range(rng.choice((0, 1, 1, 2, 3))):
             at = rng.randint(created_at, updated_at)
@@ -600,17 +585,13 @@ def _seed_account(state: State, spec: _AccountSeed, rng: random.Random) -> None:
                 updated_at=at,
             )
             state.notes[note.id] = note
-            state.events.append(
-                Event(
-                    id=_event_id(state),
-                    account_id=account.id,
-                    type="common_note_added",
-                    entity_type="lead",
-                    entity_id=lead.id,
-                    created_by=owner.id,
-                    created_at=at,
-                    value_after=[{"note": {"id": note.id}}],
-                )
+            state.add_lead_event(
+                account.id,
+                lead.id,
+                "common_note_added",
+                owner.id,
+                at,
+                value_after=[{"note": {"id": note.id}}],
             )
 
 
@@ -626,10 +607,6 @@ def _pick_status(rng: random.Random, pipeline: Pipeline) -> Status:
         return next(s for s in pipeline.statuses if s.id == LOST_STATUS_ID)
     regular = [s for s in pipeline.statuses if s.id not in (WON_STATUS_ID, LOST_STATUS_ID)]
     return rng.choice(regular)
-
-
-def _event_id(state: State) -> str:
-    return f"01jhq{state.new_id('event'):021x}"
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,7 @@ from amocrm_emulator.state.models import (
     Event,
     Group,
     Integration,
+    JSONDict,
     Lead,
     Membership,
     Note,
@@ -68,6 +69,32 @@ class State:
         value = self.next_ids.get(kind, 1)
         self.next_ids[kind] = value + 1
         return value
+
+    def add_lead_event(
+        self,
+        account_id: int,
+        lead_id: int,
+        event_type: str,
+        created_by: int,
+        created_at: int,
+        *,
+        value_before: list[JSONDict] | None = None,
+        value_after: list[JSONDict] | None = None,
+    ) -> Event:
+        """Record an event of a lead's history (`GET /api/v4/events`), with a ULID-like id."""
+        event = Event(
+            id=f"01jhq{self.new_id('event'):021x}",
+            account_id=account_id,
+            type=event_type,
+            entity_type="lead",
+            entity_id=lead_id,
+            created_by=created_by,
+            created_at=created_at,
+            value_after=value_after or [],
+            value_before=value_before or [],
+        )
+        self.events.append(event)
+        return event
 
     # ---- look-ups --------------------------------------------------------------------------
     def account_by_host(self, host: str) -> Account | None:
