@@ -49,6 +49,16 @@ class _UserSeed:
     lead_share: int  # relative number of leads this user is responsible for
 
 
+def _broker(
+    user_id: int, name: str, login: str, group: str, leads_view: LeadsView, lead_share: int
+) -> _UserSeed:
+    """A seeded broker; the password is the login's local part with "-pass"."""
+    local_part = login.partition("@")[0]
+    return _UserSeed(
+        user_id, name, login, f"{local_part}-pass", "broker", group, leads_view, lead_share
+    )
+
+
 @dataclass(frozen=True)
 class _AccountSeed:
     account: Account
@@ -83,97 +93,18 @@ _REFORYOU = _AccountSeed(
             "all",
             2,
         ),
-        _UserSeed(
-            581652,
-            "Игорь Ковальчук",
-            "broker1@reforyou.example",
-            "broker1-pass",
-            "broker",
-            "Отдел продаж",
-            "own",
-            6,
+        _broker(581652, "Игорь Ковальчук", "broker1@reforyou.example", "Отдел продаж", "own", 6),
+        _broker(581653, "Марина Лысенко", "broker2@reforyou.example", "Отдел продаж", "own", 6),
+        _broker(581654, "Олег Бондаренко", "broker3@reforyou.example", "Отдел продаж", "own", 5),
+        _broker(581655, "Светлана Мельник", "broker4@reforyou.example", "Отдел продаж", "own", 5),
+        _broker(581656, "Дмитрий Шевченко", "broker5@reforyou.example", "Отдел продаж", "own", 5),
+        _broker(
+            581657, "Владимир Ткаченко", "broker6@reforyou.example", "Vladimir Team", "group", 4
         ),
-        _UserSeed(
-            581653,
-            "Марина Лысенко",
-            "broker2@reforyou.example",
-            "broker2-pass",
-            "broker",
-            "Отдел продаж",
-            "own",
-            6,
-        ),
-        _UserSeed(
-            581654,
-            "Олег Бондаренко",
-            "broker3@reforyou.example",
-            "broker3-pass",
-            "broker",
-            "Отдел продаж",
-            "own",
-            5,
-        ),
-        _UserSeed(
-            581655,
-            "Светлана Мельник",
-            "broker4@reforyou.example",
-            "broker4-pass",
-            "broker",
-            "Отдел продаж",
-            "own",
-            5,
-        ),
-        _UserSeed(
-            581656,
-            "Дмитрий Шевченко",
-            "broker5@reforyou.example",
-            "broker5-pass",
-            "broker",
-            "Отдел продаж",
-            "own",
-            5,
-        ),
-        _UserSeed(
-            581657,
-            "Владимир Ткаченко",
-            "broker6@reforyou.example",
-            "broker6-pass",
-            "broker",
-            "Vladimir Team",
-            "group",
-            4,
-        ),
-        _UserSeed(
-            581658,
-            "Юлия Кравец",
-            "broker7@reforyou.example",
-            "broker7-pass",
-            "broker",
-            "Vladimir Team",
-            "own",
-            4,
-        ),
-        _UserSeed(
-            581659,
-            "Артём Савченко",
-            "broker8@reforyou.example",
-            "broker8-pass",
-            "broker",
-            "Vladimir Team",
-            "own",
-            4,
-        ),
+        _broker(581658, "Юлия Кравец", "broker7@reforyou.example", "Vladimir Team", "own", 4),
+        _broker(581659, "Артём Савченко", "broker8@reforyou.example", "Vladimir Team", "own", 4),
         # Joined yesterday: responsible for nothing yet, so their lead list is 204.
-        _UserSeed(
-            581660,
-            "Никита Гончар",
-            "broker9@reforyou.example",
-            "broker9-pass",
-            "broker",
-            "Отдел продаж",
-            "own",
-            0,
-        ),
+        _broker(581660, "Никита Гончар", "broker9@reforyou.example", "Отдел продаж", "own", 0),
     ),
     pipelines=(
         (
@@ -237,16 +168,7 @@ _REFORYOU_DEV = _AccountSeed(
             "all",
             1,
         ),
-        _UserSeed(
-            590001,
-            "Тестовый брокер",
-            "tester@reforyou.example",
-            "tester-pass",
-            "broker",
-            "Отдел продаж",
-            "own",
-            1,
-        ),
+        _broker(590001, "Тестовый брокер", "tester@reforyou.example", "Отдел продаж", "own", 1),
     ),
     pipelines=(
         (
@@ -286,36 +208,9 @@ _KOMMO = _AccountSeed(
             "all",
             1,
         ),
-        _UserSeed(
-            11_200_002,
-            "Lena Fischer",
-            "agent1@foryouglobal.example",
-            "agent1-pass",
-            "broker",
-            "Sales",
-            "own",
-            3,
-        ),
-        _UserSeed(
-            11_200_003,
-            "Ravi Menon",
-            "agent2@foryouglobal.example",
-            "agent2-pass",
-            "broker",
-            "Sales",
-            "own",
-            3,
-        ),
-        _UserSeed(
-            11_200_004,
-            "Sofia Costa",
-            "agent3@foryouglobal.example",
-            "agent3-pass",
-            "broker",
-            "Sales",
-            "own",
-            3,
-        ),
+        _broker(11_200_002, "Lena Fischer", "agent1@foryouglobal.example", "Sales", "own", 3),
+        _broker(11_200_003, "Ravi Menon", "agent2@foryouglobal.example", "Sales", "own", 3),
+        _broker(11_200_004, "Sofia Costa", "agent3@foryouglobal.example", "Sales", "own", 3),
     ),
     pipelines=(
         (
@@ -461,13 +356,12 @@ def _seed_account(state: State, spec: _AccountSeed, rng: random.Random) -> None:
 
     for sort, (pipeline_id, name, stages) in enumerate(spec.pipelines):
         statuses = [
-            Status(
-                id=_unsorted_id(pipeline_id),
-                name="Incoming leads" if english else "Неразобранное",
-                sort=10,
-                color="#c1c1c1",
-                type=1,
-                is_editable=False,
+            _fixed_status(
+                _unsorted_id(pipeline_id),
+                "Incoming leads" if english else "Неразобранное",
+                10,
+                "#c1c1c1",
+                status_type=1,
             )
         ]
         for index, (status_id, status_name, color) in enumerate(stages):
@@ -475,23 +369,19 @@ def _seed_account(state: State, spec: _AccountSeed, rng: random.Random) -> None:
                 Status(id=status_id, name=status_name, sort=20 + 10 * index, color=color, type=0)
             )
         statuses.append(
-            Status(
-                id=WON_STATUS_ID,
-                name="Closed - won" if english else "Успешно реализовано",
-                sort=10_000,
-                color="#CCFF66",
-                type=0,
-                is_editable=False,
+            _fixed_status(
+                WON_STATUS_ID,
+                "Closed - won" if english else "Успешно реализовано",
+                10_000,
+                "#CCFF66",
             )
         )
         statuses.append(
-            Status(
-                id=LOST_STATUS_ID,
-                name="Closed - lost" if english else "Закрыто и не реализовано",
-                sort=11_000,
-                color="#D5D8DB",
-                type=0,
-                is_editable=False,
+            _fixed_status(
+                LOST_STATUS_ID,
+                "Closed - lost" if english else "Закрыто и не реализовано",
+                11_000,
+                "#D5D8DB",
             )
         )
         state.pipelines[pipeline_id] = Pipeline(
@@ -593,6 +483,13 @@ def _seed_account(state: State, spec: _AccountSeed, rng: random.Random) -> None:
                 at,
                 value_after=[{"note": {"id": note.id}}],
             )
+
+
+def _fixed_status(status_id: int, name: str, sort: int, color: str, status_type: int = 0) -> Status:
+    """A stage amoCRM puts in every pipeline (unsorted, won, lost): it cannot be edited."""
+    return Status(
+        id=status_id, name=name, sort=sort, color=color, type=status_type, is_editable=False
+    )
 
 
 def _unsorted_id(pipeline_id: int) -> int:
