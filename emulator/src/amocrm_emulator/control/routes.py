@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from starlette.requests import Request
@@ -13,6 +14,7 @@ from amocrm_emulator.core import Emulator
 from amocrm_emulator.faults import parse_fault
 from amocrm_emulator.hook import send_disable_hook
 from amocrm_emulator.http import FieldError, plain_json, problem, read_json, validation_errors
+from amocrm_emulator.oauth.tokens import TokenService
 from amocrm_emulator.state.seed import seeded_logins
 
 
@@ -218,24 +220,25 @@ def _user_id(request: Request) -> int | None:
     return int(raw) if raw.isdigit() and len(raw) < 19 else None
 
 
-async def expire_tokens(request: Request) -> Response:
+def _change_user_tokens(
+    request: Request, answer_key: str, change: Callable[[TokenService, int], int]
+) -> Response:
+    """Apply `change` to the tokens of the user in the path; answer how many it touched."""
     emulator = _emulator(request)
     user_id = _user_id(request)
     if user_id is None or user_id not in emulator.state.users:
         return problem(404, "No such user")
-    count = emulator.tokens.expire_user_access(user_id)
+    count = change(emulator.tokens, user_id)
     emulator.changed()
-    return plain_json({"expired": count})
+    return plain_json({answer_key: count})
+
+
+async def expire_tokens(request: Request) -> Response:
+    return _change_user_tokens(request, "expired", TokenService.expire_user_access)
 
 
 async def revoke(request: Request) -> Response:
-    emulator = _emulator(request)
-    user_id = _user_id(request)
-    if user_id is None or user_id not in emulator.state.users:
-        return problem(404, "No such user")
-    count = emulator.tokens.revoke_user(user_id)
-    emulator.changed()
-    return plain_json({"revoked": count})
+    return _change_user_tokens(request, "revoked", TokenService.revoke_user)
 
 
 async def disable_hook(request: Request) -> Response:
