@@ -136,17 +136,18 @@ class EmulatorControl:
 
     def _call(
         self, method: str, path: str, json: Any = None, params: Mapping[str, Any] | None = None
-    ) -> Any:
+    ) -> dict[str, Any]:
+        """The JSON object the control endpoint answers; an error status raises."""
         with self._client() as http:
             response = http.request(method, f"/_emulator/{path}", json=json, params=params)
         if response.status_code >= 400:
             msg = f"{method} /_emulator/{path} -> {response.status_code}: {response.text}"
             raise EmulatorError(msg)
-        return response.json()
+        answer: dict[str, Any] = response.json()
+        return answer
 
     def health(self) -> dict[str, Any]:
-        result: dict[str, Any] = self._call("GET", "health")
-        return result
+        return self._call("GET", "health")
 
     def users(
         self, *, role: str | None = None, account_subdomain: str | None = None
@@ -175,8 +176,7 @@ class EmulatorControl:
         }
         if name is not None:
             body["name"] = name
-        result: dict[str, Any] = self._call("POST", "integrations", json=body)
-        return result
+        return self._call("POST", "integrations", json=body)
 
     def requests(
         self,
@@ -216,7 +216,7 @@ class EmulatorControl:
         drop: bool = False,
         after_processing: bool = False,
     ) -> dict[str, Any]:
-        result: dict[str, Any] = self._call(
+        return self._call(
             "POST",
             "faults",
             json={
@@ -230,7 +230,6 @@ class EmulatorControl:
                 "after_processing": after_processing,
             },
         )
-        return result
 
     def faults(self) -> list[dict[str, Any]]:
         rows: list[dict[str, Any]] = self._call("GET", "faults")["faults"]
@@ -240,38 +239,31 @@ class EmulatorControl:
         self._call("DELETE", "faults")
 
     def advance_clock(self, seconds: float) -> dict[str, Any]:
-        result: dict[str, Any] = self._call("POST", "clock", json={"advance": seconds})
-        return result
+        return self._call("POST", "clock", json={"advance": seconds})
 
     def set_clock_offset(self, seconds: float) -> dict[str, Any]:
-        result: dict[str, Any] = self._call("POST", "clock", json={"offset": seconds})
-        return result
+        return self._call("POST", "clock", json={"offset": seconds})
 
     def clock(self) -> dict[str, Any]:
-        result: dict[str, Any] = self._call("GET", "clock")
-        return result
+        return self._call("GET", "clock")
 
     def settings(self, **changes: Any) -> dict[str, Any]:
         """Change switches (`refresh_reuse`, `revoke_old_access_on_refresh`, `rate_limit`,
         `block_after`, `block_window`, `block_seconds`); with no arguments, read them."""
         if not changes:
-            current: dict[str, Any] = self._call("GET", "settings")
-            return current
-        result: dict[str, Any] = self._call("POST", "settings", json=changes)
-        return result
+            return self._call("GET", "settings")
+        return self._call("POST", "settings", json=changes)
 
     def expire_tokens(self, user_id: int) -> dict[str, Any]:
-        result: dict[str, Any] = self._call("POST", f"users/{user_id}/expire-tokens")
-        return result
+        return self._call("POST", f"users/{user_id}/expire-tokens")
 
     def revoke(self, user_id: int) -> dict[str, Any]:
-        result: dict[str, Any] = self._call("POST", f"users/{user_id}/revoke")
-        return result
+        return self._call("POST", f"users/{user_id}/revoke")
 
     def send_disable_hook(
         self, client_id: str, account_id: int, *, revoke_tokens: bool = True
     ) -> dict[str, Any]:
-        result: dict[str, Any] = self._call(
+        return self._call(
             "POST",
             "disable-hook",
             json={
@@ -280,7 +272,6 @@ class EmulatorControl:
                 "revoke_tokens": revoke_tokens,
             },
         )
-        return result
 
     def reset(self) -> None:
         self._call("POST", "reset")
