@@ -4,36 +4,23 @@ import * as WebBrowser from 'expo-web-browser';
 import { AMO_RETURN_ERROR_CODES } from '@/api/types';
 import { connectErrorMessage } from '@/components/amo-crm/ConnectNoticeBanner';
 import { dictionaries, LANGUAGES } from '@/i18n';
-import { connected, installFakeBackend } from '@/test-support/fakeBackend';
-import { renderApp, signedInAs } from '@/test-support/router';
+import { installFakeBackend } from '@/test-support/fakeBackend';
+import { connectedBroker, renderApp, signedInAs } from '@/test-support/router';
 
 // The system browser belongs to the operating system; here it returns without a redirect.
 jest.mock('expo-web-browser', () => ({
   openAuthSessionAsync: jest.fn(async () => ({ type: 'dismiss' })),
 }));
 
-jest.mock('@/api/queryClient', () => {
-  const actual = jest.requireActual<typeof import('@/api/queryClient')>('@/api/queryClient');
-  return {
-    createQueryClient: () => {
-      const client = actual.createQueryClient();
-      client.setDefaultOptions({
-        queries: { ...client.getDefaultOptions().queries, retry: false, gcTime: Infinity },
-        mutations: { retry: false, gcTime: Infinity },
-      });
-      return client;
-    },
-  };
-});
+// The app's query client minus retry back-off and GC timers, so error states show at once.
+jest.mock('@/api/queryClient', () => jest.requireActual('@/test-support/queryClientWithoutRetries'));
 
 const EXCHANGE_URL =
   '/amo-crm/callback?code=def50200abc&state=flow-state-1&referer=reforyou.amocrm.ru&platform=1';
 
 describe('/amo-crm/callback', () => {
   test('status=connected: back on the CRM tab with the badge and the leads', async () => {
-    const backend = installFakeBackend();
-    backend.status = connected;
-    await signedInAs(backend);
+    const backend = await connectedBroker();
     const app = await renderApp('/amo-crm/callback?status=connected');
     expect(await screen.findByTestId('amo-connect-connected')).toHaveTextContent('AMO CRM підключено.');
     expect(app.getPathname()).toBe('/crm');
@@ -118,9 +105,7 @@ describe('/amo-crm/callback', () => {
   });
 
   test('duplicate status=connected delivery ends in the same state', async () => {
-    const backend = installFakeBackend();
-    backend.status = connected;
-    await signedInAs(backend);
+    await connectedBroker();
     await renderApp('/amo-crm/callback?status=connected');
     await screen.findByTestId('amo-status-badge');
     await renderApp('/amo-crm/callback?status=connected');

@@ -7,22 +7,10 @@ import {
   installFakeBackend,
   notConnected,
 } from '@/test-support/fakeBackend';
-import { renderApp, signedInAs } from '@/test-support/router';
+import { connectedBroker, renderApp, signedInAs } from '@/test-support/router';
 
-jest.mock('@/api/queryClient', () => {
-  const actual = jest.requireActual<typeof import('@/api/queryClient')>('@/api/queryClient');
-  return {
-    // The app's client, minus retry back-off and GC timers, so error states show at once.
-    createQueryClient: () => {
-      const client = actual.createQueryClient();
-      client.setDefaultOptions({
-        queries: { ...client.getDefaultOptions().queries, retry: false, gcTime: Infinity },
-        mutations: { retry: false, gcTime: Infinity },
-      });
-      return client;
-    },
-  };
-});
+// The app's query client minus retry back-off and GC timers, so error states show at once.
+jest.mock('@/api/queryClient', () => jest.requireActual('@/test-support/queryClientWithoutRetries'));
 
 describe('sign-in and the CRM tab', () => {
   test('signed out: the app asks to sign in, and signing in opens the tabs', async () => {
@@ -71,9 +59,7 @@ describe('sign-in and the CRM tab', () => {
   });
 
   test('connected: the badge names the broker and their leads are listed', async () => {
-    const backend = installFakeBackend();
-    backend.status = connected;
-    await signedInAs(backend);
+    const backend = await connectedBroker();
     await renderApp('/crm');
     expect(await screen.findByTestId('amo-connected-as')).toHaveTextContent('Олена Коваль · reforyou.amocrm.ru');
     expect(await screen.findByText('Квартира на Подолі')).toBeOnTheScreen();
@@ -84,10 +70,7 @@ describe('sign-in and the CRM tab', () => {
   });
 
   test('connected but the leads fail: an error with retry, the badge stays', async () => {
-    const backend = installFakeBackend();
-    backend.status = connected;
-    backend.failOnce('GET', '/crm/leads', 504, 'amo_upstream_timeout');
-    await signedInAs(backend);
+    await connectedBroker((backend) => backend.failOnce('GET', '/crm/leads', 504, 'amo_upstream_timeout'));
     await renderApp('/crm');
     expect(await screen.findByTestId('leads-error')).toBeOnTheScreen();
     expect(screen.getByTestId('amo-status-badge')).toBeOnTheScreen();
@@ -109,13 +92,12 @@ describe('sign-in and the CRM tab', () => {
   });
 
   test('a lead list answer of amo_reauth_required makes the tab re-check the status', async () => {
-    const backend = installFakeBackend();
-    backend.status = connected;
-    backend.replyOnce('GET', '/crm/leads', {
-      status: 409,
-      body: { success: false, error: { code: 'amo_reauth_required', message: 'x', requestId: 'r' } },
-    });
-    await signedInAs(backend);
+    const backend = await connectedBroker((fake) =>
+      fake.replyOnce('GET', '/crm/leads', {
+        status: 409,
+        body: { success: false, error: { code: 'amo_reauth_required', message: 'x', requestId: 'r' } },
+      }),
+    );
     const release = backend.hold('GET', '/crm/leads');
     await renderApp('/crm');
     await screen.findByTestId('amo-status-badge');

@@ -3,7 +3,6 @@ import * as SecureStore from 'expo-secure-store';
 import { Linking } from 'react-native';
 
 import {
-  connected,
   detailOf,
   failureWith,
   installFakeBackend,
@@ -11,30 +10,10 @@ import {
   sampleLeads,
   type FakeBackend,
 } from '@/test-support/fakeBackend';
-import { renderApp, signedInAs } from '@/test-support/router';
+import { connectedBroker, renderApp } from '@/test-support/router';
 
-jest.mock('@/api/queryClient', () => {
-  const actual = jest.requireActual<typeof import('@/api/queryClient')>('@/api/queryClient');
-  return {
-    // The app's client, minus retry back-off and GC timers, so error states show at once.
-    createQueryClient: () => {
-      const client = actual.createQueryClient();
-      client.setDefaultOptions({
-        queries: { ...client.getDefaultOptions().queries, retry: false, gcTime: Infinity },
-        mutations: { retry: false, gcTime: Infinity },
-      });
-      return client;
-    },
-  };
-});
-
-async function connectedBroker(setup: (backend: FakeBackend) => void = () => undefined) {
-  const backend = installFakeBackend();
-  backend.status = connected;
-  setup(backend);
-  await signedInAs(backend);
-  return backend;
-}
+// The app's query client minus retry back-off and GC timers, so error states show at once.
+jest.mock('@/api/queryClient', () => jest.requireActual('@/test-support/queryClientWithoutRetries'));
 
 const leadRequests = (backend: FakeBackend) => backend.requests.filter((r) => r.method === 'GET' && r.path === '/crm/leads');
 
