@@ -13,6 +13,7 @@ from sqlalchemy import DateTime, MetaData, event, text
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.engine.url import make_url
 from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
@@ -76,8 +77,11 @@ def _sqlite_begin(connection: Connection) -> None:
     # A transaction that reads and then writes takes the write lock up front (IMMEDIATE):
     # upgrading a read snapshot to a write fails at once under concurrent writers, while
     # waiting for the lock honours busy_timeout.
+    # A single-statement read (`Database.read`) needs no BEGIN: SQLite reads one consistent
+    # snapshot per statement, and every driver call is a thread hop through aiosqlite.
     mode = connection.get_execution_options().get("sqlite_begin", "DEFERRED")
-    connection.exec_driver_sql(f"BEGIN {mode}")
+    if mode is not None:
+        connection.exec_driver_sql(f"BEGIN {mode}")
 
 
 def create_engine(database_url: str) -> AsyncEngine:
@@ -105,6 +109,13 @@ class Database:
         self._write_sessions = async_sessionmaker(
             self.engine.execution_options(sqlite_begin="IMMEDIATE"), expire_on_commit=False
         )
+        # Reads of one statement run outside a transaction: no BEGIN/COMMIT round trips on
+        # PostgreSQL, no BEGIN on SQLite, and no ORM session or identity map to build.
+        self._read_engine = (
+            self.engine.execution_options(sqlite_begin=None)
+            if self.dialect == "sqlite"
+            else self.engine.execution_options(isolation_level="AUTOCOMMIT")
+        )
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
@@ -117,6 +128,17 @@ class Database:
         """Like `transaction`, for work that reads and then writes (write lock up front)."""
         async with self._write_sessions() as session, session.begin():
             yield session
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[AsyncConnection]:
+        """A connection for a single-statement read (a hot path such as authentication).
+
+        Each statement sees one consistent snapshot, but two statements may see different
+        ones: anything that must read several statements consistently, or write, uses
+        `transaction`.
+        """
+        async with self._read_engine.connect() as connection:
+            yield connection
 
     async def ping(self) -> None:
         async with self.engine.connect() as connection:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import String, Uuid
@@ -26,6 +27,17 @@ class UserStatus(enum.StrEnum):
 
 # Roles that work with the agency's CRM through their own amoCRM user.
 CRM_ROLES = frozenset({Role.BROKER, Role.ADMIN})
+
+
+@dataclass(frozen=True, slots=True)
+class CurrentUser:
+    """Who is calling: what a request needs to know about its user, nothing secret."""
+
+    id: uuid.UUID
+    email: str
+    name: str
+    role: str
+    status: str
 
 
 class User(Base):

@@ -6,12 +6,14 @@ import uuid
 from dataclasses import dataclass
 
 from foryou.auth import repository
-from foryou.auth.models import Role, User, UserStatus
+from foryou.auth.models import CRM_ROLES, CurrentUser, Role, User, UserStatus
 from foryou.auth.passwords import Passwords
-from foryou.auth.tokens import AppTokens, InvalidToken
+from foryou.auth.tokens import AppTokens, InvalidToken, TokenSubject
 from foryou.clock import Clock
 from foryou.db import Database
-from foryou.errors import AppError, Unauthorized
+from foryou.errors import AppError, Forbidden, Unauthorized
+
+_REFUSED_MESSAGE = "The access token is invalid or expired."
 
 
 class InvalidCredentials(AppError):
@@ -30,15 +32,6 @@ class EmailTaken(AppError):
     status_code = 409
     code = "email_taken"
     message = "A user with this email already exists."
-
-
-@dataclass(frozen=True)
-class CurrentUser:
-    id: uuid.UUID
-    email: str
-    name: str
-    role: str
-    status: str
 
 
 @dataclass(frozen=True)
@@ -91,16 +84,32 @@ class UserService:
         token = self._tokens.issue(user.id, self._clock.now())
         return LoginResult(token, int(self._tokens.ttl.total_seconds()), _current(user))
 
-    async def authenticate(self, bearer: str | None) -> CurrentUser:
-        """The active user behind a bearer token; 401 for anything else, blocked users included."""
+    def verify_bearer(self, bearer: str | None) -> TokenSubject:
+        """The subject of a valid bearer token (signature and times only); 401 otherwise.
+
+        The user behind it still has to be read and `admit`ted: a valid token of a blocked
+        or deleted user is refused there.
+        """
         if not bearer:
             raise Unauthorized()
         try:
-            subject = self._tokens.verify(bearer, self._clock.now())
+            return self._tokens.verify(bearer, self._clock.now())
         except InvalidToken:
-            raise Unauthorized("The access token is invalid or expired.") from None
-        async with self._db.transaction() as session:
-            user = await repository.get_user(session, subject.user_id)
-        if user is None or user.status != UserStatus.ACTIVE:
-            raise Unauthorized("The access token is invalid or expired.")
-        return _current(user)
+            raise Unauthorized(_REFUSED_MESSAGE) from None
+
+    async def authenticate(self, bearer: str | None) -> CurrentUser:
+        """The active user behind a bearer token; 401 for anything else, blocked users included."""
+        subject = self.verify_bearer(bearer)
+        async with self._db.read() as connection:
+            user = await repository.get_current_user(connection, subject.user_id)
+        return admit(user)
+
+
+def admit(user: CurrentUser | None, *, crm_only: bool = False) -> CurrentUser:
+    """The user read for a verified token, if they may go on: 401 when missing or not active
+    (blocked users lose access with their next request), 403 for a role outside the CRM's."""
+    if user is None or user.status != UserStatus.ACTIVE:
+        raise Unauthorized(_REFUSED_MESSAGE)
+    if crm_only and user.role not in CRM_ROLES:
+        raise Forbidden()
+    return user

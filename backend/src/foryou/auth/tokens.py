@@ -5,8 +5,10 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 import jwt
+from jwt.algorithms import RSAAlgorithm
 
 from foryou.config import Settings
 
@@ -29,13 +31,15 @@ class AppTokens:
         self.issuer = settings.jwt_issuer
         self.audience = settings.jwt_audience
         self.ttl = timedelta(seconds=settings.jwt_ttl_seconds)
-        self._signing_key: str | None
-        self._verify_key: str
+        self._signing_key: Any
+        self._verify_key: Any
         if settings.jwt_public_key is not None:
             self.algorithm = "RS256"
-            self._verify_key = settings.jwt_public_key.get_secret_value()
+            # Parsed once here: PyJWT would parse a PEM string again on every request.
+            rsa = RSAAlgorithm(RSAAlgorithm.SHA256)
+            self._verify_key = rsa.prepare_key(settings.jwt_public_key.get_secret_value())
             private = settings.jwt_private_key
-            self._signing_key = private.get_secret_value() if private else None
+            self._signing_key = rsa.prepare_key(private.get_secret_value()) if private else None
         else:
             if not jwt_secret:
                 raise ValueError("a JWT secret or public key is required")

@@ -11,10 +11,13 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import CursorResult, and_, delete, or_, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import CursorResult, and_, bindparam, delete, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
+from foryou.auth.models import CurrentUser, User
+from foryou.auth.repository import CURRENT_USER_COLUMNS, current_user_from
 from foryou.integrations.amocrm.models import (
     AmoCrmConnection,
     AmoCrmConnectionEvent,
@@ -135,6 +138,57 @@ async def get_connection_for_user(
         .execution_options(populate_existing=True)
     )
     return result.scalar_one_or_none()
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectionStanding:
+    """What the status endpoint shows of a connection; no token material."""
+
+    status: str
+    reason: str | None
+    account_id: int
+    account_domain: str
+    amo_user_id: int
+    amo_user_name: str | None
+    token_key_id: str | None
+    connected_at: datetime | None
+
+
+_STANDING_COLUMNS = (
+    AmoCrmConnection.status,
+    AmoCrmConnection.reason,
+    AmoCrmConnection.account_id,
+    AmoCrmConnection.account_domain,
+    AmoCrmConnection.amo_user_id,
+    AmoCrmConnection.amo_user_name,
+    AmoCrmConnection.token_key_id,
+    AmoCrmConnection.connected_at,
+)
+
+
+# Built once: executing the very statement object that was compiled and cached skips
+# building the query and re-mapping its result columns on every request.
+_USER_AND_STANDING = (
+    select(*CURRENT_USER_COLUMNS, AmoCrmConnection.id, *_STANDING_COLUMNS)
+    .outerjoin(AmoCrmConnection, AmoCrmConnection.user_id == User.id)
+    .where(User.id == bindparam("user_id"))
+)
+
+
+async def get_user_and_standing(
+    connection: AsyncConnection, user_id: uuid.UUID
+) -> tuple[CurrentUser | None, ConnectionStanding | None]:
+    """The user and their connection in one statement: the status endpoint's only query."""
+    result = await connection.execute(_USER_AND_STANDING, {"user_id": user_id})
+    row = result.first()
+    if row is None:
+        return None, None
+    values: tuple[Any, ...] = tuple(row)
+    user = current_user_from(values)
+    first = len(CURRENT_USER_COLUMNS)
+    if values[first] is None:  # no connection row (outer join)
+        return user, None
+    return user, ConnectionStanding(*values[first + 1 :])
 
 
 async def list_connections(session: AsyncSession) -> Sequence[AmoCrmConnection]:

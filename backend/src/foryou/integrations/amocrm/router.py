@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Body, Query, Request
 from fastapi.responses import HTMLResponse
 
-from foryou.deps import CrmUser, ServicesDep
+from foryou.deps import BearerSubject, CrmUser, ServicesDep
 from foryou.errors import AppError
 from foryou.integrations.amocrm.models import ClientKind
 from foryou.integrations.amocrm.pages import callback_page
@@ -55,8 +55,8 @@ def _browser_result(return_url: str, status: str, code: str | None) -> HTMLRespo
 
 
 @router.get("/status", response_model=Envelope[StatusOut], responses=error_responses(401, 403))
-async def status(user: CrmUser, services: ServicesDep) -> Envelope[StatusOut]:
-    return ok(_status_out(await services.connections.status(user.id)))
+async def status(subject: BearerSubject, services: ServicesDep) -> Envelope[StatusOut]:
+    return ok(_status_out(await services.connections.status(subject)))
 
 
 @router.post(

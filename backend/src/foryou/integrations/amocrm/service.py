@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from urllib.parse import urlencode
 
+from foryou.auth.service import admit
+from foryou.auth.tokens import TokenSubject
 from foryou.clock import Clock
 from foryou.config import Settings
 from foryou.crypto import TokenCipher
@@ -177,7 +179,7 @@ def _sha256(value: str) -> str:
     return hashlib.sha256(value.encode()).hexdigest()
 
 
-def status_of(connection: AmoCrmConnection | None) -> StatusView:
+def status_of(connection: AmoCrmConnection | repository.ConnectionStanding | None) -> StatusView:
     if connection is None or connection.status == ConnectionStatus.DISCONNECTED.value:
         return NOT_CONNECTED
     active = connection.status == ConnectionStatus.ACTIVE.value
@@ -431,10 +433,13 @@ class ConnectionService:
 
     # --- status, disconnect, disable hook ------------------------------------------------
 
-    async def status(self, user_id: uuid.UUID) -> StatusView:
-        async with self._db.transaction() as session:
-            connection = await repository.get_connection_for_user(session, user_id)
-        return status_of(connection)
+    async def status(self, subject: TokenSubject) -> StatusView:
+        """The caller's connection status; the user is read and admitted in the same query
+        (one database round trip for the endpoint the app polls most)."""
+        async with self._db.read() as connection:
+            user, standing = await repository.get_user_and_standing(connection, subject.user_id)
+        admit(user, crm_only=True)
+        return status_of(standing)
 
     async def disconnect(self, user_id: uuid.UUID) -> None:
         now = self._clock.now()
