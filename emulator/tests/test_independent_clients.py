@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import time
 import warnings
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
@@ -101,14 +103,25 @@ def test_authlib_refreshes_automatically_when_the_token_expires(emu: RunningEmul
 
 
 # ---- aioamocrm -------------------------------------------------------------------------------
-async def test_aioamocrm_account_leads_pagination_and_204(emu: RunningEmulator) -> None:
-    auth = OAuth2(CLIENT_ID, CLIENT_SECRET, REDIRECT_URI)
+@asynccontextmanager
+async def aioamocrm_on_account(
+    emu: RunningEmulator, auth: OAuth2 | None = None
+) -> AsyncIterator[AmoCRMClient]:
+    """An aioamocrm client of the reforyou account on its real host, reaching the emulator."""
     async with (
         amo_async_client(emu.base_url) as http,
         AmoCRMClient(
-            base_url=f"https://{ACCOUNT_HOST}", auth=auth, http=http, rate_limit=None
+            base_url=f"https://{ACCOUNT_HOST}",
+            auth=auth if auth is not None else OAuth2(CLIENT_ID, CLIENT_SECRET, REDIRECT_URI),
+            http=http,
+            rate_limit=None,
         ) as amo,
     ):
+        yield amo
+
+
+async def test_aioamocrm_account_leads_pagination_and_204(emu: RunningEmulator) -> None:
+    async with aioamocrm_on_account(emu) as amo:
         await amo.exchange_code(get_code(emu))
         account = await amo.account.get()
         assert account.id == ACCOUNT_ID
@@ -128,13 +141,7 @@ async def test_aioamocrm_account_leads_pagination_and_204(emu: RunningEmulator) 
     pages = [r for r in emu.control.requests(path="/api/v4/leads") if r["status"] == 200]
     assert len(pages) >= 2
 
-    auth9 = OAuth2(CLIENT_ID, CLIENT_SECRET, REDIRECT_URI)
-    async with (
-        amo_async_client(emu.base_url) as http,
-        AmoCRMClient(
-            base_url=f"https://{ACCOUNT_HOST}", auth=auth9, http=http, rate_limit=None
-        ) as amo,
-    ):
+    async with aioamocrm_on_account(emu) as amo:
         await amo.exchange_code(get_code(emu, "broker9@reforyou.example"))
         empty = await amo.leads.get_page()
         assert len(empty) == 0
@@ -145,12 +152,7 @@ async def test_aioamocrm_account_leads_pagination_and_204(emu: RunningEmulator) 
 
 async def test_aioamocrm_refreshes_on_expiry(emu: RunningEmulator) -> None:
     auth = OAuth2(CLIENT_ID, CLIENT_SECRET, REDIRECT_URI)
-    async with (
-        amo_async_client(emu.base_url) as http,
-        AmoCRMClient(
-            base_url=f"https://{ACCOUNT_HOST}", auth=auth, http=http, rate_limit=None
-        ) as amo,
-    ):
+    async with aioamocrm_on_account(emu, auth) as amo:
         first = await amo.exchange_code(get_code(emu))
         emu.control.expire_tokens(BROKER1_ID)
         emu.control.clear_requests()
