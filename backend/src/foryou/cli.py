@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import shutil
 import sys
+import tempfile
 from typing import Annotated
 
 import typer
@@ -44,17 +47,44 @@ def serve(
 
     settings = _settings()
     upgrade(settings.database_url)
-    uvicorn.run(
-        "foryou.main:create_app_from_env",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        access_log=False,
-        proxy_headers=False,
-        server_header=False,
-        log_config=None,
-    )
+    metrics_dir: str | None = None
+    if workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        # Each worker process counts in files here and /metrics merges them all; set before
+        # the workers start, because prometheus_client picks its storage at import.
+        metrics_dir = tempfile.mkdtemp(prefix="foryou-metrics-")
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
+    try:
+        uvicorn.run(
+            "foryou.main:create_app_from_env",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            access_log=False,
+            proxy_headers=False,
+            server_header=False,
+            log_config=None,
+        )
+    finally:
+        if metrics_dir is not None:
+            shutil.rmtree(metrics_dir, ignore_errors=True)
+
+
+@app.command()
+def worker(
+    once: Annotated[bool, typer.Option("--once", help="One run, then exit.")] = False,
+) -> None:
+    """Keep amoCRM connections alive: refresh tokens before they expire and at least weekly,
+    purge expired connect attempts. Stops cleanly on SIGTERM."""
+    from foryou.logging import configure_logging, configure_structlog
+    from foryou.migrate import upgrade
+    from foryou.worker.process import run_worker
+
+    settings = _settings()
+    configure_structlog()
+    configure_logging(settings.log_level, settings.log_json)
+    upgrade(settings.database_url)
+    asyncio.run(run_worker(settings, once=once))
 
 
 @db_app.command("upgrade")

@@ -69,6 +69,17 @@ class Settings(BaseSettings):
     amocrm_rate_limit: float = Field(default=6.5, gt=0, le=50)
     amocrm_max_queue_wait_seconds: float = Field(default=5.0, ge=0, le=60)
     redis_prefix: str = Field(default="foryou:", min_length=1, max_length=64)
+    # After a refresh that failed without a verdict (timeout, 5xx), no new attempt for this
+    # long (doubling per failure, at most 15 minutes): a broken token endpoint is never hammered.
+    amocrm_refresh_retry_seconds: float = Field(default=30.0, ge=0.1, le=900)
+
+    # The keep-alive worker (`foryou worker`, or inside `foryou serve` when embedded).
+    embedded_worker: bool = False
+    worker_interval_seconds: float = Field(default=60.0, ge=0.1, le=86400)
+    worker_refresh_ahead_seconds: int = Field(default=1800, ge=0, le=86400)
+    worker_keepalive_days: float = Field(default=7.0, gt=0, le=80)
+    # Tests only: `name:action[:arg],...` (see foryou.integrations.amocrm.failpoints).
+    test_failpoints: str | None = None
 
     app_return_url: str = "foryouapp://amo-crm/callback"
     web_return_url: str | None = None
@@ -149,6 +160,16 @@ class Settings(BaseSettings):
             raise ValueError("must be www.amocrm.ru, www.amocrm.com or www.kommo.com")
         return value
 
+    @field_validator("test_failpoints")
+    @classmethod
+    def _failpoints(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        from foryou.integrations.amocrm.failpoints import parse_failpoints
+
+        parse_failpoints(value)
+        return value
+
     @model_validator(mode="after")
     def _production_needs_secrets(self) -> Settings:
         # An https public URL means a real deployment: secrets must be given explicitly
@@ -158,6 +179,8 @@ class Settings(BaseSettings):
                 raise ValueError("jwt_secret: required when public_url is https")
             if self.encryption_keys is None:
                 raise ValueError("encryption_keys: required when public_url is https")
+        if self.is_production and self.test_failpoints is not None:
+            raise ValueError("test_failpoints: refused when public_url is https (tests only)")
         if self.jwt_secret is not None and len(self.jwt_secret.get_secret_value()) < 32:
             raise ValueError("jwt_secret: must be at least 32 characters")
         return self

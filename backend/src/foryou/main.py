@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -22,6 +23,7 @@ from foryou.middleware import RequestContextMiddleware
 from foryou.secrets_store import resolve_secrets
 from foryou.services import Services, build_services
 from foryou.upstream.metrics import render as render_metrics
+from foryou.worker import KeepAliveWorker
 
 API_PREFIX = "/api/v1"
 
@@ -40,7 +42,17 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        worker: KeepAliveWorker | None = None
+        worker_task: asyncio.Task[None] | None = None
+        if settings.embedded_worker:
+            worker = KeepAliveWorker(
+                db=services.db, tokens=services.tokens, clock=services.clock, settings=settings
+            )
+            worker_task = asyncio.create_task(worker.run_forever())
         yield
+        if worker is not None and worker_task is not None:
+            worker.stop()
+            await worker_task
         await services.aclose()
 
     app = FastAPI(

@@ -41,6 +41,8 @@ class Services:
     redis: Redis[Any] | None
 
     async def aclose(self) -> None:
+        # Unsaved token pairs get their last chance to be written before the database goes.
+        await self.tokens.aclose()
         await self.http.aclose()
         if self.redis is not None:
             # aclose() exists in redis>=5 but not in the published type stubs.

@@ -62,11 +62,17 @@ _STORE_RETRY_AFTER = 5.0
 
 
 def _is_block_page(response: httpx.Response) -> bool:
-    """amoCRM's account block is a 403 with an HTML page; a JSON 403 is a rights refusal."""
+    """amoCRM's account block is a 403 with its HTML page (nginx); any other 403 (a JSON
+    problem body, an empty body) is a refusal of this user's rights for this one call and
+    must not stop the whole agency's calls."""
     if response.status_code != _FORBIDDEN:
         return False
     content_type = response.headers.get("content-type", "").lower()
-    return "json" not in content_type
+    if "json" in content_type:
+        return False
+    if "html" in content_type:
+        return True
+    return response.content.lstrip()[:1] == b"<"
 
 
 def _retry_after(response: httpx.Response) -> float | None:

@@ -6,19 +6,37 @@ from foryou.errors import AppError
 
 
 class AmoCrmError(Exception):
-    """Base of everything that goes wrong while talking to amoCRM."""
+    """Base of everything that goes wrong while talking to amoCRM.
+
+    `outcome_unknown` is True when the request may have been processed although no answer
+    arrived (a timeout or a dropped connection after sending a write). For a token request
+    that means amoCRM may already have rotated the refresh token.
+    """
+
+    outcome_unknown: bool = False
 
 
 class AmoTimeout(AmoCrmError):
     """No answer in time; for a token request the outcome is unknown."""
 
+    def __init__(self, message: str, *, outcome_unknown: bool = False) -> None:
+        super().__init__(message)
+        self.outcome_unknown = outcome_unknown
+
 
 class AmoUnavailable(AmoCrmError):
     """Could not connect, or amoCRM asked us to slow down (429)."""
 
-    def __init__(self, message: str, retry_after: int | None = None) -> None:
+    def __init__(
+        self, message: str, retry_after: int | None = None, *, outcome_unknown: bool = False
+    ) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+        self.outcome_unknown = outcome_unknown
+
+
+class AmoPaymentRequired(AmoCrmError):
+    """402: the account's amoCRM subscription has ended; retrying does not help."""
 
 
 class AmoBadResponse(AmoCrmError):
@@ -82,6 +100,12 @@ class AmoUpstreamTimeout(AppError):
     message = "amoCRM did not answer in time."
 
 
+class AmoSubscriptionExpired(AppError):
+    status_code = 402
+    code = "amo_subscription_expired"
+    message = "The agency's amoCRM subscription has ended; amoCRM refuses calls until renewed."
+
+
 class TokenKeysUnavailable(AppError):
     status_code = 503
     code = "token_keys_unavailable"
@@ -103,4 +127,6 @@ def to_app_error(error: AmoCrmError) -> AppError:
         return AmoUpstreamUnavailable(headers={"Retry-After": retry_after})
     if isinstance(error, AmoForbidden):
         return AmoAccessForbidden()
+    if isinstance(error, AmoPaymentRequired):
+        return AmoSubscriptionExpired()
     return AmoUpstreamError()

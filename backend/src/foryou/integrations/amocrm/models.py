@@ -60,6 +60,10 @@ class AmoCrmConnection(Base):
     refresh_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     refresh_finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_refreshed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Consecutive refreshes that failed without amoCRM's verdict, and the earliest moment of
+    # the next attempt: a failing token endpoint is retried with backoff, never in a loop.
+    refresh_failures: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    refresh_retry_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     connected_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import CursorResult, and_, bindparam, delete, or_, select, update
+from sqlalchemy import CursorResult, and_, bindparam, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from foryou.auth.models import CurrentUser, User
@@ -235,6 +235,8 @@ async def store_connected(
             lease_until=None,
             refresh_started_at=None,
             refresh_finished_at=None,
+            refresh_failures=0,
+            refresh_retry_at=None,
             connected_at=now,
             updated_at=now,
         )
@@ -274,6 +276,117 @@ async def release_refresh_lease(
     )
 
 
+async def renew_refresh_lease(
+    session: AsyncSession,
+    connection_id: uuid.UUID,
+    *,
+    owner: str,
+    expected_version: int,
+    lease_until: datetime,
+) -> bool:
+    """Extend our own lease while a refreshed pair waits to be written."""
+    result = await session.execute(
+        update(AmoCrmConnection)
+        .where(
+            AmoCrmConnection.id == connection_id,
+            AmoCrmConnection.lease_owner == owner,
+            AmoCrmConnection.version == expected_version,
+        )
+        .values(lease_until=lease_until)
+    )
+    return _rowcount(result) == 1
+
+
+async def release_after_failure(
+    session: AsyncSession, connection_id: uuid.UUID, *, owner: str, retry_at: datetime
+) -> None:
+    """A refresh failed without a verdict: free the lease, hold the next try until retry_at.
+
+    `refresh_started_at` stays newer than `refresh_finished_at` on purpose: amoCRM may have
+    rotated the token, and the next attempt must know it."""
+    await session.execute(
+        update(AmoCrmConnection)
+        .where(AmoCrmConnection.id == connection_id, AmoCrmConnection.lease_owner == owner)
+        .values(
+            lease_owner=None,
+            lease_until=None,
+            refresh_failures=AmoCrmConnection.refresh_failures + 1,
+            refresh_retry_at=retry_at,
+        )
+    )
+
+
+def _due_filter(now: datetime, refresh_before: datetime, stale_before: datetime) -> Any:
+    return and_(
+        AmoCrmConnection.status == ConnectionStatus.ACTIVE.value,
+        AmoCrmConnection.token_key_id.is_not(None),
+        or_(AmoCrmConnection.lease_until.is_(None), AmoCrmConnection.lease_until <= now),
+        or_(AmoCrmConnection.refresh_retry_at.is_(None), AmoCrmConnection.refresh_retry_at <= now),
+        or_(
+            AmoCrmConnection.access_expires_at.is_(None),
+            AmoCrmConnection.access_expires_at <= refresh_before,
+            func.coalesce(AmoCrmConnection.last_refreshed_at, AmoCrmConnection.connected_at)
+            <= stale_before,
+        ),
+    )
+
+
+async def count_due(
+    session: AsyncSession, *, now: datetime, refresh_before: datetime, stale_before: datetime
+) -> int:
+    result = await session.execute(
+        select(func.count())
+        .select_from(AmoCrmConnection)
+        .where(_due_filter(now, refresh_before, stale_before))
+    )
+    return int(result.scalar_one())
+
+
+async def claim_due_connection(
+    session: AsyncSession,
+    *,
+    owner: str,
+    now: datetime,
+    refresh_before: datetime,
+    stale_before: datetime,
+    lease_until: datetime,
+    exclude: Sequence[uuid.UUID] = (),
+) -> AmoCrmConnection | None:
+    """Claim the refresh lease of one connection due for a keep-alive refresh.
+
+    On PostgreSQL the candidate row is locked with `FOR UPDATE SKIP LOCKED`, so several
+    workers each take a different row without waiting on one another; the lease is then
+    claimed with the same conditional UPDATE as on the request path (which alone is enough
+    on SQLite, where writers are serialised). Returns the row as read before the claim.
+    """
+    query = (
+        select(AmoCrmConnection)
+        .where(_due_filter(now, refresh_before, stale_before))
+        .order_by(AmoCrmConnection.access_expires_at)
+        .limit(1)
+        .execution_options(populate_existing=True)
+    )
+    if exclude:
+        query = query.where(AmoCrmConnection.id.not_in(list(exclude)))
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    connection = (await session.execute(query)).scalar_one_or_none()
+    if connection is None:
+        return None
+    # Detached, so the claim below does not rewrite it: the caller needs the row as it was
+    # (an unfinished earlier refresh must stay visible).
+    session.expunge(connection)
+    claimed = await claim_refresh_lease(
+        session,
+        connection.id,
+        owner=owner,
+        expected_version=connection.version,
+        now=now,
+        lease_until=lease_until,
+    )
+    return connection if claimed else None
+
+
 async def write_refreshed_pair(
     session: AsyncSession,
     connection_id: uuid.UUID,
@@ -301,6 +414,8 @@ async def write_refreshed_pair(
             lease_until=None,
             refresh_finished_at=now,
             last_refreshed_at=now,
+            refresh_failures=0,
+            refresh_retry_at=None,
             updated_at=now,
         )
     )

@@ -9,6 +9,7 @@ this process share one in-flight refresh task per connection.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import random
 import secrets
@@ -29,6 +30,7 @@ from foryou.db import Database
 from foryou.integrations.amocrm import repository
 from foryou.integrations.amocrm.client import AmoCrmClient, TokenGrant
 from foryou.integrations.amocrm.errors import (
+    AmoClientRejected,
     AmoCrmError,
     AmoGrantRejected,
     AmoNotConnected,
@@ -38,10 +40,12 @@ from foryou.integrations.amocrm.errors import (
     TokenKeysUnavailable,
     to_app_error,
 )
+from foryou.integrations.amocrm.failpoints import Failpoints
 from foryou.integrations.amocrm.models import AmoCrmConnection, ConnectionStatus, EventKind
 from foryou.integrations.amocrm.referer import AccountHost, parse_account_host
 from foryou.integrations.amocrm.repository import SealedPair
 from foryou.logging import get_logger
+from foryou.upstream.metrics import LEASE_WAIT_SECONDS, TOKEN_REFRESHES
 
 log = get_logger(__name__)
 T = TypeVar("T")
@@ -49,7 +53,9 @@ T = TypeVar("T")
 REFRESH_TOKEN_LIFETIME = timedelta(days=90)
 _POLL_MIN_SECONDS = 0.05
 _POLL_JITTER_SECONDS = 0.15
-_COMMIT_ATTEMPTS = 4
+_PERSIST_FIRST_DELAY_SECONDS = 0.2
+_PERSIST_MAX_DELAY_SECONDS = 5.0
+_RETRY_MAX_SECONDS = 900.0
 
 
 @dataclass(frozen=True)
@@ -108,6 +114,24 @@ def open_token(cipher: TokenCipher, connection: AmoCrmConnection, field: str) ->
         raise TokenKeysUnavailable() from None
 
 
+@dataclass
+class _UnsavedPair:
+    """A pair amoCRM issued that could not be written yet: the only valid one there is."""
+
+    connection: AmoCrmConnection
+    grant: TokenGrant
+    token: UsableToken
+    reason: str | None
+
+
+def refresh_unfinished(connection: AmoCrmConnection) -> bool:
+    """Whether an earlier refresh started and never finished (amoCRM may have rotated)."""
+    return connection.refresh_started_at is not None and (
+        connection.refresh_finished_at is None
+        or connection.refresh_finished_at < connection.refresh_started_at
+    )
+
+
 def default_lease_owner() -> str:
     return f"{socket.gethostname()[:60]}:{os.getpid()}:{secrets.token_hex(4)}"
 
@@ -122,6 +146,7 @@ class TokenProvider:
         clock: Clock,
         settings: Settings,
         lease_owner: str | None = None,
+        failpoints: Failpoints | None = None,
     ) -> None:
         self._db = db
         self._cipher = cipher
@@ -129,8 +154,45 @@ class TokenProvider:
         self._clock = clock
         self._margin = timedelta(seconds=settings.amocrm_refresh_margin_seconds)
         self._lease = timedelta(seconds=settings.amocrm_refresh_lease_seconds)
+        self._retry_base = settings.amocrm_refresh_retry_seconds
         self._owner = lease_owner or default_lease_owner()
+        self._failpoints = failpoints or Failpoints(settings.test_failpoints)
         self._inflight: dict[uuid.UUID, asyncio.Task[UsableToken]] = {}
+        # Pairs whose write failed, kept until a retried write succeeds (never re-refreshed).
+        self._unsaved: dict[uuid.UUID, _UnsavedPair] = {}
+        self._persisters: set[asyncio.Task[None]] = set()
+
+    @property
+    def lease_owner(self) -> str:
+        return self._owner
+
+    async def aclose(self) -> None:
+        """One last write of every unsaved pair, then stop the background writers."""
+        for task in list(self._persisters):
+            task.cancel()
+        for connection_id, unsaved in list(self._unsaved.items()):
+            try:
+                await self._write_pair(unsaved.connection, unsaved.grant, unsaved.reason)
+                del self._unsaved[connection_id]
+            except SQLAlchemyError:
+                log.error("amocrm_unsaved_pair_lost_on_shutdown", connection_id=str(connection_id))
+
+    async def keep_alive(self, connection: AmoCrmConnection) -> UsableToken:
+        """Refresh a connection whose lease this provider has just claimed (the worker).
+
+        `connection` is the row as read before the claim. Raises like a forced refresh:
+        AmoReauthRequired when amoCRM refused the token, an AppError on other failures.
+        """
+        task = asyncio.create_task(
+            self._refresh_holding_lease(
+                connection, previous_unfinished=refresh_unfinished(connection), forced=True
+            )
+        )
+        if connection.id not in self._inflight:
+            # Callers of this process wait for this refresh instead of polling the row.
+            self._inflight[connection.id] = task
+            task.add_done_callback(lambda done: self._finished(connection.id, done))
+        return await asyncio.shield(task)
 
     async def call(self, user_id: uuid.UUID, operation: Callable[[UsableToken], Awaitable[T]]) -> T:
         """Run `operation` with the user's token; on a 401, refresh once and retry once."""
@@ -152,11 +214,20 @@ class TokenProvider:
             connection = await repository.get_connection_for_user(session, user_id)
         if connection is None:
             raise AmoNotConnected()
+        unsaved = self._unsaved_token(connection)
+        if unsaved is not None:
+            return unsaved
         self._ensure_active(connection)
         assert connection.access_expires_at is not None
         if connection.access_expires_at - self._clock.now() > self._margin:
             return self._usable(connection)
         return await self._shared_refresh(connection.id, connection.version, forced=False)
+
+    def _unsaved_token(self, connection: AmoCrmConnection) -> UsableToken | None:
+        unsaved = self._unsaved.get(connection.id)
+        if unsaved is None or unsaved.connection.version != connection.version:
+            return None
+        return unsaved.token
 
     # --- single flight inside this process ---------------------------------------------
 
@@ -183,41 +254,57 @@ class TokenProvider:
         self, connection_id: uuid.UUID, seen_version: int, *, forced: bool
     ) -> UsableToken:
         deadline = time.monotonic() + self._lease.total_seconds() * 1.5
-        while True:
-            async with self._db.transaction() as session:
-                connection = await repository.get_connection(session, connection_id)
-            if connection is None:
-                raise AmoNotConnected()
-            self._ensure_active(connection)
-            if connection.version != seen_version:
-                return self._usable(connection)  # someone else refreshed or reconnected
-            now = self._clock.now()
-            if connection.lease_until is None or connection.lease_until <= now:
-                previous_unfinished = connection.refresh_started_at is not None and (
-                    connection.refresh_finished_at is None
-                    or connection.refresh_finished_at < connection.refresh_started_at
-                )
+        waiting_since: float | None = None
+        try:
+            while True:
                 async with self._db.transaction() as session:
-                    claimed = await repository.claim_refresh_lease(
-                        session,
-                        connection_id,
-                        owner=self._owner,
-                        expected_version=connection.version,
-                        now=now,
-                        lease_until=now + self._lease,
-                    )
-                if claimed:
-                    return await self._refresh_holding_lease(
-                        connection, previous_unfinished=previous_unfinished, forced=forced
-                    )
-                continue
-            # Another process is refreshing. The current token still works until it expires.
-            assert connection.access_expires_at is not None
-            if not forced and connection.access_expires_at > now:
-                return self._usable(connection)
-            if time.monotonic() > deadline:
-                raise AmoUpstreamUnavailable(headers={"Retry-After": "2"})
-            await asyncio.sleep(_POLL_MIN_SECONDS + random.random() * _POLL_JITTER_SECONDS)  # noqa: S311
+                    connection = await repository.get_connection(session, connection_id)
+                if connection is None:
+                    raise AmoNotConnected()
+                unsaved = self._unsaved_token(connection)
+                if unsaved is not None:
+                    return unsaved
+                self._ensure_active(connection)
+                if connection.version != seen_version:
+                    return self._usable(connection)  # someone else refreshed or reconnected
+                now = self._clock.now()
+                assert connection.access_expires_at is not None
+                still_valid = not forced and connection.access_expires_at > now
+                retry_at = connection.refresh_retry_at
+                if retry_at is not None and retry_at > now:
+                    # The last attempt failed without a verdict: wait out the backoff.
+                    if still_valid:
+                        return self._usable(connection)
+                    seconds = max(1, int((retry_at - now).total_seconds()) + 1)
+                    raise AmoUpstreamUnavailable(headers={"Retry-After": str(seconds)})
+                if connection.lease_until is None or connection.lease_until <= now:
+                    async with self._db.transaction() as session:
+                        claimed = await repository.claim_refresh_lease(
+                            session,
+                            connection_id,
+                            owner=self._owner,
+                            expected_version=connection.version,
+                            now=now,
+                            lease_until=now + self._lease,
+                        )
+                    if claimed:
+                        return await self._refresh_holding_lease(
+                            connection,
+                            previous_unfinished=refresh_unfinished(connection),
+                            forced=forced,
+                        )
+                    continue
+                # Another process is refreshing. The current token still works until it expires.
+                if still_valid:
+                    return self._usable(connection)
+                if waiting_since is None:
+                    waiting_since = time.monotonic()
+                if time.monotonic() > deadline:
+                    raise AmoUpstreamUnavailable(headers={"Retry-After": "2"})
+                await asyncio.sleep(_POLL_MIN_SECONDS + random.random() * _POLL_JITTER_SECONDS)  # noqa: S311
+        finally:
+            if waiting_since is not None:
+                LEASE_WAIT_SECONDS.observe(time.monotonic() - waiting_since)
 
     async def _refresh_holding_lease(
         self, connection: AmoCrmConnection, *, previous_unfinished: bool, forced: bool
@@ -228,74 +315,135 @@ class TokenProvider:
         except TokenKeysUnavailable:
             async with self._db.transaction() as session:
                 await repository.release_refresh_lease(session, connection.id, owner=self._owner)
+            TOKEN_REFRESHES.labels("keys_unavailable").inc()
             raise
+        await self._failpoints.hit("before_token_request")
         try:
+            # After an unfinished refresh this is the one try of the stored (old) token: it
+            # works where amoCRM keeps a grace period, otherwise it is refused below.
             grant = await self._client.refresh(host, refresh_token, connection.account_id)
         except AmoGrantRejected:
             return await self._on_rejected(connection, previous_unfinished=previous_unfinished)
         except AmoCrmError as error:
-            # Includes AmoClientRejected: our configuration is wrong, the tokens are not.
-            await self._on_transient_failure(connection, type(error).__name__)
+            # Includes AmoClientRejected: our configuration is wrong, the tokens are not. A
+            # timeout with an unknown outcome may have rotated the token at amoCRM: the
+            # journal keeps the refresh unfinished, so the next attempt knows.
+            reason = "outcome_unknown" if error.outcome_unknown else type(error).__name__
+            await self._on_transient_failure(
+                connection, reason, backoff=not isinstance(error, AmoClientRejected)
+            )
             assert connection.access_expires_at is not None
             if not forced and connection.access_expires_at > self._clock.now():
                 return self._usable(connection)
             raise to_app_error(error) from None
-        return await self._commit_new_pair(connection, grant)
+        return await self._commit_new_pair(
+            connection, grant, reason="recovered_unfinished" if previous_unfinished else None
+        )
 
     async def _commit_new_pair(
-        self, connection: AmoCrmConnection, grant: TokenGrant
+        self, connection: AmoCrmConnection, grant: TokenGrant, *, reason: str | None
     ) -> UsableToken:
         # The new pair is the only valid one now: it is written before anything else happens,
         # and a failed write is retried from memory rather than by refreshing again.
-        last_error: SQLAlchemyError | None = None
-        for attempt in range(_COMMIT_ATTEMPTS):
-            now = self._clock.now()
-            pair = seal_pair(
-                self._cipher,
-                connection_id=connection.id,
-                user_id=connection.user_id,
-                grant=grant,
-                now=now,
-            )
-            try:
-                async with self._db.transaction() as session:
-                    written = await repository.write_refreshed_pair(
-                        session,
-                        connection.id,
-                        expected_version=connection.version,
-                        pair=pair,
-                        now=now,
-                    )
-                    if written:
-                        await repository.add_event(
-                            session,
-                            user_id=connection.user_id,
-                            connection_id=connection.id,
-                            kind=EventKind.REFRESHED,
-                            account_id=connection.account_id,
-                            now=now,
-                        )
-                break
-            except SQLAlchemyError as error:
-                last_error = error
-                await asyncio.sleep(0.2 * 2**attempt)
-        else:
+        await self._failpoints.hit("after_token_response_before_commit")
+        token = UsableToken(
+            connection_id=connection.id,
+            user_id=connection.user_id,
+            access_token=grant.access_token,
+            host=parse_account_host(connection.account_domain),
+            account_id=connection.account_id,
+            amo_user_id=connection.amo_user_id,
+            amo_user_name=connection.amo_user_name,
+            version=connection.version + 1,
+        )
+        try:
+            written = await self._write_pair(connection, grant, reason)
+        except SQLAlchemyError:
+            self._unsaved[connection.id] = _UnsavedPair(connection, grant, token, reason)
+            task = asyncio.create_task(self._persist_unsaved(connection.id))
+            self._persisters.add(task)
+            task.add_done_callback(self._persisters.discard)
+            TOKEN_REFRESHES.labels("commit_deferred").inc()
             log.error("amocrm_refresh_commit_failed", connection_id=str(connection.id))
-            raise AmoUpstreamUnavailable(headers={"Retry-After": "5"}) from last_error
-        log.info("amocrm_token_refreshed", connection_id=str(connection.id), written=written)
+            return token
+        return await self._after_write(connection, written, reason, token)
+
+    async def _after_write(
+        self, connection: AmoCrmConnection, written: bool, reason: str | None, token: UsableToken
+    ) -> UsableToken:
+        log.info(
+            "amocrm_token_refreshed",
+            connection_id=str(connection.id),
+            written=written,
+            reason=reason,
+        )
         if written:
-            return UsableToken(
-                connection_id=connection.id,
-                user_id=connection.user_id,
-                access_token=grant.access_token,
-                host=parse_account_host(connection.account_domain),
-                account_id=connection.account_id,
-                amo_user_id=connection.amo_user_id,
-                amo_user_name=connection.amo_user_name,
-                version=connection.version + 1,
-            )
+            TOKEN_REFRESHES.labels("recovered" if reason else "refreshed").inc()
+            return token
         # Someone changed the row first (disconnect, reconnect, a newer refresh): theirs wins.
+        TOKEN_REFRESHES.labels("superseded").inc()
         return await self._reread(connection.id)
+
+    async def _write_pair(
+        self, connection: AmoCrmConnection, grant: TokenGrant, reason: str | None
+    ) -> bool:
+        now = self._clock.now()
+        pair = seal_pair(
+            self._cipher,
+            connection_id=connection.id,
+            user_id=connection.user_id,
+            grant=grant,
+            now=now,
+        )
+        async with self._db.transaction() as session:
+            await self._failpoints.hit("commit")
+            written = await repository.write_refreshed_pair(
+                session, connection.id, expected_version=connection.version, pair=pair, now=now
+            )
+            if written:
+                await repository.add_event(
+                    session,
+                    user_id=connection.user_id,
+                    connection_id=connection.id,
+                    kind=EventKind.REFRESHED,
+                    reason=reason,
+                    account_id=connection.account_id,
+                    now=now,
+                )
+        return written
+
+    async def _persist_unsaved(self, connection_id: uuid.UUID) -> None:
+        """Retry the write of an unsaved pair with capped backoff until it lands or loses."""
+        delay = _PERSIST_FIRST_DELAY_SECONDS
+        while True:
+            await asyncio.sleep(delay)
+            unsaved = self._unsaved.get(connection_id)
+            if unsaved is None:
+                return
+            delay = min(delay * 2, _PERSIST_MAX_DELAY_SECONDS)
+            now = self._clock.now()
+            # Keep the lease while the pair waits, so no other process refreshes with the
+            # stored (already spent) refresh token.
+            with contextlib.suppress(SQLAlchemyError):
+                async with self._db.transaction() as session:
+                    await repository.renew_refresh_lease(
+                        session,
+                        connection_id,
+                        owner=self._owner,
+                        expected_version=unsaved.connection.version,
+                        lease_until=now + self._lease,
+                    )
+            try:
+                written = await self._write_pair(unsaved.connection, unsaved.grant, unsaved.reason)
+            except SQLAlchemyError:
+                log.warning("amocrm_refresh_commit_retry_failed", connection_id=str(connection_id))
+                continue
+            del self._unsaved[connection_id]
+            log.info(
+                "amocrm_refresh_commit_retried", connection_id=str(connection_id), written=written
+            )
+            TOKEN_REFRESHES.labels("commit_retried" if written else "superseded").inc()
+            return
 
     async def _on_rejected(
         self, connection: AmoCrmConnection, *, previous_unfinished: bool
@@ -308,6 +456,7 @@ class TokenProvider:
             return self._usable(current)
         reason = "rotation_lost" if previous_unfinished else "refresh_revoked"
         await self._give_up(connection.id, connection.version, reason)
+        TOKEN_REFRESHES.labels(reason).inc()
         raise AmoReauthRequired()
 
     async def _give_up(self, connection_id: uuid.UUID, version: int, reason: str) -> None:
@@ -330,12 +479,28 @@ class TokenProvider:
                     )
         log.warning("amocrm_reauth_required", connection_id=str(connection_id), reason=reason)
 
-    async def _on_transient_failure(self, connection: AmoCrmConnection, reason: str) -> None:
+    async def _on_transient_failure(
+        self, connection: AmoCrmConnection, reason: str, *, backoff: bool
+    ) -> None:
         # The lease is released but refresh_started_at stays newer than refresh_finished_at:
-        # the outcome at amoCRM is unknown, and the next attempt must know that.
+        # the outcome at amoCRM is unknown, and the next attempt must know that. The next
+        # attempt waits out a backoff that doubles with each consecutive failure. Our own
+        # credentials refused (a configuration error) hold nothing back: once the operator
+        # fixes them, the very next request must work.
         now = self._clock.now()
+        seconds = min(
+            self._retry_base * 2 ** min(connection.refresh_failures, 16), _RETRY_MAX_SECONDS
+        )
         async with self._db.transaction() as session:
-            await repository.release_refresh_lease(session, connection.id, owner=self._owner)
+            if backoff:
+                await repository.release_after_failure(
+                    session,
+                    connection.id,
+                    owner=self._owner,
+                    retry_at=now + timedelta(seconds=seconds),
+                )
+            else:
+                await repository.release_refresh_lease(session, connection.id, owner=self._owner)
             await repository.add_event(
                 session,
                 user_id=connection.user_id,
@@ -345,7 +510,13 @@ class TokenProvider:
                 account_id=connection.account_id,
                 now=now,
             )
-        log.warning("amocrm_refresh_failed", connection_id=str(connection.id), reason=reason)
+        TOKEN_REFRESHES.labels("failed").inc()
+        log.warning(
+            "amocrm_refresh_failed",
+            connection_id=str(connection.id),
+            reason=reason,
+            retry_in_seconds=seconds if backoff else 0,
+        )
 
     async def _reread(self, connection_id: uuid.UUID) -> UsableToken:
         async with self._db.transaction() as session:

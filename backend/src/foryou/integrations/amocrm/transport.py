@@ -13,7 +13,12 @@ import httpx
 from redis.asyncio import Redis
 
 from foryou.config import Settings
-from foryou.integrations.amocrm.errors import AmoBadResponse, AmoTimeout, AmoUnavailable
+from foryou.integrations.amocrm.errors import (
+    AmoBadResponse,
+    AmoPaymentRequired,
+    AmoTimeout,
+    AmoUnavailable,
+)
 from foryou.upstream import (
     InProcessCircuit,
     InProcessRateLimiter,
@@ -23,6 +28,7 @@ from foryou.upstream import (
     UpstreamBlocked,
     UpstreamClient,
     UpstreamError,
+    UpstreamPaymentRequired,
     UpstreamRateLimited,
     UpstreamTimeout,
     UpstreamUnavailable,
@@ -97,19 +103,26 @@ class AmoCrmTransport:
             response = await self._upstream.request(
                 method,
                 url,
-                # Before the account id is known (code exchange) the host names the budget.
-                account_key=str(account_id) if account_id is not None else host,
+                # One account, one budget: the validated account host names it, so the code
+                # exchange (before the account id is known) and every later call share it.
+                account_key=host.lower(),
                 idempotent=idempotent,
                 headers={**routing, **(headers or {})},
                 params=params,
                 json=json,
             )
-        except UpstreamTimeout:
-            raise AmoTimeout("amoCRM did not answer in time") from None
+        except UpstreamTimeout as error:
+            raise AmoTimeout(
+                "amoCRM did not answer in time", outcome_unknown=error.outcome_unknown
+            ) from None
         except (UpstreamRateLimited, UpstreamBlocked) as error:
             raise AmoUnavailable("amoCRM asked us to wait", _seconds(error)) from None
         except UpstreamUnavailable as error:
-            raise AmoUnavailable("amoCRM is unavailable", _seconds(error)) from None
+            raise AmoUnavailable(
+                "amoCRM is unavailable", _seconds(error), outcome_unknown=error.outcome_unknown
+            ) from None
+        except UpstreamPaymentRequired:
+            raise AmoPaymentRequired("the account's amoCRM subscription has ended") from None
         except UpstreamError as error:
             raise AmoBadResponse("amoCRM failed", error.upstream_status) from None
         if response.is_redirect:

@@ -1,0 +1,217 @@
+"""Helpers of the token-lifecycle tests: real `foryou serve` / `foryou worker` processes that
+share the test's database and secrets with the in-process backend, and row inspection."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+from backend_support import Backend, amo_user, base_settings, connect
+from foryou.crypto import TokenCipher
+from foryou.integrations.amocrm.models import AmoCrmConnection, AmoCrmConnectionEvent
+from foryou.integrations.amocrm.tokens import open_token
+from sqlalchemy import select, update
+
+DAY = 86400
+API = "/api/v1"
+AMO = f"{API}/integrations/amo-crm"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def process_env(database_url: str, emulator_url: str, **overrides: Any) -> dict[str, str]:
+    """The environment of a backend process with the same settings as the in-process backend
+    (same database, secrets, integration), so app tokens and sealed tokens work in both."""
+    values = base_settings(database_url, emulator_url, **overrides)
+    values.pop("_env_file", None)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FORYOU_")}
+    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+    for name, value in values.items():
+        text = str(value).lower() if isinstance(value, bool) else str(value)
+        env[f"FORYOU_{name.upper()}"] = text
+    env["FORYOU_LOG_JSON"] = "true"
+    return env
+
+
+@dataclass
+class ServerProcess:
+    base_url: str
+    process: subprocess.Popen[bytes]
+    log_path: Path
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+
+@contextlib.contextmanager
+def serve(
+    database_url: str, emulator_url: str, *, workers: int = 1, wait: bool = True, **overrides: Any
+) -> Iterator[ServerProcess]:
+    """`foryou serve` on a free loopback port; the whole process group is stopped on exit.
+
+    With `wait=False` it yields at once (call `wait_ready` later), so a slow start overlaps
+    with the test's own preparation."""
+    port = free_port()
+    env = process_env(database_url, emulator_url, **overrides)
+    with tempfile.TemporaryDirectory(prefix="foryou-lifecycle-") as workdir:
+        log_path = Path(workdir) / "serve.log"
+        with log_path.open("wb") as log_file:
+            process = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "foryou",
+                    "serve",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(port),
+                    "--workers",
+                    str(workers),
+                ],
+                cwd=workdir,
+                env=env,
+                stdout=log_file,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        server = ServerProcess(f"http://127.0.0.1:{port}", process, log_path)
+        try:
+            if wait:
+                wait_ready(server)
+            yield server
+        finally:
+            stop_group(process)
+
+
+def wait_ready(server: ServerProcess, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.process.poll() is not None:
+            msg = f"foryou serve exited ({server.process.returncode}):\n{server.log()[-3000:]}"
+            raise RuntimeError(msg)
+        with contextlib.suppress(httpx.HTTPError):
+            if httpx.get(f"{server.base_url}/readyz", timeout=2).status_code == 200:
+                return
+        time.sleep(0.1)
+    msg = f"foryou serve did not become ready:\n{server.log()[-3000:]}"
+    raise RuntimeError(msg)
+
+
+def stop_group(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(15)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+            process.wait(5)
+
+
+def start_worker(
+    database_url: str, emulator_url: str, workdir: Path, *args: str, **overrides: Any
+) -> tuple[subprocess.Popen[bytes], Path]:
+    """`foryou worker` as its own process; its output goes to a file in `workdir`."""
+    env = process_env(database_url, emulator_url, **overrides)
+    log_path = workdir / f"worker-{uuid.uuid4().hex[:6]}.log"
+    with log_path.open("wb") as log_file:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "foryou", "worker", *args],
+            cwd=workdir,
+            env=env,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    return process, log_path
+
+
+async def connect_brokers(backend: Backend, emu: Any, count: int) -> list[dict[str, str]]:
+    """`count` app brokers, each connected through the real flow; amoCRM users are reused
+    round robin (every consent starts a token family of its own)."""
+    seeded = [amo_user(emu, "admin")] + [amo_user(emu, "broker", i) for i in range(9)]
+    headers = []
+    for index in range(count):
+        email, _ = await backend.create_user()
+        broker = await backend.login(email)
+        await connect(backend, emu, broker, seeded[index % len(seeded)])
+        headers.append(broker)
+    return headers
+
+
+async def rows(backend: Backend) -> list[AmoCrmConnection]:
+    async with backend.services.db.transaction() as session:
+        result = await session.execute(select(AmoCrmConnection))
+        return list(result.scalars())
+
+
+async def row_of(backend: Backend, user_id: uuid.UUID) -> AmoCrmConnection:
+    async with backend.services.db.transaction() as session:
+        result = await session.execute(
+            select(AmoCrmConnection)
+            .where(AmoCrmConnection.user_id == user_id)
+            .execution_options(populate_existing=True)
+        )
+        return result.scalar_one()
+
+
+async def set_columns(backend: Backend, **values: Any) -> None:
+    """Move every connection's bookkeeping (e.g. access_expires_at into the past)."""
+    async with backend.services.db.transaction() as session:
+        await session.execute(update(AmoCrmConnection).values(**values))
+
+
+async def events(backend: Backend, user_id: uuid.UUID) -> list[tuple[str, str | None]]:
+    async with backend.services.db.transaction() as session:
+        result = await session.execute(
+            select(AmoCrmConnectionEvent)
+            .where(AmoCrmConnectionEvent.user_id == user_id)
+            .order_by(AmoCrmConnectionEvent.created_at, AmoCrmConnectionEvent.kind)
+        )
+        return [(event.kind, event.reason) for event in result.scalars()]
+
+
+def assert_not_corrupt(backend: Backend, row: AmoCrmConnection) -> None:
+    """Stored tokens open with the configured keys, or are wiped together with the status."""
+    cipher: TokenCipher = backend.services.connections._cipher
+    if row.status == "active":
+        assert row.token_key_id is not None
+        assert open_token(cipher, row, "access_token").startswith("eyJ")
+        assert open_token(cipher, row, "refresh_token").startswith("def50200")
+    else:
+        assert row.access_token_enc is None
+        assert row.refresh_token_enc is None
+        assert row.token_key_id is None
+
+
+def refresh_grants(emu: Any) -> list[dict[str, Any]]:
+    grants: list[dict[str, Any]] = emu.control.requests(
+        path="/oauth2/access_token", grant_type="refresh_token"
+    )
+    return grants
+
+
+def user_id_of(headers: dict[str, str]) -> uuid.UUID:
+    import jwt
+
+    token = headers["Authorization"].removeprefix("Bearer ")
+    return uuid.UUID(jwt.decode(token, options={"verify_signature": False})["sub"])
