@@ -80,6 +80,19 @@ async function newAppPage(): Promise<{ context: BrowserContext; page: Page }> {
   return { context, page };
 }
 
+/** Runs one scenario in a fresh browser context; a failure leaves a full-page screenshot. */
+async function inFreshAppPage(scenario: (page: Page) => Promise<void>): Promise<void> {
+  const { context, page } = await newAppPage();
+  try {
+    await scenario(page);
+  } catch (error) {
+    await page.screenshot({ path: path.join(ARTIFACTS, `failure-${Date.now()}.png`), fullPage: true }).catch(() => undefined);
+    throw error;
+  } finally {
+    await context.close();
+  }
+}
+
 async function signInToApp(page: Page, scenario: string): Promise<void> {
   await page.goto(`${stack.appUrl}/`);
   await page.getByTestId('sign-in-screen').waitFor();
@@ -114,6 +127,21 @@ async function amoSignIn(page: Page, user: AmoUser, scenario: string): Promise<v
 
 async function backInApp(page: Page): Promise<void> {
   await page.waitForURL((url) => url.href.startsWith(stack.appUrl) && url.pathname === '/crm');
+}
+
+/** From the app's sign-in to amoCRM's allow/deny page, signed in there as the broker. */
+async function reachAmoDecision(page: Page, scenario: string): Promise<void> {
+  await signInToApp(page, scenario);
+  await openCrmTab(page, scenario);
+  await startConnecting(page, scenario);
+  await amoSignIn(page, broker, scenario);
+}
+
+/** "Разрешить" on amoCRM's page, then back on the CRM tab, connected. */
+async function allowAndReturnConnected(page: Page): Promise<void> {
+  await page.getByRole('button', { name: 'Разрешить' }).click();
+  await backInApp(page);
+  await page.getByTestId('amo-status-badge').waitFor();
 }
 
 /** Leaves the broker disconnected, as every scenario expects to find them. */
@@ -170,17 +198,11 @@ async function brokerLeadNames(): Promise<string[]> {
   return page.items.map((lead) => lead.name);
 }
 
-test('a broker connects amoCRM, sees their leads, and disconnects', async () => {
-  const { context, page } = await newAppPage();
-  try {
-    await signInToApp(page, 'connect');
-    await openCrmTab(page, 'connect');
-    await startConnecting(page, 'connect');
-    await amoSignIn(page, broker, 'connect');
-    await page.getByRole('button', { name: 'Разрешить' }).click();
+test('a broker connects amoCRM, sees their leads, and disconnects', () =>
+  inFreshAppPage(async (page) => {
+    await reachAmoDecision(page, 'connect');
+    await allowAndReturnConnected(page);
 
-    await backInApp(page);
-    await page.getByTestId('amo-status-badge').waitFor();
     await expectVisibleText(page, 'Підключено до AMO CRM');
     await expect(page.getByTestId('amo-connected-as').textContent()).resolves.toContain(broker.name);
     await page.getByTestId('lead-list').waitFor();
@@ -202,21 +224,11 @@ test('a broker connects amoCRM, sees their leads, and disconnects', async () => 
     await page.getByTestId('crm-not-connected').waitFor();
     await expectVisibleText(page, 'Підключіть AMO CRM');
     await shot(page, 'connect', 'disconnected');
-  } catch (error) {
-    await page.screenshot({ path: path.join(ARTIFACTS, `failure-${Date.now()}.png`), fullPage: true }).catch(() => undefined);
-    throw error;
-  } finally {
-    await context.close();
-  }
-});
+  }));
 
-test('"Отказать" ends on a clear message and connecting works again', async () => {
-  const { context, page } = await newAppPage();
-  try {
-    await signInToApp(page, 'deny');
-    await openCrmTab(page, 'deny');
-    await startConnecting(page, 'deny');
-    await amoSignIn(page, broker, 'deny');
+test('"Отказать" ends on a clear message and connecting works again', () =>
+  inFreshAppPage(async (page) => {
+    await reachAmoDecision(page, 'deny');
     await page.getByRole('button', { name: 'Отказать' }).click();
 
     await backInApp(page);
@@ -229,26 +241,14 @@ test('"Отказать" ends on a clear message and connecting works again', as
 
     // The connect button works again, all the way to a connection.
     await startConnecting(page, 'deny-retry');
-    await page.getByRole('button', { name: 'Разрешить' }).click(); // the amoCRM session is remembered
-    await backInApp(page);
-    await page.getByTestId('amo-status-badge').waitFor();
+    await allowAndReturnConnected(page); // the amoCRM session is remembered
     await shot(page, 'deny-retry', 'connected');
     await disconnect(page);
-  } catch (error) {
-    await page.screenshot({ path: path.join(ARTIFACTS, `failure-${Date.now()}.png`), fullPage: true }).catch(() => undefined);
-    throw error;
-  } finally {
-    await context.close();
-  }
-});
+  }));
 
-test('an expired connect flow ends on a clear message and connecting works again', async () => {
-  const { context, page } = await newAppPage();
-  try {
-    await signInToApp(page, 'expired');
-    await openCrmTab(page, 'expired');
-    await startConnecting(page, 'expired');
-    await amoSignIn(page, broker, 'expired');
+test('an expired connect flow ends on a clear message and connecting works again', () =>
+  inFreshAppPage(async (page) => {
+    await reachAmoDecision(page, 'expired');
     // The broker lingers on amoCRM's page past the flow's lifetime.
     stack.expirePendingFlows();
     await page.getByRole('button', { name: 'Разрешить' }).click();
@@ -262,29 +262,15 @@ test('an expired connect flow ends on a clear message and connecting works again
     await shot(page, 'expired', 'expired-message');
 
     await startConnecting(page, 'expired-retry');
-    await page.getByRole('button', { name: 'Разрешить' }).click();
-    await backInApp(page);
-    await page.getByTestId('amo-status-badge').waitFor();
+    await allowAndReturnConnected(page);
     await shot(page, 'expired-retry', 'connected');
     await disconnect(page);
-  } catch (error) {
-    await page.screenshot({ path: path.join(ARTIFACTS, `failure-${Date.now()}.png`), fullPage: true }).catch(() => undefined);
-    throw error;
-  } finally {
-    await context.close();
-  }
-});
+  }));
 
-test('a connection the amoCRM admin switched off asks to reconnect and says why', async () => {
-  const { context, page } = await newAppPage();
-  try {
-    await signInToApp(page, 'reauth');
-    await openCrmTab(page, 'reauth');
-    await startConnecting(page, 'reauth');
-    await amoSignIn(page, broker, 'reauth');
-    await page.getByRole('button', { name: 'Разрешить' }).click();
-    await backInApp(page);
-    await page.getByTestId('amo-status-badge').waitFor();
+test('a connection the amoCRM admin switched off asks to reconnect and says why', () =>
+  inFreshAppPage(async (page) => {
+    await reachAmoDecision(page, 'reauth');
+    await allowAndReturnConnected(page);
 
     await stack.disableIntegration(broker.account_id);
     await page.getByTestId('tab-home').click();
@@ -300,30 +286,16 @@ test('a connection the amoCRM admin switched off asks to reconnect and says why'
     // Reconnecting installs the integration again and brings the leads back.
     await page.getByRole('button', { name: 'Підключити знову', exact: true }).click();
     await page.waitForURL((url) => url.href.startsWith(`${stack.emulatorUrl}/oauth`));
-    await page.getByRole('button', { name: 'Разрешить' }).click();
-    await backInApp(page);
-    await page.getByTestId('amo-status-badge').waitFor();
+    await allowAndReturnConnected(page);
     await page.getByTestId('lead-list').waitFor();
     await shot(page, 'reauth', 'reconnected');
     await disconnect(page);
-  } catch (error) {
-    await page.screenshot({ path: path.join(ARTIFACTS, `failure-${Date.now()}.png`), fullPage: true }).catch(() => undefined);
-    throw error;
-  } finally {
-    await context.close();
-  }
-});
+  }));
 
-test('a connected broker filters to a stage, opens a lead, creates a lead and finds it in the list and in amoCRM', async () => {
-  const { context, page } = await newAppPage();
-  try {
-    await signInToApp(page, 'crm');
-    await openCrmTab(page, 'crm');
-    await startConnecting(page, 'crm');
-    await amoSignIn(page, broker, 'crm');
-    await page.getByRole('button', { name: 'Разрешить' }).click();
-    await backInApp(page);
-    await page.getByTestId('amo-status-badge').waitFor();
+test('a connected broker filters to a stage, opens a lead, creates a lead and finds it in the list and in amoCRM', () =>
+  inFreshAppPage(async (page) => {
+    await reachAmoDecision(page, 'crm');
+    await allowAndReturnConnected(page);
 
     // The tab opens on the main pipeline with all stages.
     const pipeline = await mainPipeline();
@@ -433,10 +405,4 @@ test('a connected broker filters to a stage, opens a lead, creates a lead and fi
     await page.getByTestId('crm-back').click();
     await page.getByTestId('amo-status-badge').waitFor();
     await disconnect(page);
-  } catch (error) {
-    await page.screenshot({ path: path.join(ARTIFACTS, `failure-${Date.now()}.png`), fullPage: true }).catch(() => undefined);
-    throw error;
-  } finally {
-    await context.close();
-  }
-});
+  }));
