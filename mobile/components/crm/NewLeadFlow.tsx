@@ -256,9 +256,16 @@ function LeadForm({
     }
   };
 
-  const fieldError = (field: LeadFormField) => {
+  /** What every input of the form takes from its field's name: label, value, error, change. */
+  const fieldProps = (field: LeadFormField) => {
     const reason = errors[field];
-    return reason ? invalid[reason] : undefined;
+    return {
+      field,
+      label: t.crm.create[field],
+      value: values[field],
+      error: reason ? invalid[reason] : undefined,
+      onChange,
+    };
   };
 
   return (
@@ -271,38 +278,17 @@ function LeadForm({
           {invalid.needContact}
         </Text>
       ) : null}
-      <Field field="name" label={t.crm.create.name} value={values.name} error={fieldError('name')} onChange={onChange} autoCapitalize="words" />
+      <Field {...fieldProps('name')} autoCapitalize="words" />
+      <Field {...fieldProps('phone')} keyboardType="phone-pad" autoComplete="tel" placeholder="+380 50 123 45 67" />
       <Field
-        field="phone"
-        label={t.crm.create.phone}
-        value={values.phone}
-        error={fieldError('phone')}
-        onChange={onChange}
-        keyboardType="phone-pad"
-        autoComplete="tel"
-        placeholder="+380 50 123 45 67"
-      />
-      <Field
-        field="email"
-        label={t.crm.create.email}
-        value={values.email}
-        error={fieldError('email')}
-        onChange={onChange}
+        {...fieldProps('email')}
         keyboardType="email-address"
         autoCapitalize="none"
         autoCorrect={false}
         placeholder="name@example.com"
       />
-      <Field field="price" label={t.crm.create.price} value={values.price} error={fieldError('price')} onChange={onChange} keyboardType="number-pad" />
-      <Field
-        field="comment"
-        label={t.crm.create.comment}
-        value={values.comment}
-        error={fieldError('comment')}
-        onChange={onChange}
-        multiline
-        numberOfLines={3}
-      />
+      <Field {...fieldProps('price')} keyboardType="number-pad" />
+      <Field {...fieldProps('comment')} multiline numberOfLines={3} />
       {failure ? (
         <View style={styles.failure} accessibilityRole="alert" testID="new-lead-error">
           <Text style={styles.failureText}>{failure.message}</Text>
