@@ -3,7 +3,7 @@
 Starts, in order and each once the previous one is ready:
   1. the amoCRM emulator on 127.0.0.1:8020 with a demo integration registered,
   2. the backend on 127.0.0.1:8000 (a fresh SQLite database, demo app users created),
-     plus its token worker when the backend has one,
+     with its keep-alive worker embedded (FORYOU_EMBEDDED_WORKER),
   3. the app's web build (exported from mobile/) on 127.0.0.1:8081, served by the same
      SPA server the browser end-to-end tests use.
 Then it prints the URL and the demo logins. Output of every service is shown with a prefix; on
@@ -161,11 +161,9 @@ def backend_env(database_url: str, client_secret: str) -> dict[str, str]:
         "FORYOU_AMOCRM_UPSTREAM_URL": EMULATOR_URL,
         "FORYOU_WEB_RETURN_URL": f"{APP_URL}/amo-crm/callback",
         "FORYOU_CORS_ORIGINS": APP_URL,
+        # The keep-alive worker runs inside the API process.
+        "FORYOU_EMBEDDED_WORKER": "true",
     }
-
-
-def has_worker_command(env: dict[str, str]) -> bool:
-    return " worker " in run([*console_script("foryou"), "--help"], env)
 
 
 def main() -> int:
@@ -225,10 +223,6 @@ def main() -> int:
             env=env,
         )
         if not start(backend) or not wait_http(f"{BACKEND_URL}/healthz", backend, stopping):
-            return 0 if stopping.is_set() else 1
-        if has_worker_command(env) and not start(
-            Service(name="worker", command=[*foryou, "worker"], ready_line=None, env=env)
-        ):
             return 0 if stopping.is_set() else 1
 
         node = shutil.which("node") or "node"

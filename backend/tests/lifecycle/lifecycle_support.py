@@ -55,8 +55,12 @@ class ServerProcess:
     base_url: str
     process: subprocess.Popen[bytes]
     log_path: Path
+    final_log: str | None = None
 
     def log(self) -> str:
+        """The process's output so far (kept after the process has been stopped)."""
+        if self.final_log is not None:
+            return self.final_log
         return self.log_path.read_text(errors="replace")
 
 
@@ -99,6 +103,7 @@ def serve(
             yield server
         finally:
             stop_group(process)
+            server.final_log = log_path.read_text(errors="replace")
 
 
 def wait_ready(server: ServerProcess, timeout: float = 60.0) -> None:

@@ -30,6 +30,7 @@ from lifecycle.lifecycle_support import (
     refresh_grants,
     row_of,
     rows,
+    serve,
     set_columns,
     start_worker,
     user_id_of,
@@ -229,4 +230,27 @@ async def test_sigterm_stops_the_worker_after_the_refresh_in_hand(
     assert after.version == before.version + 1
     assert after.lease_owner is None
     assert_not_corrupt(backend, after)
+    assert len(refresh_grants(emu)) == 1
+
+
+@pytest.mark.slow
+async def test_the_api_process_runs_the_worker_when_embedded(
+    make_backend: Any, emu: Any, database_url: str
+) -> None:
+    backend: Backend = await make_backend()
+    (headers,) = await connect_brokers(backend, emu, 1)
+    before = await row_of(backend, user_id_of(headers))
+    with serve(
+        database_url, emu.base_url, embedded_worker=True, worker_interval_seconds=0.5
+    ) as server:
+        await set_columns(backend, access_expires_at=datetime(2000, 1, 1, tzinfo=UTC))
+        # No request reaches the API: the worker inside it refreshes on its own.
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            row = await row_of(backend, user_id_of(headers))
+            if row.version != before.version:
+                break
+            await asyncio.sleep(0.1)
+        assert row.version == before.version + 1, server.log()[-2000:]
+    assert '"worker_stopped"' in server.log()  # stopped with the server, cleanly
     assert len(refresh_grants(emu)) == 1
