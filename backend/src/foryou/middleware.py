@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 import secrets
 import time
@@ -15,6 +16,10 @@ from foryou.logging import get_logger
 from foryou.request_context import reset_request_id, set_request_id
 
 log = get_logger("foryou.access")
+# The standard library logger behind `log`: asking it whether INFO is on is cheap, while a
+# call on structlog's lazy proxy builds a bound logger first, even when the line is dropped.
+_access_level = logging.getLogger("foryou.access")
+_QUIET_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
 
 MAX_BODY_BYTES = 64 * 1024
 _INCOMING_ID = re.compile(r"^[A-Za-z0-9-]{8,64}$")
@@ -40,7 +45,8 @@ class RequestContextMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        incoming = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
+        headers = dict(scope["headers"])
+        incoming = headers.get(b"x-request-id", b"").decode("latin-1")
         request_id = incoming if _INCOMING_ID.match(incoming) else secrets.token_hex(8)
         token = set_request_id(request_id)
         structlog.contextvars.bind_contextvars(request_id=request_id)
@@ -51,24 +57,26 @@ class RequestContextMiddleware:
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 status_holder["status"] = message["status"]
-                headers = MutableHeaders(scope=message)
+                response_headers = MutableHeaders(scope=message)
                 for name, value in _SECURITY_HEADERS.items():
-                    headers.setdefault(name, value)
+                    response_headers.setdefault(name, value)
                 if path.startswith("/api/v1/docs"):
-                    headers["content-security-policy"] = _DOCS_CSP
+                    response_headers["content-security-policy"] = _DOCS_CSP
                 if self.hsts:
-                    headers["strict-transport-security"] = "max-age=31536000; includeSubDomains"
-                headers["x-request-id"] = request_id
+                    response_headers["strict-transport-security"] = (
+                        "max-age=31536000; includeSubDomains"
+                    )
+                response_headers["x-request-id"] = request_id
             await send(message)
 
         try:
-            declared = dict(scope["headers"]).get(b"content-length")
+            declared = headers.get(b"content-length")
             if declared is not None and (not declared.isdigit() or int(declared) > MAX_BODY_BYTES):
                 await error_response(PayloadTooLarge())(scope, receive, send_with_headers)
                 return
             await self.app(scope, _capped(receive), send_with_headers)
         finally:
-            if path not in ("/healthz", "/readyz", "/metrics"):
+            if path not in _QUIET_PATHS and _access_level.isEnabledFor(logging.INFO):
                 log.info(
                     "request",
                     method=scope["method"],

@@ -13,6 +13,11 @@ from jwt.algorithms import RSAAlgorithm
 from foryou.config import Settings
 
 _LEEWAY_SECONDS = 30
+# Tokens whose signature and claims were already checked, so that a client polling with the
+# same token costs one dictionary lookup instead of a signature check. Only what does not
+# depend on the time is remembered (the same bytes under the same key always verify the same
+# way); expiry is checked on every request, and keys only change with a restart.
+_CHECKED_CAPACITY = 4096
 
 
 class InvalidToken(Exception):
@@ -24,6 +29,13 @@ class TokenSubject:
     user_id: uuid.UUID
 
 
+@dataclass(frozen=True, slots=True)
+class _CheckedToken:
+    subject: TokenSubject
+    exp: float
+    nbf: float
+
+
 class AppTokens:
     """One algorithm per deployment: HS256 with the shared secret, or RS256 with a public key."""
 
@@ -31,6 +43,7 @@ class AppTokens:
         self.issuer = settings.jwt_issuer
         self.audience = settings.jwt_audience
         self.ttl = timedelta(seconds=settings.jwt_ttl_seconds)
+        self._checked: dict[str, _CheckedToken] = {}
         self._signing_key: Any
         self._verify_key: Any
         if settings.jwt_public_key is not None:
@@ -67,6 +80,21 @@ class AppTokens:
         return jwt.encode(claims, self._signing_key, algorithm=self.algorithm)
 
     def verify(self, token: str, now: datetime) -> TokenSubject:
+        checked = self._checked.get(token)
+        if checked is None:
+            checked = self._check_signature_and_claims(token)
+            if len(self._checked) >= _CHECKED_CAPACITY:
+                # Oldest first (dicts keep insertion order): a bounded cache, no sweeps.
+                del self._checked[next(iter(self._checked))]
+            self._checked[token] = checked
+        # Times are checked against the injected clock, not the machine's, on every use.
+        moment = now.timestamp()
+        if checked.exp + _LEEWAY_SECONDS < moment or checked.nbf - _LEEWAY_SECONDS > moment:
+            raise InvalidToken("token not valid now")
+        return checked.subject
+
+    def _check_signature_and_claims(self, token: str) -> _CheckedToken:
+        """Everything about a token that does not depend on the time."""
         try:
             claims = jwt.decode(
                 token,
@@ -85,18 +113,15 @@ class AppTokens:
             )
         except jwt.PyJWTError:
             raise InvalidToken("token rejected") from None
-        # Times are checked against the injected clock, not the machine's.
-        moment = now.timestamp()
         exp, iat, nbf = claims.get("exp"), claims.get("iat"), claims.get("nbf", claims.get("iat"))
         if not all(isinstance(value, int | float) for value in (exp, iat, nbf)):
             raise InvalidToken("token times malformed")
         assert isinstance(exp, int | float)
         assert isinstance(nbf, int | float)
-        if exp + _LEEWAY_SECONDS < moment or nbf - _LEEWAY_SECONDS > moment:
-            raise InvalidToken("token not valid now")
         if claims.get("token_use", "access") != "access":
             raise InvalidToken("not an access token")
         try:
-            return TokenSubject(user_id=uuid.UUID(str(claims["sub"])))
+            subject = TokenSubject(user_id=uuid.UUID(str(claims["sub"])))
         except ValueError:
             raise InvalidToken("subject is not a user id") from None
+        return _CheckedToken(subject, float(exp), float(nbf))
