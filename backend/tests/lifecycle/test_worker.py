@@ -206,7 +206,11 @@ async def test_sigterm_stops_the_worker_after_the_refresh_in_hand(
     # amoCRM takes 2 s to answer: the signal arrives while the refresh is in flight.
     emu.control.fault("/oauth2/access_token", method="POST", delay=2.0)
     process, log_path = start_worker(
-        database_url, emu.base_url, tmp_path, worker_interval_seconds=3600
+        database_url,
+        emu.base_url,
+        tmp_path,
+        worker_interval_seconds=3600,
+        amocrm_timeout_seconds=10,
     )
     try:
         deadline = time.monotonic() + 60
@@ -225,6 +229,8 @@ async def test_sigterm_stops_the_worker_after_the_refresh_in_hand(
             process.wait(5)
     output = log_path.read_text()
     assert '"worker_stopped"' in output
+    (run,) = [json.loads(line) for line in output.splitlines() if '"worker_run"' in line]
+    assert (run["refreshed"], run["failed"]) == (1, 0)
     after = await row_of(backend, user_id_of(headers))
     # The refresh in hand was finished and committed, not cut in half.
     assert after.version == before.version + 1
