@@ -97,7 +97,12 @@ class AmoCrmTransport:
         params: dict[str, Any] | None = None,
         json: Any = None,
     ) -> httpx.Response:
-        """One request, never following redirects; transport failures become AmoCrmErrors."""
+        """One request, never following redirects; transport failures become AmoCrmErrors.
+
+        The request counts against the budget of `host` (the validated account host);
+        `account_id` is what callers know of the account and does not choose the budget, so
+        that the code exchange, made before the id is known, shares it with later calls.
+        """
         url, routing = self.target(host, path)
         try:
             response = await self._upstream.request(
