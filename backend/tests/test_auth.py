@@ -120,6 +120,32 @@ async def test_expired_app_token_by_the_clock(backend: Backend) -> None:
     assert response.status_code == 401
 
 
+async def test_a_token_already_accepted_still_expires_by_the_clock(backend: Backend) -> None:
+    # The signature of a token is checked once per process; its times on every request.
+    headers = await backend.new_broker()
+    for path in (f"{API}/auth/me", f"{AMO}/status"):
+        assert (await backend.client.get(path, headers=headers)).status_code == 200
+    backend.clock.advance(7 * 86400 + 120)
+    for path in (f"{API}/auth/me", f"{AMO}/status"):
+        response = await backend.client.get(path, headers=headers)
+        assert response.status_code == 401, path
+        assert response.json()["error"]["code"] == "unauthorized"
+
+
+async def test_a_user_blocked_after_using_a_token_gets_401_on_the_next_request(
+    backend: Backend,
+) -> None:
+    email, user_id = await backend.create_user()
+    headers = await backend.login(email)
+    for path in (f"{API}/auth/me", f"{AMO}/status"):
+        assert (await backend.client.get(path, headers=headers)).status_code == 200, path
+    async with backend.services.db.transaction() as session:
+        await session.execute(update(User).where(User.id == user_id).values(status="BLOCKED"))
+    for method, path in JWT_ENDPOINTS:
+        response = await backend.client.request(method, path, headers=headers)
+        assert response.status_code == 401, path
+
+
 async def test_blocked_user_gets_401(backend: Backend) -> None:
     email, user_id = await backend.create_user()
     headers = await backend.login(email)
