@@ -85,6 +85,9 @@ class Settings(BaseSettings):
     web_return_url: str | None = None
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     oauth_flow_ttl_seconds: int = Field(default=600, ge=60, le=1200)
+    # Each authorize call writes a flow row; a per-user cap keeps a looping client (or a
+    # stolen app token) from filling the table between the worker's purges.
+    oauth_flows_per_minute: int = Field(default=10, ge=1, le=1000)
 
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_json: bool | None = None

@@ -120,6 +120,22 @@ class TestCallbackHandling:
         assert response.status_code == 400
         assert response.json()["error"]["code"] == "return_target_unavailable"
 
+    async def test_authorize_is_capped_per_user_per_minute(self, make_backend: Any) -> None:
+        backend = await make_backend(oauth_flows_per_minute=3)
+        headers = await backend.new_broker()
+        other = await backend.new_broker()
+        for _ in range(3):
+            await backend.authorize(headers)
+
+        refused = await backend.client.post(f"{AMO}/authorize", headers=headers, json={})
+        assert refused.status_code == 429
+        assert refused.json()["error"]["code"] == "too_many_requests"
+        assert refused.headers["retry-after"] == "60"
+        # The cap is per user, and a minute later the same user may start again.
+        await backend.authorize(other)
+        backend.clock.advance(61)
+        await backend.authorize(headers)
+
     async def test_start_link_works_once(self, backend: Backend) -> None:
         headers = await backend.new_broker()
         authorize_url = await backend.authorize(headers)

@@ -51,6 +51,15 @@ async def add_flow(session: AsyncSession, flow: AmoCrmOAuthFlow) -> None:
     await session.flush()
 
 
+async def count_flows_since(session: AsyncSession, user_id: uuid.UUID, since: datetime) -> int:
+    result = await session.execute(
+        select(func.count())
+        .select_from(AmoCrmOAuthFlow)
+        .where(AmoCrmOAuthFlow.user_id == user_id, AmoCrmOAuthFlow.created_at >= since)
+    )
+    return int(result.scalar_one())
+
+
 async def get_flow(session: AsyncSession, flow_id: uuid.UUID) -> AmoCrmOAuthFlow | None:
     result = await session.execute(
         select(AmoCrmOAuthFlow)

@@ -57,6 +57,9 @@ CODE_PATTERN = re.compile(r"^[A-Za-z0-9._~-]{1,4096}$")
 # --- errors the flow reports (the code reaches the app; the status is for JSON callers) ----
 
 
+_FLOW_RATE_WINDOW = timedelta(minutes=1)
+
+
 class FlowError(AppError):
     status_code = 400
 
@@ -113,6 +116,12 @@ class ExchangeUnavailable(FlowError):
     status_code = 503
     code = "amo_upstream_unavailable"
     message = "amoCRM is not available right now; try again shortly."
+
+
+class TooManyFlows(AppError):
+    status_code = 429
+    code = "too_many_requests"
+    message = "Too many connection attempts; wait a minute and try again."
 
 
 class ReturnTargetUnavailable(AppError):
@@ -232,6 +241,9 @@ class ConnectionService:
             expires_at=now + timedelta(seconds=self._settings.oauth_flow_ttl_seconds),
         )
         async with self._db.transaction() as session:
+            recent = await repository.count_flows_since(session, user_id, now - _FLOW_RATE_WINDOW)
+            if recent >= self._settings.oauth_flows_per_minute:
+                raise TooManyFlows(headers={"Retry-After": str(_FLOW_RATE_WINDOW.seconds)})
             await repository.add_flow(session, flow)
         url = f"{self._settings.public_url}/api/v1/integrations/amo-crm/oauth/start"
         return AuthorizeResult(f"{url}?{urlencode({'flow': str(flow.id)})}", flow.expires_at)
