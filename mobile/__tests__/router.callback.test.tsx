@@ -67,6 +67,16 @@ describe('/amo-crm/callback', () => {
     );
   });
 
+  test('too many connect attempts: the broker is told to wait a minute', async () => {
+    const backend = installFakeBackend();
+    await signedInAs(backend);
+    await renderApp('/amo-crm/callback?status=error&code=amo_access_denied');
+    backend.failOnce('POST', '/integrations/amo-crm/authorize', 429, 'too_many_requests');
+    await fireEvent.press(await screen.findByTestId('amo-connect'));
+    expect(await screen.findByTestId('amo-connect-error')).toHaveTextContent(/Зачекайте хвилину/);
+    expect(WebBrowser.openAuthSessionAsync).not.toHaveBeenCalled();
+  });
+
   test('every error code has its own message in every language', () => {
     for (const language of LANGUAGES) {
       const t = dictionaries[language];

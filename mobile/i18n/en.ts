@@ -178,6 +178,7 @@ export const en: Messages = {
       amo_exchange_failed: 'Could not finish connecting to AMO CRM. Please try again.',
       amo_upstream_timeout: 'AMO CRM did not answer in time. Please try again in a minute.',
       amo_upstream_unavailable: 'AMO CRM is temporarily unavailable. Please try again later.',
+      too_many_requests: 'Too many connection attempts in a row. Wait a minute, then tap “Connect” again.',
       unknown: 'Could not connect AMO CRM. Please try again.',
     },
   },

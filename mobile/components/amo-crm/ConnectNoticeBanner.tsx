@@ -7,7 +7,10 @@ import { colors, spacing } from '../ui/theme';
 import type { ConnectNotice } from './connectNotice';
 
 export function connectErrorMessage(t: Messages, code: string): string {
-  return isAmoReturnErrorCode(code) ? t.amo.errors[code] : t.amo.errors.unknown;
+  if (isAmoReturnErrorCode(code)) return t.amo.errors[code];
+  // The backend caps how many connect attempts one user may start per minute.
+  if (code === 'too_many_requests') return t.amo.errors.too_many_requests;
+  return t.amo.errors.unknown;
 }
 
 /** The outcome of the last connect attempt, in words a broker can act on. */
