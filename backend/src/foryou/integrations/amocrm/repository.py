@@ -43,6 +43,22 @@ def _rowcount(result: object) -> int:
     return int(result.rowcount)
 
 
+def _tokens_wiped(status: ConnectionStatus, reason: str | None, now: datetime) -> dict[str, Any]:
+    """Column values that end a connection's tokens: ciphertexts gone, any lease dropped, and
+    the version bumped so a refresh still in flight loses its compare-and-swap."""
+    return {
+        "status": status.value,
+        "reason": reason,
+        "token_key_id": None,
+        "access_token_enc": None,
+        "refresh_token_enc": None,
+        "version": AmoCrmConnection.version + 1,
+        "lease_owner": None,
+        "lease_until": None,
+        "updated_at": now,
+    }
+
+
 # --- flows -------------------------------------------------------------------------------
 
 
@@ -448,16 +464,8 @@ async def mark_reauth_required(
             AmoCrmConnection.status == ConnectionStatus.ACTIVE.value,
         )
         .values(
-            status=ConnectionStatus.REAUTH_REQUIRED.value,
-            reason=reason,
-            token_key_id=None,
-            access_token_enc=None,
-            refresh_token_enc=None,
-            version=AmoCrmConnection.version + 1,
-            lease_owner=None,
-            lease_until=None,
+            **_tokens_wiped(ConnectionStatus.REAUTH_REQUIRED, reason, now),
             refresh_finished_at=now,
-            updated_at=now,
         )
     )
     return _rowcount(result) == 1
@@ -474,17 +482,9 @@ async def disconnect_user(
         update(AmoCrmConnection)
         .where(AmoCrmConnection.id == connection.id)
         .values(
-            status=ConnectionStatus.DISCONNECTED.value,
-            reason=None,
-            token_key_id=None,
-            access_token_enc=None,
-            refresh_token_enc=None,
+            **_tokens_wiped(ConnectionStatus.DISCONNECTED, None, now),
             access_expires_at=None,
             refresh_expires_at=None,
-            version=AmoCrmConnection.version + 1,
-            lease_owner=None,
-            lease_until=None,
-            updated_at=now,
         )
     )
     return connection
@@ -507,17 +507,7 @@ async def revoke_account(
         await session.execute(
             update(AmoCrmConnection)
             .where(AmoCrmConnection.id.in_([connection_id for connection_id, _ in affected]))
-            .values(
-                status=ConnectionStatus.REVOKED.value,
-                reason=reason,
-                token_key_id=None,
-                access_token_enc=None,
-                refresh_token_enc=None,
-                version=AmoCrmConnection.version + 1,
-                lease_owner=None,
-                lease_until=None,
-                updated_at=now,
-            )
+            .values(**_tokens_wiped(ConnectionStatus.REVOKED, reason, now))
         )
     return affected
 
