@@ -41,7 +41,8 @@ def test_render_exposes_every_foryou_metric() -> None:
 
 
 _WORKER = """
-from foryou.upstream.metrics import METRICS, TOKEN_REFRESHES
+from foryou.integrations.amocrm.metrics import TOKEN_REFRESHES
+from foryou.upstream.metrics import METRICS
 METRICS.requests.labels("GET", "/api/v4/account", "200").inc(3)
 TOKEN_REFRESHES.labels("refreshed").inc()
 """

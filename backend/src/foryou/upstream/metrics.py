@@ -1,4 +1,4 @@
-"""The Prometheus metrics of the service, in one place.
+"""The upstream client's Prometheus metrics, and the `/metrics` rendering of every metric.
 
 Labels never name an account, a user or a token: an account's subdomain and numeric ids in
 paths are left out (`/api/v4/leads/123` is counted as `/api/v4/leads/{id}`), so the number of
@@ -26,16 +26,16 @@ from prometheus_client import multiprocess as prometheus_multiprocess
 
 __all__ = [
     "CONTENT_TYPE_LATEST",
-    "LEASE_WAIT_SECONDS",
     "METRICS",
     "REGISTRY",
-    "TOKEN_REFRESHES",
+    "WAIT_BUCKETS",
     "UpstreamMetrics",
     "path_template",
     "render",
 ]
 
-_WAIT_BUCKETS = (0.0, 0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0)
+#: Buckets of every "time spent waiting" histogram, upstream budget and token leases alike.
+WAIT_BUCKETS = (0.0, 0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0)
 _NUMBER = re.compile(r"^\d+$")
 _OPAQUE = re.compile(r"^[0-9a-fA-F-]{16,}$")
 
@@ -82,7 +82,7 @@ class UpstreamMetrics:
         self.limiter_wait = Histogram(
             "foryou_upstream_limiter_wait_seconds",
             "Time spent waiting for a slot of an account's request budget.",
-            buckets=_WAIT_BUCKETS,
+            buckets=WAIT_BUCKETS,
             registry=registry,
         )
         self.limiter_rejections = Counter(
@@ -106,20 +106,6 @@ class UpstreamMetrics:
 
 #: The upstream metrics of the service.
 METRICS = UpstreamMetrics()
-
-#: Token refreshes by outcome (for example: refreshed, adopted, reauth_required, failed).
-TOKEN_REFRESHES = Counter(
-    "foryou_token_refreshes",
-    "Token refreshes of amoCRM connections, by outcome.",
-    ["outcome"],
-)
-
-#: Time a caller waited for another process's refresh lease on a connection.
-LEASE_WAIT_SECONDS = Histogram(
-    "foryou_token_lease_wait_seconds",
-    "Time spent waiting for another caller's refresh of the same connection.",
-    buckets=_WAIT_BUCKETS,
-)
 
 
 def render() -> tuple[bytes, str]:

@@ -41,11 +41,11 @@ from foryou.integrations.amocrm.errors import (
     to_app_error,
 )
 from foryou.integrations.amocrm.failpoints import Failpoints
+from foryou.integrations.amocrm.metrics import LEASE_WAIT_SECONDS, TOKEN_REFRESHES
 from foryou.integrations.amocrm.models import AmoCrmConnection, ConnectionStatus, EventKind
 from foryou.integrations.amocrm.referer import AccountHost, parse_account_host
 from foryou.integrations.amocrm.repository import SealedPair
 from foryou.logging import get_logger
-from foryou.upstream.metrics import LEASE_WAIT_SECONDS, TOKEN_REFRESHES
 
 log = get_logger(__name__)
 T = TypeVar("T")
