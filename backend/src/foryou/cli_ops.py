@@ -10,9 +10,10 @@ from foryou.auth.service import EmailTaken, UserService
 from foryou.auth.tokens import AppTokens
 from foryou.clock import SystemClock
 from foryou.config import Settings
-from foryou.crypto import TokenCipher, TokenContext
+from foryou.crypto import TokenCipher
 from foryou.db import Database
 from foryou.integrations.amocrm import repository
+from foryou.integrations.amocrm.tokens import reseal_tokens
 from foryou.secrets_store import resolve_secrets
 from foryou.services import passwords_from
 
@@ -73,25 +74,15 @@ async def rotate_keys(settings: Settings) -> tuple[int, str]:
             if not pending:
                 break
             for row in pending:
-                assert row.token_key_id
-                assert row.access_token_enc
-                assert row.refresh_token_enc
-                sealed: dict[str, str] = {}
-                for field, ciphertext in (
-                    ("access_token", row.access_token_enc),
-                    ("refresh_token", row.refresh_token_enc),
-                ):
-                    context = TokenContext(row.id, row.user_id, field)
-                    plaintext = cipher.decrypt(ciphertext, row.token_key_id, context)
-                    sealed[field] = cipher.encrypt(plaintext, context)
+                access_token_enc, refresh_token_enc = reseal_tokens(cipher, row)
                 async with db.transaction() as session:
                     if await repository.rewrite_ciphertexts(
                         session,
                         row.id,
                         expected_version=row.version,
                         key_id=cipher.current_key_id,
-                        access_token_enc=sealed["access_token"],
-                        refresh_token_enc=sealed["refresh_token"],
+                        access_token_enc=access_token_enc,
+                        refresh_token_enc=refresh_token_enc,
                     ):
                         rewritten += 1
         return rewritten, cipher.current_key_id

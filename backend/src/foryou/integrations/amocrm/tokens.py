@@ -95,14 +95,8 @@ def seal_pair(
 
 
 def open_token(cipher: TokenCipher, connection: AmoCrmConnection, field: str) -> str:
-    ciphertext = (
-        connection.access_token_enc if field == "access_token" else connection.refresh_token_enc
-    )
-    assert ciphertext is not None
-    assert connection.token_key_id is not None
-    context = TokenContext(connection.id, connection.user_id, field)
     try:
-        return cipher.decrypt(ciphertext, connection.token_key_id, context)
+        return _decrypt(cipher, connection, field)
     except DecryptionError:
         # A key missing from FORYOU_ENCRYPTION_KEYS is an operator error: the tokens are kept
         # untouched so that restoring the key brings the connection back.
@@ -112,6 +106,32 @@ def open_token(cipher: TokenCipher, connection: AmoCrmConnection, field: str) ->
             key_id=connection.token_key_id,
         )
         raise TokenKeysUnavailable() from None
+
+
+def reseal_tokens(cipher: TokenCipher, connection: AmoCrmConnection) -> tuple[str, str]:
+    """The connection's access and refresh tokens sealed again under the current key.
+
+    For key rotation: each token keeps its context, only the key changes. Raises
+    `DecryptionError` when no configured key opens them.
+    """
+    access_token_enc, refresh_token_enc = (
+        cipher.encrypt(
+            _decrypt(cipher, connection, field),
+            TokenContext(connection.id, connection.user_id, field),
+        )
+        for field in ("access_token", "refresh_token")
+    )
+    return access_token_enc, refresh_token_enc
+
+
+def _decrypt(cipher: TokenCipher, connection: AmoCrmConnection, field: str) -> str:
+    ciphertext = (
+        connection.access_token_enc if field == "access_token" else connection.refresh_token_enc
+    )
+    assert ciphertext is not None
+    assert connection.token_key_id is not None
+    context = TokenContext(connection.id, connection.user_id, field)
+    return cipher.decrypt(ciphertext, connection.token_key_id, context)
 
 
 @dataclass
