@@ -2,21 +2,23 @@
 
 Redis when configured (every replica sees the same copies), in-process otherwise. The cache
 only ever saves upstream calls: when Redis fails, a read is a miss and a write is dropped.
+Reads of amoCRM go through :class:`CachedReads`; times come from the injected clock.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from foryou.clock import Clock
 from foryou.logging import get_logger
 
 log = get_logger(__name__)
@@ -54,10 +56,11 @@ class CrmCache(Protocol):
 
 
 class LocalCache:
-    """One process's cache: a bounded dict with expiry times on the monotonic clock."""
+    """One process's cache: a bounded dict with expiry times on the injected clock."""
 
-    def __init__(self, max_entries: int = _MAX_LOCAL_ENTRIES) -> None:
+    def __init__(self, clock: Clock, max_entries: int = _MAX_LOCAL_ENTRIES) -> None:
         self._entries: OrderedDict[str, tuple[float, str]] = OrderedDict()
+        self._clock = clock
         self._max_entries = max_entries
 
     async def get(self, key: str) -> Any | None:
@@ -65,14 +68,14 @@ class LocalCache:
         if entry is None:
             return None
         expires, payload = entry
-        if expires <= time.monotonic():
+        if expires <= self._clock.now().timestamp():
             self._entries.pop(key, None)
             return None
         return json.loads(payload)
 
     async def set(self, key: str, value: Any, ttl_seconds: float) -> None:
         # Stored as JSON text, so a caller can never mutate a cached value in place.
-        self._entries[key] = (time.monotonic() + ttl_seconds, encode(value))
+        self._entries[key] = (self._clock.now().timestamp() + ttl_seconds, encode(value))
         self._entries.move_to_end(key)
         while len(self._entries) > self._max_entries:
             self._entries.popitem(last=False)
@@ -90,9 +93,10 @@ class LocalCache:
 class RedisCache:
     """The cache shared by every replica; keys carry the deployment's Redis prefix."""
 
-    def __init__(self, redis: Redis[Any], prefix: str) -> None:
+    def __init__(self, redis: Redis[Any], prefix: str, clock: Clock) -> None:
         self._redis = redis
         self._prefix = prefix
+        self._clock = clock
 
     async def get(self, key: str) -> Any | None:
         try:
@@ -121,14 +125,14 @@ class RedisCache:
             await self._redis.expire(self._prefix + key, int(_GENERATION_TTL_SECONDS))
         except RedisError as error:
             log.warning("crm_cache_unavailable", error_type=type(error).__name__)
-            return int(time.time() * 1000)
+            return int(self._clock.now().timestamp() * 1000)
         return int(value)
 
 
-def build_cache(redis: Redis[Any] | None, prefix: str) -> CrmCache:
+def build_cache(redis: Redis[Any] | None, prefix: str, clock: Clock) -> CrmCache:
     if redis is not None:
-        return RedisCache(redis, f"{prefix}crm:")
-    return LocalCache()
+        return RedisCache(redis, f"{prefix}crm:", clock)
+    return LocalCache(clock)
 
 
 class SingleFlight:
@@ -159,3 +163,55 @@ class SingleFlight:
             return value
         finally:
             self._inflight.pop(key, None)
+
+
+@dataclass(frozen=True)
+class CachedRead(Generic[T]):
+    """One kind of amoCRM read kept in the cache, and how its result is stored there."""
+
+    # The entry's field holding the result (entries are {"at": read at, <field>: result}).
+    field: str
+    ttl_seconds: float
+    # `refresh=true` reads amoCRM again only when the copy is at least this old, so a finger
+    # on pull-to-refresh cannot drain the account's shared budget.
+    min_refresh_seconds: float
+    to_json: Callable[[T], Any]
+    from_json: Callable[[Any], T]
+    # Concurrent misses of one key in this process share one upstream read.
+    single_flight: bool = False
+
+
+class CachedReads:
+    """A copy while it lives; on a miss (or a refresh of an old enough copy) a read of amoCRM."""
+
+    def __init__(self, cache: CrmCache, clock: Clock) -> None:
+        self._cache = cache
+        self._clock = clock
+        self._flights = SingleFlight()
+
+    async def read(
+        self,
+        kind: CachedRead[T],
+        key: str,
+        fetch: Callable[[], Awaitable[T]],
+        *,
+        refresh: bool = False,
+    ) -> T:
+        cached = await self._cache.get(key)
+        if cached is not None and not (
+            refresh and self._now() - cached["at"] >= kind.min_refresh_seconds
+        ):
+            return kind.from_json(cached[kind.field])
+
+        async def fetch_and_keep() -> T:
+            result = await fetch()
+            entry = {"at": self._now(), kind.field: kind.to_json(result)}
+            await self._cache.set(key, entry, kind.ttl_seconds)
+            return result
+
+        if kind.single_flight:
+            return await self._flights.run(f"{key}:{refresh}", fetch_and_keep)
+        return await fetch_and_keep()
+
+    def _now(self) -> float:
+        return self._clock.now().timestamp()

@@ -16,13 +16,14 @@ import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
 from foryou.clock import Clock
 from foryou.crm import repository
 from foryou.crm.amo import AmoRejected, CrmGateway
+from foryou.crm.catalog import CrmCatalog
 from foryou.crm.domain import Broker, as_int, as_text, embedded, field_values, main_contact_id
 from foryou.crm.models import CrmLeadSubmission, SubmissionStatus
 from foryou.db import Database
@@ -37,9 +38,6 @@ from foryou.integrations.amocrm.errors import (
 )
 from foryou.integrations.amocrm.tokens import UsableToken
 from foryou.logging import get_logger
-
-if TYPE_CHECKING:
-    from foryou.crm.service import CrmService
 
 log = get_logger(__name__)
 
@@ -127,10 +125,12 @@ class _LostSubmission(Exception):
 
 
 class LeadCreator:
-    def __init__(self, db: Database, gateway: CrmGateway, crm: CrmService, clock: Clock) -> None:
+    def __init__(
+        self, db: Database, gateway: CrmGateway, catalog: CrmCatalog, clock: Clock
+    ) -> None:
         self._db = db
         self._amo = gateway
-        self._crm = crm
+        self._catalog = catalog
         self._clock = clock
 
     async def create(self, broker: Broker, key: str, request: NewLead) -> tuple[CreatedLead, bool]:
@@ -154,7 +154,7 @@ class LeadCreator:
                 raise IdempotencyKeyReused()
             assert earlier.response_json is not None
             return _created_from_json(json.loads(earlier.response_json)), True
-        pipelines = await self._crm.pipelines_for(token)
+        pipelines = await self._catalog.pipelines(token)
         pipeline = next((p for p in pipelines if p.id == request.pipeline_id), None)
         if pipeline is None or all(s.id != request.stage_id for s in pipeline.stages):
             field = "pipelineId" if pipeline is None else "stageId"
@@ -299,7 +299,7 @@ class LeadCreator:
             response_json=json.dumps(_created_to_json(created)),
             lease_owner=None,
         )
-        await self._crm.forget_broker_pages(token)
+        await self._catalog.forget_broker_pages(token)
         log.info("crm_lead_created", lead_id=created.lead_id, contact_id=created.contact_id)
         return created
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
-import time
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict
 from datetime import datetime
@@ -19,7 +18,8 @@ from redis.asyncio import Redis
 
 from foryou.clock import Clock
 from foryou.crm.amo import CrmGateway
-from foryou.crm.cache import CrmCache, SingleFlight, build_cache
+from foryou.crm.cache import CachedRead, CachedReads, build_cache
+from foryou.crm.catalog import CrmCatalog
 from foryou.crm.create import CreatedLead, LeadCreator, NewLead
 from foryou.crm.domain import (
     Broker,
@@ -42,7 +42,6 @@ from foryou.crm.domain import (
     main_contact_id,
     parse_contact,
     parse_custom_fields,
-    parse_pipelines,
     parse_tags,
     timestamp,
 )
@@ -56,13 +55,6 @@ from foryou.integrations.amocrm.transport import AmoCrmTransport
 
 T = TypeVar("T")
 
-PIPELINES_TTL_SECONDS = 300.0
-LIST_TTL_SECONDS = 15.0
-DETAIL_TTL_SECONDS = 15.0
-# `refresh=true` re-reads amoCRM only when the copy is at least this old, so a finger on
-# pull-to-refresh cannot drain the account's shared budget.
-PIPELINES_MIN_REFRESH_SECONDS = 5.0
-LIST_MIN_REFRESH_SECONDS = 2.0
 # The timeline shows at most this many notes and events.
 TIMELINE_LIMIT = 100
 
@@ -86,16 +78,16 @@ class CrmService:
     def __init__(
         self,
         gateway: CrmGateway,
-        cache: CrmCache,
+        reads: CachedReads,
+        catalog: CrmCatalog,
         users: UserDirectory,
-        db: Database,
-        clock: Clock,
+        creator: LeadCreator,
     ) -> None:
         self._amo = gateway
-        self._cache = cache
+        self._reads = reads
+        self._catalog = catalog
         self._users = users
-        self._flights = SingleFlight()
-        self._creator = LeadCreator(db, gateway, self, clock)
+        self._creator = creator
 
     async def create_lead(
         self, broker: Broker, key: str, request: NewLead
@@ -107,46 +99,26 @@ class CrmService:
 
     async def pipelines(self, broker: Broker, *, refresh: bool = False) -> list[Pipeline]:
         async def run(token: UsableToken) -> list[Pipeline]:
-            return await self._pipelines(token, refresh=refresh)
+            return await self._catalog.pipelines(token, refresh=refresh)
 
         return await self._call(broker, run)
-
-    async def _pipelines(self, token: UsableToken, *, refresh: bool = False) -> list[Pipeline]:
-        key = f"pipelines:{token.account_id}"
-        cached = await self._cache.get(key)
-        if cached is not None and not (
-            refresh and time.time() - cached["at"] >= PIPELINES_MIN_REFRESH_SECONDS
-        ):
-            return [_pipeline_from_json(item) for item in cached["items"]]
-
-        async def fetch() -> list[dict[str, Any]]:
-            body = await self._amo.get(token, "/api/v4/leads/pipelines")
-            items = [asdict(pipeline) for pipeline in parse_pipelines(body)]
-            await self._cache.set(key, {"at": time.time(), "items": items}, PIPELINES_TTL_SECONDS)
-            return items
-
-        # Concurrent tab opens of one account share one upstream read.
-        items = await self._flights.run(f"{key}:{refresh}", fetch)
-        return [_pipeline_from_json(item) for item in items]
 
     # --- lead list --------------------------------------------------------------------
 
     async def leads(self, broker: Broker, query: LeadQuery, *, refresh: bool = False) -> LeadPage:
         async def run(token: UsableToken) -> LeadPage:
-            pipelines = await self._pipelines(token)
+            pipelines = await self._catalog.pipelines(token)
             resolved = self._resolve_pipeline(query, pipelines)
-            generation = await self._generation(token)
+            generation = await self._catalog.pages_generation(token)
             key = f"leads:{token.account_id}:{token.amo_user_id}:{generation}:" + _digest(
                 asdict(resolved)
             )
-            cached = await self._cache.get(key)
-            if cached is not None and not (
-                refresh and time.time() - cached["at"] >= LIST_MIN_REFRESH_SECONDS
-            ):
-                return _page_from_json(cached["page"])
-            page = await self._fetch_leads(token, broker, resolved, pipelines)
-            await self._cache.set(key, {"at": time.time(), "page": asdict(page)}, LIST_TTL_SECONDS)
-            return page
+            return await self._reads.read(
+                LEAD_PAGE,
+                key,
+                lambda: self._fetch_leads(token, broker, resolved, pipelines),
+                refresh=refresh,
+            )
 
         return await self._call(broker, run)
 
@@ -227,18 +199,14 @@ class CrmService:
 
     async def lead(self, broker: Broker, lead_id: int, *, refresh: bool = False) -> LeadDetail:
         async def run(token: UsableToken) -> LeadDetail:
-            generation = await self._generation(token)
+            generation = await self._catalog.pages_generation(token)
             key = f"lead:{token.account_id}:{token.amo_user_id}:{generation}:{lead_id}"
-            cached = await self._cache.get(key)
-            if cached is not None and not (
-                refresh and time.time() - cached["at"] >= LIST_MIN_REFRESH_SECONDS
-            ):
-                return _detail_from_json(cached["lead"])
-            detail = await self._fetch_lead(token, broker, lead_id)
-            await self._cache.set(
-                key, {"at": time.time(), "lead": asdict(detail)}, DETAIL_TTL_SECONDS
+            return await self._reads.read(
+                LEAD_DETAIL,
+                key,
+                lambda: self._fetch_lead(token, broker, lead_id),
+                refresh=refresh,
             )
-            return detail
 
         return await self._call(broker, run)
 
@@ -251,7 +219,7 @@ class CrmService:
         main_id = main_contact_id(raw)
         contact_ids = [cid for c in linked if (cid := as_int(c.get("id")))]
         pipelines, contacts_by_id, notes, events = await asyncio.gather(
-            self._pipelines(token),
+            self._catalog.pipelines(token),
             self._contacts(token, contact_ids),
             self._amo.get(token, f"/api/v4/leads/{lead_id}/notes", {"limit": 250}),
             self._amo.get(
@@ -294,20 +262,6 @@ class CrmService:
             tags=parse_tags(raw),
             timeline=_timeline(raw_notes, raw_events, names, stages),
         )
-
-    # --- cache generations --------------------------------------------------------------
-
-    async def _generation(self, token: UsableToken) -> int:
-        value = await self._cache.get(f"gen:{token.account_id}:{token.amo_user_id}")
-        return int(value) if isinstance(value, int) else 0
-
-    async def forget_broker_pages(self, token: UsableToken) -> None:
-        """After a change by this broker, their cached lists and details are out of date."""
-        await self._cache.incr(f"gen:{token.account_id}:{token.amo_user_id}")
-
-    async def pipelines_for(self, token: UsableToken) -> list[Pipeline]:
-        """Pipelines of the token's account (cached), for other CRM use cases."""
-        return await self._pipelines(token)
 
     async def _call(self, broker: Broker, operation: Callable[[UsableToken], Awaitable[T]]) -> T:
         try:
@@ -431,10 +385,6 @@ def _event_details(event: dict[str, Any], stages: dict[tuple[int, int], Stage]) 
 # --- cached JSON back to results --------------------------------------------------------
 
 
-def _pipeline_from_json(item: dict[str, Any]) -> Pipeline:
-    return Pipeline(**{**item, "stages": [Stage(**stage) for stage in item["stages"]]})
-
-
 def _summary_from_json(item: dict[str, Any]) -> LeadSummary:
     updated = item.get("updated_at")
     return LeadSummary(
@@ -475,6 +425,24 @@ def _detail_from_json(item: dict[str, Any]) -> LeadDetail:
     )
 
 
+# Lists and details are kept per broker for seconds; their cache keys carry the broker's
+# generation, so the broker's own creates retire them at once.
+LEAD_PAGE = CachedRead[LeadPage](
+    field="page",
+    ttl_seconds=15.0,
+    min_refresh_seconds=2.0,
+    to_json=asdict,
+    from_json=_page_from_json,
+)
+LEAD_DETAIL = CachedRead[LeadDetail](
+    field="lead",
+    ttl_seconds=15.0,
+    min_refresh_seconds=2.0,
+    to_json=asdict,
+    from_json=_detail_from_json,
+)
+
+
 def build_crm_service(
     *,
     tokens: TokenProvider,
@@ -487,5 +455,13 @@ def build_crm_service(
 ) -> CrmService:
     """The CRM feature wired to the shared token provider, amoCRM client and Redis."""
     gateway = CrmGateway(tokens, client, transport)
-    cache = build_cache(redis, redis_prefix)
-    return CrmService(gateway, cache, UserDirectory(gateway, cache, db), db, clock)
+    cache = build_cache(redis, redis_prefix, clock)
+    reads = CachedReads(cache, clock)
+    catalog = CrmCatalog(gateway, cache, reads)
+    return CrmService(
+        gateway,
+        reads,
+        catalog,
+        UserDirectory(gateway, cache, db),
+        LeadCreator(db, gateway, catalog, clock),
+    )
