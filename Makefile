@@ -17,7 +17,7 @@ PY_PATHS := backend emulator bench scripts conftest.py
 export FORYOU_TEST_POSTGRES_URL ?= postgresql+asyncpg://postgres@127.0.0.1:5432/test
 export FORYOU_TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: help install install-python install-mobile fmt check check-mobile test test-fast test-python test-mobile demo bench clean
+.PHONY: help install install-python install-mobile fmt check check-mobile typecheck-tests test test-fast test-python test-mobile demo bench clean
 
 help:
 	@echo "make install   install everything (Python workspace + mobile app)"
@@ -26,6 +26,7 @@ help:
 	@echo "make check     ruff + mypy --strict (+ tsc for the app)"
 	@echo "make test-fast make check + the unit tests (no processes, no database servers), < 1 min"
 	@echo "make fmt       ruff format + ruff check --fix on the Python code"
+	@echo "make typecheck-tests  mypy --strict on the test suites, bench/ and scripts/"
 	@echo "make bench     run the benchmarks in bench/ and write bench/results/"
 
 $(CURDIR)/.tools/bin/uv:
@@ -53,6 +54,15 @@ check: install-python check-mobile
 	$(RUN) ruff check $(PY_PATHS)
 	$(RUN) ruff format --check $(PY_PATHS)
 	$(RUN) mypy backend/src emulator/src
+
+# Each suite is its own import root (pytest's `pythonpath`) and both have a top-level `conftest`,
+# so mypy checks one root at a time; every root is checked even when an earlier one fails.
+typecheck-tests: install-python
+	@status=0; \
+	MYPYPATH=backend/tests $(RUN) mypy backend/tests || status=1; \
+	MYPYPATH=emulator/tests $(RUN) mypy emulator/tests || status=1; \
+	$(RUN) mypy bench scripts conftest.py || status=1; \
+	exit $$status
 
 # The app's type check runs wherever its dependencies are installed (`make install-mobile`).
 check-mobile:
