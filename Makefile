@@ -11,19 +11,22 @@ UV := $(or $(shell command -v uv 2>/dev/null),$(CURDIR)/.tools/bin/uv)
 export UV_PYTHON := 3.11
 export UV_PYTHON_DOWNLOADS := never
 RUN := $(UV) run --frozen
-PY_PATHS := backend emulator bench scripts
+PY_PATHS := backend emulator bench scripts conftest.py
 
 # PostgreSQL and Redis used by the tests (CI machines start both on these addresses).
 export FORYOU_TEST_POSTGRES_URL ?= postgresql+asyncpg://postgres@127.0.0.1:5432/test
 export FORYOU_TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: help install install-python install-mobile check test test-python test-mobile demo bench clean
+.PHONY: help install install-python install-mobile fmt check check-mobile typecheck-tests test test-fast test-python test-mobile demo bench clean
 
 help:
 	@echo "make install   install everything (Python workspace + mobile app)"
 	@echo "make demo      run emulator + backend (SQLite) + the app's web build"
 	@echo "make test      lint, types and every test suite"
 	@echo "make check     ruff + mypy --strict (+ tsc for the app)"
+	@echo "make test-fast make check + the unit tests (no processes, no database servers), < 1 min"
+	@echo "make fmt       ruff format + ruff check --fix on the Python code"
+	@echo "make typecheck-tests  mypy --strict on the test suites, bench/ and scripts/"
 	@echo "make bench     run the benchmarks in bench/ and write bench/results/"
 
 $(CURDIR)/.tools/bin/uv:
@@ -43,10 +46,32 @@ mobile/node_modules/.installed: mobile/package-lock.json
 	cd mobile && npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-check: install-python
+fmt: install-python
+	$(RUN) ruff format $(PY_PATHS)
+	$(RUN) ruff check --fix $(PY_PATHS)
+
+check: install-python check-mobile
 	$(RUN) ruff check $(PY_PATHS)
 	$(RUN) ruff format --check $(PY_PATHS)
 	$(RUN) mypy backend/src emulator/src
+
+# Each suite is its own import root (pytest's `pythonpath`) and both have a top-level `conftest`,
+# so mypy checks one root at a time; every root is checked even when an earlier one fails.
+typecheck-tests: install-python
+	@status=0; \
+	MYPYPATH=backend/tests $(RUN) mypy backend/tests || status=1; \
+	MYPYPATH=emulator/tests $(RUN) mypy emulator/tests || status=1; \
+	$(RUN) mypy bench scripts conftest.py || status=1; \
+	exit $$status
+
+# The app's type check runs wherever its dependencies are installed (`make install-mobile`).
+check-mobile:
+	@if [ -d mobile/node_modules ]; then cd mobile && npm run --silent typecheck; else echo "mobile: not installed, tsc skipped"; fi
+
+# Under a minute on two cores: conftest.py marks `unit` the tests that start no process and use
+# no database server, so new tests join or stay out of this run by themselves.
+test-fast: check
+	$(RUN) pytest -q -m unit -p no:cacheprovider
 
 test-python: install-python
 	$(RUN) pytest

@@ -12,8 +12,8 @@ import {
 import { getMe, login } from '@/api/auth';
 import { isApiError, onUnauthorized, setTokenSource } from '@/api/client';
 import type { User, UserRole } from '@/api/types';
-import { crmListState } from '@/components/crm/crmListState';
 
+import { notifySignedOut } from './signOutEvents';
 import { tokenStore } from './tokenStore';
 
 export type Session =
@@ -45,8 +45,8 @@ export function SessionProvider({ children }: PropsWithChildren) {
   const signOut = useCallback(async () => {
     await tokenStore.clear();
     queryClient.clear();
-    // The next person on this device starts with a clean CRM tab.
-    crmListState.reset();
+    // The next person on this device starts clean in every feature that keeps its own state.
+    notifySignedOut();
     setSession({ status: 'signedOut', user: null });
   }, [queryClient]);
 

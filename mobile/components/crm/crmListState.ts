@@ -1,5 +1,7 @@
 import { useSyncExternalStore } from 'react';
 
+import { onSignOut } from '@/auth/signOutEvents';
+
 /**
  * What the broker chose on the CRM tab: pipeline, stage and search, plus the lead they just
  * created. Shared with the new-lead screen, which points the list at the new lead's pipeline.
@@ -31,6 +33,9 @@ export const crmListState = {
     return () => listeners.delete(listener);
   },
 };
+
+// The next person who signs in on this device starts with a clean CRM tab.
+onSignOut(() => crmListState.reset());
 
 export function useCrmListState(): CrmListState {
   return useSyncExternalStore(crmListState.subscribe, crmListState.get, crmListState.get);

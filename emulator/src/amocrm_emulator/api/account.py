@@ -7,7 +7,7 @@ from starlette.responses import Response
 
 from amocrm_emulator.api.common import (
     Caller,
-    authorize,
+    authenticated,
     bad_query,
     forbidden,
     page_links,
@@ -26,10 +26,8 @@ TASK_TYPES = [
 ]
 
 
-async def account(request: Request) -> Response:
-    caller = authorize(request)
-    if not isinstance(caller, Caller):
-        return caller
+@authenticated
+async def account(request: Request, caller: Caller) -> Response:
     acc = caller.account
     with_ = with_values(query_dict(request))
     data: JSONDictT = {
@@ -93,10 +91,8 @@ async def account(request: Request) -> Response:
     return hal(data)
 
 
-async def user(request: Request) -> Response:
-    caller = authorize(request)
-    if not isinstance(caller, Caller):
-        return caller
+@authenticated
+async def user(request: Request, caller: Caller) -> Response:
     user_id = to_int(request.path_params["user_id"])
     # amoCRM documents users methods as admin-only (403 otherwise, confirmed by its
     # maintainers); the `users_self_read` switch lets a user read their own record.
@@ -109,10 +105,8 @@ async def user(request: Request) -> Response:
     return hal(user_json(caller, target, with_values(query_dict(request))))
 
 
-async def users(request: Request) -> Response:
-    caller = authorize(request)
-    if not isinstance(caller, Caller):
-        return caller
+@authenticated
+async def users(request: Request, caller: Caller) -> Response:
     if not caller.is_admin:
         return forbidden()
     query = query_dict(request)

@@ -8,14 +8,15 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from amocrm_emulator.api.common import (
+    Added,
     Caller,
     as_list,
-    authorize,
+    authenticated,
     bad_query,
+    create_batch,
     int_list,
     paged_answer,
     query_dict,
-    read_batch,
     read_paging,
     to_int,
 )
@@ -36,10 +37,8 @@ def _visible_lead_id(caller: Caller, value: Any) -> int | None:
 
 
 # ---- notes ---------------------------------------------------------------------------------
-async def list_notes(request: Request) -> Response:
-    caller = authorize(request)
-    if not isinstance(caller, Caller):
-        return caller
+@authenticated
+async def list_notes(request: Request, caller: Caller) -> Response:
     lead_id = _visible_lead_id(caller, request.path_params["lead_id"])
     query = query_dict(request)
     errors: list[FieldError] = []
@@ -117,10 +116,8 @@ def _read_note(
     )
 
 
-async def create_notes(request: Request) -> Response:
-    caller = authorize(request)
-    if not isinstance(caller, Caller):
-        return caller
+@authenticated
+async def create_notes(request: Request, caller: Caller) -> Response:
     path_lead: int | None = None
     if "lead_id" in request.path_params:
         path_lead = _visible_lead_id(caller, request.path_params["lead_id"])
@@ -128,15 +125,9 @@ async def create_notes(request: Request) -> Response:
             return validation_errors(
                 {0: [FieldError("NotSupportedChoice", "entity_id", "The lead does not exist")]}
             )
-    batch = await read_batch(
-        request, "notes", lambda item, errors: _read_note(caller, item, path_lead, errors)
-    )
-    if isinstance(batch, Response):
-        return batch
     state = caller.emulator.state
-    created = []
-    for new in batch:
-        note = new.record
+
+    def add(note: Note) -> Added:
         note.id = state.new_id("note")
         state.notes[note.id] = note
         lead = state.leads[note.entity_id]
@@ -149,16 +140,20 @@ async def create_notes(request: Request) -> Response:
             note.created_at,
             value_after=[{"note": {"id": note.id}}],
         )
-        created.append(
-            {
-                "id": note.id,
-                "entity_id": note.entity_id,
-                "request_id": new.request_id,
-                "_links": caller.link(f"/api/v4/leads/{note.entity_id}/notes/{note.id}"),
-            }
+        return Added(
+            note.id,
+            f"/api/v4/leads/{note.entity_id}/notes/{note.id}",
+            {"entity_id": note.entity_id},
         )
-    caller.emulator.changed()
-    return hal({"_links": caller.link("/api/v4/leads/notes"), "_embedded": {"notes": created}})
+
+    return await create_batch(
+        request,
+        caller,
+        "/api/v4/leads/notes",
+        "notes",
+        lambda item, errors: _read_note(caller, item, path_lead, errors),
+        add,
+    )
 
 
 # ---- tasks ---------------------------------------------------------------------------------
@@ -236,30 +231,23 @@ def _read_task(caller: Caller, item: Any, errors: list[FieldError]) -> Task | No
     )
 
 
-async def create_tasks(request: Request) -> Response:
-    caller = authorize(request)
-    if not isinstance(caller, Caller):
-        return caller
-    batch = await read_batch(
-        request, "tasks", lambda item, errors: _read_task(caller, item, errors)
-    )
-    if isinstance(batch, Response):
-        return batch
+@authenticated
+async def create_tasks(request: Request, caller: Caller) -> Response:
     state = caller.emulator.state
-    created = []
-    for new in batch:
-        task = new.record
+
+    def add(task: Task) -> Added:
         task.id = state.new_id("task")
         state.tasks[task.id] = task
-        created.append(
-            {
-                "id": task.id,
-                "request_id": new.request_id,
-                "_links": caller.link(f"/api/v4/tasks/{task.id}"),
-            }
-        )
-    caller.emulator.changed()
-    return hal({"_links": caller.link("/api/v4/tasks"), "_embedded": {"tasks": created}})
+        return Added(task.id, f"/api/v4/tasks/{task.id}")
+
+    return await create_batch(
+        request,
+        caller,
+        "/api/v4/tasks",
+        "tasks",
+        lambda item, errors: _read_task(caller, item, errors),
+        add,
+    )
 
 
 def _task_visible(caller: Caller, task: Task) -> bool:
@@ -272,10 +260,8 @@ def _task_visible(caller: Caller, task: Task) -> bool:
     return task.responsible_user_id == caller.user.id
 
 
-async def list_tasks(request: Request) -> Response:
-    caller = authorize(request)
-    if not isinstance(caller, Caller):
-        return caller
+@authenticated
+async def list_tasks(request: Request, caller: Caller) -> Response:
     query = query_dict(request)
     errors: list[FieldError] = []
     paging = read_paging(query, errors)
@@ -302,10 +288,8 @@ async def list_tasks(request: Request) -> Response:
 
 
 # ---- events ----------------------------------------------------------------------------------
-async def list_events(request: Request) -> Response:
-    caller = authorize(request)
-    if not isinstance(caller, Caller):
-        return caller
+@authenticated
+async def list_events(request: Request, caller: Caller) -> Response:
     query = query_dict(request)
     errors: list[FieldError] = []
     paging = read_paging(query, errors, max_limit=MAX_EVENTS_LIMIT)
@@ -378,11 +362,11 @@ def _fields(caller: Caller, entity_type: str) -> Response:
     )
 
 
-async def lead_fields(request: Request) -> Response:
-    caller = authorize(request)
-    return _fields(caller, "leads") if isinstance(caller, Caller) else caller
+@authenticated
+async def lead_fields(request: Request, caller: Caller) -> Response:
+    return _fields(caller, "leads")
 
 
-async def contact_fields(request: Request) -> Response:
-    caller = authorize(request)
-    return _fields(caller, "contacts") if isinstance(caller, Caller) else caller
+@authenticated
+async def contact_fields(request: Request, caller: Caller) -> Response:
+    return _fields(caller, "contacts")

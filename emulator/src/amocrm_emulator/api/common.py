@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+import functools
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 from urllib.parse import urlencode
 
@@ -102,6 +103,26 @@ def authorize(request: Request) -> Caller | Response:
         return unauthorized(account.is_kommo)
     ctx.user_id = user.id
     return Caller(emulator, account, user, member, record.client_id, base_url(request))
+
+
+Endpoint = Callable[[Request], Awaitable[Response]]
+CallerHandler = Callable[[Request, Caller], Awaitable[Response]]
+
+
+def authenticated(handler: CallerHandler) -> Endpoint:
+    """The route endpoint that runs `handler` only for a known caller.
+
+    Everyone else gets the 404/401 `authorize` answers, before the handler reads anything.
+    """
+
+    @functools.wraps(handler)
+    async def endpoint(request: Request) -> Response:
+        caller = authorize(request)
+        if not isinstance(caller, Caller):
+            return caller
+        return await handler(request, caller)
+
+    return endpoint
 
 
 def forbidden() -> Response:
@@ -361,3 +382,46 @@ async def read_batch(
     if errors:
         return validation_errors(errors)
     return parsed
+
+
+@dataclass(frozen=True)
+class Added:
+    """What the answer to an add-request says of one stored record.
+
+    `extra` holds the fields amoCRM lists between `id` and `request_id` (a note's `entity_id`).
+    """
+
+    id: int
+    path: str
+    extra: JSONDict = field(default_factory=dict)
+
+
+async def create_batch(
+    request: Request,
+    caller: Caller,
+    collection_path: str,
+    key: str,
+    read_one: Callable[[Any, list[FieldError]], T | None],
+    add: Callable[[T], Added],
+) -> Response:
+    """Read an add-request, store every record with `add`, answer what was created.
+
+    `add` gives the record its id and makes its side effects (events, `updated_at`); the
+    answer lists each record under `_embedded[key]` with the `request_id` it came with.
+    """
+    batch = await read_batch(request, key, read_one)
+    if isinstance(batch, Response):
+        return batch
+    created = []
+    for new in batch:
+        added = add(new.record)
+        created.append(
+            {
+                "id": added.id,
+                **added.extra,
+                "request_id": new.request_id,
+                "_links": caller.link(added.path),
+            }
+        )
+    caller.emulator.changed()
+    return hal({"_links": caller.link(collection_path), "_embedded": {key: created}})

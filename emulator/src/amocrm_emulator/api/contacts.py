@@ -8,16 +8,17 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from amocrm_emulator.api.common import (
+    Added,
     Caller,
     as_list,
-    authorize,
+    authenticated,
     bad_query,
+    create_batch,
     field_value_texts,
     int_list,
     paged_answer,
     query_dict,
     range_filter,
-    read_batch,
     read_order,
     read_paging,
     read_responsible,
@@ -36,10 +37,8 @@ def _search_text(contact: Contact) -> str:
     return " ".join(parts).lower()
 
 
-async def list_contacts(request: Request) -> Response:
-    caller = authorize(request)
-    if not isinstance(caller, Caller):
-        return caller
+@authenticated
+async def list_contacts(request: Request, caller: Caller) -> Response:
     query = query_dict(request)
     errors: list[FieldError] = []
     paging = read_paging(query, errors)
@@ -84,10 +83,8 @@ async def list_contacts(request: Request) -> Response:
     )
 
 
-async def get_contact(request: Request) -> Response:
-    caller = authorize(request)
-    if not isinstance(caller, Caller):
-        return caller
+@authenticated
+async def get_contact(request: Request, caller: Caller) -> Response:
     contact_id = to_int(request.path_params["contact_id"])
     contact = caller.emulator.state.contacts.get(contact_id) if contact_id is not None else None
     if contact is None or not caller.can_see_contact(contact):
@@ -133,27 +130,20 @@ def _read_contact(caller: Caller, item: Any, errors: list[FieldError]) -> Contac
     )
 
 
-async def create_contacts(request: Request) -> Response:
-    caller = authorize(request)
-    if not isinstance(caller, Caller):
-        return caller
-    batch = await read_batch(
-        request, "contacts", lambda item, errors: _read_contact(caller, item, errors)
-    )
-    if isinstance(batch, Response):
-        return batch
+@authenticated
+async def create_contacts(request: Request, caller: Caller) -> Response:
     state = caller.emulator.state
-    created = []
-    for new in batch:
-        contact = new.record
+
+    def add(contact: Contact) -> Added:
         contact.id = state.new_id("contact")
         state.contacts[contact.id] = contact
-        created.append(
-            {
-                "id": contact.id,
-                "request_id": new.request_id,
-                "_links": caller.link(f"/api/v4/contacts/{contact.id}"),
-            }
-        )
-    caller.emulator.changed()
-    return hal({"_links": caller.link("/api/v4/contacts"), "_embedded": {"contacts": created}})
+        return Added(contact.id, f"/api/v4/contacts/{contact.id}")
+
+    return await create_batch(
+        request,
+        caller,
+        "/api/v4/contacts",
+        "contacts",
+        lambda item, errors: _read_contact(caller, item, errors),
+        add,
+    )

@@ -8,16 +8,17 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from amocrm_emulator.api.common import (
+    Added,
     Caller,
     as_list,
-    authorize,
+    authenticated,
     bad_query,
+    create_batch,
     field_value_texts,
     int_list,
     paged_answer,
     query_dict,
     range_filter,
-    read_batch,
     read_order,
     read_paging,
     read_responsible,
@@ -97,10 +98,8 @@ def _lead_filter(caller: Caller, query: dict[str, Any], errors: list[FieldError]
     return leads
 
 
-async def list_leads(request: Request) -> Response:
-    caller = authorize(request)
-    if not isinstance(caller, Caller):
-        return caller
+@authenticated
+async def list_leads(request: Request, caller: Caller) -> Response:
     query = query_dict(request)
     errors: list[FieldError] = []
     paging = read_paging(query, errors)
@@ -119,10 +118,8 @@ async def list_leads(request: Request) -> Response:
     )
 
 
-async def get_lead(request: Request) -> Response:
-    caller = authorize(request)
-    if not isinstance(caller, Caller):
-        return caller
+@authenticated
+async def get_lead(request: Request, caller: Caller) -> Response:
     lead_id = to_int(request.path_params["lead_id"])
     lead = caller.emulator.state.leads.get(lead_id) if lead_id is not None else None
     if lead is None or not caller.can_see_lead(lead):
@@ -262,39 +259,30 @@ def _embedded_refs(
     return tag_ids, contact_ids
 
 
-async def create_leads(request: Request) -> Response:
-    caller = authorize(request)
-    if not isinstance(caller, Caller):
-        return caller
-    batch = await read_batch(
-        request, "leads", lambda item, errors: _read_lead(caller, item, errors)
-    )
-    if isinstance(batch, Response):
-        return batch
+@authenticated
+async def create_leads(request: Request, caller: Caller) -> Response:
     state = caller.emulator.state
-    created = []
-    for new in batch:
-        lead = new.record
+
+    def add(lead: Lead) -> Added:
         lead.id = state.new_id("lead")
         state.leads[lead.id] = lead
         state.add_lead_event(
             lead.account_id, lead.id, "lead_added", caller.user.id, lead.created_at
         )
-        created.append(
-            {
-                "id": lead.id,
-                "request_id": new.request_id,
-                "_links": caller.link(f"/api/v4/leads/{lead.id}"),
-            }
-        )
-    caller.emulator.changed()
-    return hal({"_links": caller.link("/api/v4/leads"), "_embedded": {"leads": created}})
+        return Added(lead.id, f"/api/v4/leads/{lead.id}")
+
+    return await create_batch(
+        request,
+        caller,
+        "/api/v4/leads",
+        "leads",
+        lambda item, errors: _read_lead(caller, item, errors),
+        add,
+    )
 
 
-async def list_pipelines(request: Request) -> Response:
-    caller = authorize(request)
-    if not isinstance(caller, Caller):
-        return caller
+@authenticated
+async def list_pipelines(request: Request, caller: Caller) -> Response:
     pipelines = caller.emulator.state.account_pipelines(caller.account.id)
     return hal(
         {
@@ -312,20 +300,16 @@ def _path_pipeline(caller: Caller, request: Request) -> Pipeline | None:
     return pipeline if pipeline is not None and pipeline.account_id == caller.account.id else None
 
 
-async def get_pipeline(request: Request) -> Response:
-    caller = authorize(request)
-    if not isinstance(caller, Caller):
-        return caller
+@authenticated
+async def get_pipeline(request: Request, caller: Caller) -> Response:
     pipeline = _path_pipeline(caller, request)
     if pipeline is None:
         return no_content()
     return hal(pipeline_json(caller, pipeline))
 
 
-async def list_statuses(request: Request) -> Response:
-    caller = authorize(request)
-    if not isinstance(caller, Caller):
-        return caller
+@authenticated
+async def list_statuses(request: Request, caller: Caller) -> Response:
     pipeline = _path_pipeline(caller, request)
     if pipeline is None:
         return no_content()
