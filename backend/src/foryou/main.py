@@ -23,6 +23,7 @@ from foryou.logging import configure_logging, configure_structlog
 from foryou.middleware import RequestContextMiddleware
 from foryou.secrets_store import resolve_secrets
 from foryou.services import Services, build_services
+from foryou.throttle_http import Throttles
 from foryou.upstream.metrics import render as render_metrics
 from foryou.worker import KeepAliveWorker
 
@@ -65,6 +66,7 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.services = services
+    app.state.throttles = Throttles(settings, services.redis)
     install_error_handlers(app)
     app.include_router(auth_router, prefix=API_PREFIX)
     app.include_router(amocrm_router, prefix=API_PREFIX)
