@@ -7,7 +7,7 @@ import { isApiError } from '@/api/client';
 import { useSession } from '@/auth/session';
 import { Button } from '@/components/ui/Button';
 import { colors, spacing } from '@/components/ui/theme';
-import { useI18n } from '@/i18n';
+import { fill, useI18n } from '@/i18n';
 
 export default function SignInScreen() {
   const { t } = useI18n();
@@ -30,6 +30,11 @@ export default function SignInScreen() {
       await signIn(email.trim(), password);
     } catch (caught) {
       if (isApiError(caught, 'invalid_credentials')) setError(t.signIn.invalidCredentials);
+      else if (isApiError(caught, 'too_many_requests')) {
+        // Retry-After is in seconds; a broker reads whole minutes, at least one.
+        const minutes = Math.max(1, Math.ceil((caught.retryAfter ?? 60) / 60));
+        setError(fill(t.signIn.tooManyAttempts, { minutes }));
+      }
       else if (isApiError(caught, 'network_error')) setError(t.common.networkError);
       else setError(t.common.genericError);
     } finally {

@@ -16,6 +16,7 @@ export const en: Messages = {
     submit: 'Sign in',
     missingFields: 'Enter your e-mail and password.',
     invalidCredentials: 'Wrong e-mail or password.',
+    tooManyAttempts: 'Too many sign-in attempts. Try again in {minutes} min.',
   },
   tabs: { home: 'Home', crm: 'CRM', settings: 'Settings' },
   home: {

@@ -16,6 +16,7 @@ export const ru: Messages = {
     submit: 'Войти',
     missingFields: 'Введите электронную почту и пароль.',
     invalidCredentials: 'Неверная электронная почта или пароль.',
+    tooManyAttempts: 'Слишком много попыток входа. Попробуйте снова через {minutes} мин.',
   },
   tabs: { home: 'Главная', crm: 'CRM', settings: 'Настройки' },
   home: {

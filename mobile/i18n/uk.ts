@@ -15,6 +15,7 @@ export const uk = {
     submit: 'Увійти',
     missingFields: 'Введіть електронну пошту та пароль.',
     invalidCredentials: 'Невірна електронна пошта або пароль.',
+    tooManyAttempts: 'Забагато спроб входу. Спробуйте ще раз за {minutes} хв.',
   },
   tabs: { home: 'Головна', crm: 'CRM', settings: 'Налаштування' },
   home: {

@@ -12,6 +12,8 @@ from urllib.parse import urlsplit
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from foryou.client_address import parse_networks
+
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./data/foryou.sqlite3"
 DEFAULT_PUBLIC_URL = "http://127.0.0.1:8000"
 CALLBACK_PATH = "/api/v1/integrations/amo-crm/oauth/callback"
@@ -92,7 +94,24 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_json: bool | None = None
 
-    @field_validator("amocrm_allowed_accounts", "cors_origins", mode="before")
+    # Exposure and abuse limits of the HTTP API (docs/operations.md, "Hardening").
+    # Reverse proxies (addresses or CIDRs) whose X-Forwarded-For names the client; empty: the
+    # TCP peer is the client, and the header is ignored.
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    # Login: free attempts per minute per account (e-mail) and per client address; past them
+    # 429 for login_penalty_seconds, doubling per repeat up to the caps. The account's cap is
+    # short so that an attacker cannot keep a broker out for long; the address's is longer.
+    login_attempts_per_account: int = Field(default=5, ge=1, le=1000)
+    login_attempts_per_address: int = Field(default=20, ge=1, le=10000)
+    login_penalty_seconds: float = Field(default=30.0, gt=0, le=900)
+    login_account_max_penalty_seconds: float = Field(default=300.0, gt=0, le=3600)
+    login_address_max_penalty_seconds: float = Field(default=900.0, gt=0, le=86400)
+    # /api/v1/docs and the OpenAPI schema; None: on, except in production (https public URL).
+    api_docs: bool | None = None
+    # When set, /metrics answers only `Authorization: Bearer <token>`.
+    metrics_token: SecretStr | None = None
+
+    @field_validator("amocrm_allowed_accounts", "cors_origins", "trusted_proxies", mode="before")
     @classmethod
     def _csv(cls, value: Any) -> Any:
         return _split_csv(value)
@@ -149,6 +168,12 @@ class Settings(BaseSettings):
                 raise ValueError(f"{origin!r} is not an exact origin like https://app.example")
         return value
 
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _trusted_proxies(cls, value: list[str]) -> list[str]:
+        parse_networks(value)
+        return value
+
     @field_validator("encryption_keys")
     @classmethod
     def _keys(cls, value: SecretStr | None) -> SecretStr | None:
@@ -191,6 +216,10 @@ class Settings(BaseSettings):
     @property
     def is_production(self) -> bool:
         return urlsplit(self.public_url).scheme == "https"
+
+    @property
+    def docs_enabled(self) -> bool:
+        return self.api_docs if self.api_docs is not None else not self.is_production
 
     @property
     def public_is_loopback(self) -> bool:

@@ -80,6 +80,14 @@ def error_response(error: AppError) -> JSONResponse:
     )
 
 
+def unexpected_error_response(exc: Exception) -> JSONResponse:
+    """500 `internal_error` for an exception no handler knows; the details go to the log only."""
+    log.error("unhandled_error", error_type=type(exc).__name__, exc_info=exc)
+    return JSONResponse(
+        error_body("internal_error", "Something went wrong on our side."), status_code=500
+    )
+
+
 def _validation_details(exc: RequestValidationError) -> list[dict[str, Any]]:
     details = []
     for item in exc.errors():
@@ -121,13 +129,6 @@ def install_error_handlers(app: FastAPI) -> None:
             error_body(code, message), status_code=exc.status_code, headers=exc.headers
         )
 
-    async def on_unexpected(_request: Request, exc: Exception) -> JSONResponse:
-        log.error("unhandled_error", error_type=type(exc).__name__, exc_info=exc)
-        return JSONResponse(
-            error_body("internal_error", "Something went wrong on our side."), status_code=500
-        )
-
     app.add_exception_handler(AppError, on_app_error)
     app.add_exception_handler(RequestValidationError, on_validation_error)
     app.add_exception_handler(StarletteHTTPException, on_http_error)
-    app.add_exception_handler(Exception, on_unexpected)

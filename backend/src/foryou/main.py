@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import httpx
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from starlette.responses import Response
 
@@ -17,12 +17,15 @@ from foryou.clock import Clock, SystemClock
 from foryou.config import Settings, load_settings
 from foryou.crm.router import router as crm_router
 from foryou.errors import install_error_handlers
+from foryou.exposure import install_api_docs, metrics_guard
 from foryou.health import router as health_router
 from foryou.integrations.amocrm.router import router as amocrm_router
 from foryou.logging import configure_logging, configure_structlog
 from foryou.middleware import RequestContextMiddleware
 from foryou.secrets_store import resolve_secrets
 from foryou.services import Services, build_services
+from foryou.throttle_http import Throttles
+from foryou.unavailable import install_unavailable_handlers
 from foryou.upstream.metrics import render as render_metrics
 from foryou.worker import KeepAliveWorker
 
@@ -56,22 +59,27 @@ def create_app(
             await worker_task
         await services.aclose()
 
+    openapi_url = f"{API_PREFIX}/openapi.json"
     app = FastAPI(
         title="ForYou CRM Connect",
         version="1.0.0",
-        openapi_url=f"{API_PREFIX}/openapi.json",
-        docs_url=f"{API_PREFIX}/docs",
+        openapi_url=openapi_url if settings.docs_enabled else None,
+        docs_url=None,
         redoc_url=None,
         lifespan=lifespan,
     )
+    if settings.docs_enabled:
+        install_api_docs(app, docs_url=f"{API_PREFIX}/docs", openapi_url=openapi_url)
     app.state.services = services
+    app.state.throttles = Throttles(settings, services.redis)
     install_error_handlers(app)
+    install_unavailable_handlers(app)
     app.include_router(auth_router, prefix=API_PREFIX)
     app.include_router(amocrm_router, prefix=API_PREFIX)
     app.include_router(crm_router, prefix=API_PREFIX)
     app.include_router(health_router)
 
-    @app.get("/metrics", include_in_schema=False)
+    @app.get("/metrics", include_in_schema=False, dependencies=[Depends(metrics_guard(settings))])
     async def metrics() -> Response:
         body, content_type = render_metrics()
         return Response(body, media_type=content_type)

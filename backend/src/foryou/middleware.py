@@ -11,7 +11,8 @@ import structlog
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from foryou.errors import PayloadTooLarge, error_response
+from foryou.errors import PayloadTooLarge, error_response, unexpected_error_response
+from foryou.exposure import DOCS_CSP
 from foryou.logging import get_logger
 from foryou.request_context import reset_request_id, set_request_id
 
@@ -30,8 +31,6 @@ _SECURITY_HEADERS = {
     "content-security-policy": "default-src 'none'; frame-ancestors 'none'",
     "cache-control": "no-store",
 }
-# The interactive docs page needs scripts from its own bundle; everything else stays locked.
-_DOCS_CSP = "default-src 'self' https://cdn.jsdelivr.net; img-src 'self' data: https://fastapi.tiangolo.com; frame-ancestors 'none'"  # noqa: E501
 
 
 class RequestContextMiddleware:
@@ -51,17 +50,18 @@ class RequestContextMiddleware:
         token = set_request_id(request_id)
         structlog.contextvars.bind_contextvars(request_id=request_id)
         started = time.perf_counter()
-        status_holder = {"status": 500}
+        status_holder = {"status": 500, "started": False}
         path: str = scope["path"]
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 status_holder["status"] = message["status"]
+                status_holder["started"] = True
                 response_headers = MutableHeaders(scope=message)
                 for name, value in _SECURITY_HEADERS.items():
                     response_headers.setdefault(name, value)
                 if path.startswith("/api/v1/docs"):
-                    response_headers["content-security-policy"] = _DOCS_CSP
+                    response_headers["content-security-policy"] = DOCS_CSP
                 if self.hsts:
                     response_headers["strict-transport-security"] = (
                         "max-age=31536000; includeSubDomains"
@@ -75,6 +75,12 @@ class RequestContextMiddleware:
                 await error_response(PayloadTooLarge())(scope, receive, send_with_headers)
                 return
             await self.app(scope, _capped(receive), send_with_headers)
+        except Exception as exc:
+            # Starlette answers unexpected exceptions outside every middleware, so that
+            # answer would miss the headers and the request id: answer here instead.
+            if status_holder["started"]:
+                raise
+            await unexpected_error_response(exc)(scope, receive, send_with_headers)
         finally:
             if path not in _QUIET_PATHS and _access_level.isEnabledFor(logging.INFO):
                 log.info(

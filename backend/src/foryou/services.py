@@ -24,6 +24,7 @@ from foryou.integrations.amocrm.transport import (
     build_http_client,
     build_upstream_client,
 )
+from foryou.redis_client import connect_redis
 from foryou.secrets_store import ResolvedSecrets
 
 
@@ -67,7 +68,7 @@ def build_services(
     http_client = http or build_http_client(settings)
     cipher = TokenCipher(secrets.encryption_keys)
     app_tokens = AppTokens(settings, secrets.jwt_secret)
-    redis: Redis[Any] | None = Redis.from_url(settings.redis_url) if settings.redis_url else None
+    redis: Redis[Any] | None = connect_redis(settings.redis_url) if settings.redis_url else None
     upstream = build_upstream_client(http_client, settings, redis)
     transport = AmoCrmTransport(upstream, settings)
     amocrm = AmoCrmClient(transport, settings)

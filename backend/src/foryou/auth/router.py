@@ -3,19 +3,40 @@
 from __future__ import annotations
 
 from dataclasses import asdict
+from typing import Annotated
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 
 from foryou.auth.schemas import LoginIn, LoginOut, UserOut
 from foryou.deps import AuthenticatedUser, ServicesDep
 from foryou.schemas import Envelope, error_responses, ok
+from foryou.throttle_http import (
+    LOGIN_BY_ACCOUNT,
+    LOGIN_BY_ADDRESS,
+    CountedAttempt,
+    ThrottlesDep,
+    count_attempt,
+    throttle_by_address,
+)
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 
 
-@router.post("/login", response_model=Envelope[LoginOut], responses=error_responses(401, 422))
-async def login(body: LoginIn, services: ServicesDep) -> Envelope[LoginOut]:
+@router.post("/login", response_model=Envelope[LoginOut], responses=error_responses(401, 422, 429))
+async def login(
+    body: LoginIn,
+    services: ServicesDep,
+    throttles: ThrottlesDep,
+    by_address: Annotated[CountedAttempt, Depends(throttle_by_address(LOGIN_BY_ADDRESS))],
+) -> Envelope[LoginOut]:
+    # Counted before the password is checked, so parallel guesses cannot pass the count,
+    # and a held-back account is refused without learning whether the password was right.
+    by_account = await count_attempt(throttles, LOGIN_BY_ACCOUNT, body.email.strip().lower())
     result = await services.users.login(body.email, body.password)
+    # The broker is in: their account's failures are forgotten, and their own successful
+    # attempt does not count against an address that other brokers share.
+    await by_account.clear()
+    await by_address.refund()
     return ok(
         LoginOut(
             access_token=result.access_token,
