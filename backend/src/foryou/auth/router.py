@@ -6,16 +6,16 @@ from dataclasses import asdict
 
 from fastapi import APIRouter
 
+from foryou.auth.deps import AuthenticatedUser, UsersDep
 from foryou.auth.schemas import LoginIn, LoginOut, UserOut
-from foryou.deps import AuthenticatedUser, ServicesDep
 from foryou.schemas import Envelope, error_responses, ok
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 
 
 @router.post("/login", response_model=Envelope[LoginOut], responses=error_responses(401, 422))
-async def login(body: LoginIn, services: ServicesDep) -> Envelope[LoginOut]:
-    result = await services.users.login(body.email, body.password)
+async def login(body: LoginIn, users: UsersDep) -> Envelope[LoginOut]:
+    result = await users.login(body.email, body.password)
     return ok(
         LoginOut(
             access_token=result.access_token,

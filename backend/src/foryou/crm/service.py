@@ -48,7 +48,7 @@ from foryou.crm.domain import (
 )
 from foryou.crm.users import UserDirectory
 from foryou.db import Database
-from foryou.errors import AppError, NotFound
+from foryou.errors import InvalidRequest, NotFound
 from foryou.integrations.amocrm.client import AmoCrmClient
 from foryou.integrations.amocrm.errors import AmoCrmError, to_app_error
 from foryou.integrations.amocrm.tokens import TokenProvider, UsableToken
@@ -65,12 +65,6 @@ PIPELINES_MIN_REFRESH_SECONDS = 5.0
 LIST_MIN_REFRESH_SECONDS = 2.0
 # The timeline shows at most this many notes and events.
 TIMELINE_LIMIT = 100
-
-
-class StageNeedsPipeline(AppError):
-    status_code = 422
-    code = "validation_error"
-    message = "The request is invalid."
 
 
 def _digest(value: Any) -> str:
@@ -157,7 +151,7 @@ class CrmService:
             return query
         owners = [p.id for p in pipelines if any(s.id == query.stage_id for s in p.stages)]
         if len(owners) != 1:
-            raise StageNeedsPipeline(
+            raise InvalidRequest(
                 details=[
                     {
                         "field": "pipelineId",
