@@ -22,6 +22,7 @@ from typing import Any
 
 import httpx
 from amocrm_emulator.testing import AsyncAmoHostTransport
+from foryou.integrations.amocrm.errors import AmoCrmError
 from foryou.upstream import (
     InProcessCircuit,
     InProcessRateLimiter,
@@ -29,7 +30,6 @@ from foryou.upstream import (
     RedisRateLimiter,
     RetryPolicy,
     UpstreamClient,
-    UpstreamError,
 )
 from redis.asyncio import Redis
 
@@ -76,7 +76,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                     account_key=str(ACCOUNT_ID),
                     headers=headers,
                 )
-            except UpstreamError as exc:
+            except AmoCrmError as exc:
                 return type(exc).__name__
             return str(response.status_code)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 
 from backend_support import captured_logs
 from foryou.logging import configure_structlog, get_logger, scrub
@@ -34,3 +35,18 @@ def test_sensitive_keys_and_values_are_redacted() -> None:
 
 def test_scrub_keeps_plain_values() -> None:
     assert scrub({"path": "/api/v1/x", "status": 200}) == {"path": "/api/v1/x", "status": 200}
+
+
+def test_standard_library_extra_fields_reach_the_json_line() -> None:
+    # The upstream client logs through the standard library, with the account in `extra`.
+    with captured_logs() as stream:
+        logging.getLogger("foryou.upstream").warning(
+            "amoCRM answered 429; calls to the account are paused",
+            extra={"account_key": "reforyou.amocrm.ru", "pause_seconds": 1.0, "refresh_token": "x"},
+        )
+    line = json.loads(stream.getvalue().strip())
+    assert line["event"] == "amoCRM answered 429; calls to the account are paused"
+    assert line["account_key"] == "reforyou.amocrm.ru"
+    assert line["pause_seconds"] == 1.0
+    assert line["refresh_token"] == "[redacted]"
+    assert line["level"] == "warning"

@@ -13,6 +13,7 @@ from pydantic import Field, SecretStr, ValidationError, field_validator, model_v
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from foryou.client_address import parse_networks
+from foryou.failpoints import parse_failpoints
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./data/foryou.sqlite3"
 DEFAULT_PUBLIC_URL = "http://127.0.0.1:8000"
@@ -80,7 +81,7 @@ class Settings(BaseSettings):
     worker_interval_seconds: float = Field(default=60.0, ge=0.1, le=86400)
     worker_refresh_ahead_seconds: int = Field(default=1800, ge=0, le=86400)
     worker_keepalive_days: float = Field(default=7.0, gt=0, le=80)
-    # Tests only: `name:action[:arg],...` (see foryou.integrations.amocrm.failpoints).
+    # Tests only: `name:action[:arg],...` (see foryou.failpoints).
     test_failpoints: str | None = None
 
     app_return_url: str = "foryouapp://amo-crm/callback"
@@ -193,8 +194,6 @@ class Settings(BaseSettings):
     def _failpoints(cls, value: str | None) -> str | None:
         if value is None or not value.strip():
             return None
-        from foryou.integrations.amocrm.failpoints import parse_failpoints
-
         parse_failpoints(value)
         return value
 

@@ -57,6 +57,14 @@ class NotFound(AppError):
     message = "Not found."
 
 
+class InvalidRequest(AppError):
+    """The request is well-formed but a field is not acceptable; `details` names the field."""
+
+    status_code = 422
+    code = "validation_error"
+    message = "The request is invalid."
+
+
 class PayloadTooLarge(AppError):
     status_code = 413
     code = "payload_too_large"
@@ -116,10 +124,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     async def on_validation_error(_request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, RequestValidationError)
-        return JSONResponse(
-            error_body("validation_error", "The request is invalid.", _validation_details(exc)),
-            status_code=422,
-        )
+        return error_response(InvalidRequest(details=_validation_details(exc)))
 
     async def on_http_error(_request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, StarletteHTTPException)

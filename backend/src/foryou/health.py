@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 
-from foryou.deps import ServicesDep
+from foryou.db import Database
 from foryou.errors import error_body
 
 router = APIRouter(tags=["ops"])
+
+
+async def get_database(request: Request) -> Database:
+    db: Database = request.app.state.db
+    return db
 
 
 @router.get("/healthz")
@@ -17,9 +24,9 @@ async def healthz() -> dict[str, str]:
 
 
 @router.get("/readyz", response_model=None)
-async def readyz(services: ServicesDep) -> JSONResponse | dict[str, str]:
+async def readyz(db: Annotated[Database, Depends(get_database)]) -> JSONResponse | dict[str, str]:
     try:
-        await services.db.ping()
+        await db.ping()
     except Exception:
         return JSONResponse(
             error_body("not_ready", "The database is not reachable."), status_code=503

@@ -74,6 +74,14 @@ def _shared_processors() -> list[Processor]:
     ]
 
 
+def _foreign_processors() -> list[Processor]:
+    """For lines of the standard library's loggers (`foryou.upstream` among them): their
+    `extra={...}` fields, say which account amoCRM paused or blocked, become keys of the
+    line before redaction, like the keyword arguments of a structlog call."""
+    shared = _shared_processors()
+    return [*shared[:-1], structlog.stdlib.ExtraAdder(), shared[-1]]
+
+
 def build_formatter(use_json: bool) -> logging.Formatter:
     """The formatter every handler uses: shared processors, redaction, then rendering."""
     renderer: Processor = (
@@ -83,7 +91,7 @@ def build_formatter(use_json: bool) -> logging.Formatter:
     )
     shared = _shared_processors()
     return structlog.stdlib.ProcessorFormatter(
-        foreign_pre_chain=shared,
+        foreign_pre_chain=_foreign_processors(),
         processors=[
             *shared[1:],
             structlog.stdlib.ProcessorFormatter.remove_processors_meta,

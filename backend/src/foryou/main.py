@@ -23,7 +23,7 @@ from foryou.integrations.amocrm.router import router as amocrm_router
 from foryou.logging import configure_logging, configure_structlog
 from foryou.middleware import RequestContextMiddleware
 from foryou.secrets_store import resolve_secrets
-from foryou.services import Services, build_services
+from foryou.services import build_services
 from foryou.throttle_http import Throttles
 from foryou.unavailable import install_unavailable_handlers
 from foryou.upstream.metrics import render as render_metrics
@@ -70,6 +70,12 @@ def create_app(
     )
     if settings.docs_enabled:
         install_api_docs(app, docs_url=f"{API_PREFIX}/docs", openapi_url=openapi_url)
+    # Each feature's dependency reads the one object it needs (foryou/*/deps.py); the whole
+    # container stays reachable for the lifespan above and for tests, never for a route.
+    app.state.users = services.users
+    app.state.connections = services.connections
+    app.state.crm = services.crm
+    app.state.db = services.db
     app.state.services = services
     app.state.throttles = Throttles(settings, services.redis)
     install_error_handlers(app)
@@ -103,11 +109,6 @@ def create_app(
     # Outermost: every response, errors and CORS preflights included, gets the headers.
     app.add_middleware(RequestContextMiddleware, hsts=settings.is_production)
     return app
-
-
-def services_of(app: FastAPI) -> Services:
-    services: Services = app.state.services
-    return services
 
 
 def create_app_from_env() -> FastAPI:

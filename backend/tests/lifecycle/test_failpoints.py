@@ -15,7 +15,7 @@ import httpx
 import pytest
 from backend_support import Backend
 from foryou.config import SettingsError, load_settings
-from foryou.integrations.amocrm.failpoints import KILL_EXIT_CODE
+from foryou.failpoints import KILL_EXIT_CODE
 from foryou.worker import KeepAliveWorker
 from lifecycle.lifecycle_support import (
     API,

@@ -9,7 +9,8 @@ from typing import Any
 import httpx
 import pytest
 from backend_support import Backend, amo_user, connect
-from foryou.upstream import InProcessCircuit, InProcessRateLimiter, UpstreamBlocked, UpstreamClient
+from foryou.integrations.amocrm.errors import AmoBlocked
+from foryou.upstream import InProcessCircuit, InProcessRateLimiter, UpstreamClient
 from foryou.upstream.metrics import UpstreamMetrics
 from lifecycle.lifecycle_support import API
 from prometheus_client import CollectorRegistry
@@ -79,7 +80,7 @@ async def test_only_the_html_block_page_opens_the_circuit(
     client = _client(lambda request: httpx.Response(403, headers=headers, content=body))
     url = f"https://{ACCOUNT_HOST}/api/v4/users"
     if blocks:
-        with pytest.raises(UpstreamBlocked):
+        with pytest.raises(AmoBlocked):
             await client.request("GET", url, account_key=ACCOUNT_HOST)
     else:
         assert (await client.request("GET", url, account_key=ACCOUNT_HOST)).status_code == 403

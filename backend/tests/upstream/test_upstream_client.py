@@ -12,19 +12,22 @@ from typing import Any
 
 import httpx
 import pytest
+from foryou.integrations.amocrm.errors import (
+    AmoBadResponse,
+    AmoBlocked,
+    AmoRateLimited,
+    AmoTimeout,
+    AmoUnavailable,
+    to_app_error,
+)
 from foryou.upstream import (
     InProcessCircuit,
     InProcessRateLimiter,
     RedisCircuit,
     RedisRateLimiter,
     RetryPolicy,
-    UpstreamBlocked,
     UpstreamClient,
     UpstreamMetrics,
-    UpstreamRateLimited,
-    UpstreamServerError,
-    UpstreamTimeout,
-    UpstreamUnavailable,
 )
 from redis.asyncio import Redis
 from upstream.upstream_support import (
@@ -98,10 +101,10 @@ async def test_at_most_three_attempts_then_unavailable_with_retry_after(
 ) -> None:
     client = make_client(http, metrics)
     upstream.queue(*[Reply(503, headers={"Retry-After": "0"})] * 3, Reply(200))
-    with pytest.raises(UpstreamUnavailable) as failed:
+    with pytest.raises(AmoUnavailable) as failed:
         await client.request("GET", f"{upstream.base_url}/api/v4/account", account_key="1")
     assert len(upstream.log) == 3
-    assert failed.value.http_status == 503
+    assert to_app_error(failed.value).status_code == 503
     assert failed.value.upstream_status == 503
     assert failed.value.retry_after_header == "1"
 
@@ -111,9 +114,9 @@ async def test_gateway_timeout_maps_to_504(
 ) -> None:
     client = make_client(http, metrics, max_attempts=1)
     upstream.queue(Reply(504))
-    with pytest.raises(UpstreamTimeout) as failed:
+    with pytest.raises(AmoTimeout) as failed:
         await client.request("GET", f"{upstream.base_url}/api/v4/leads", account_key="1")
-    assert failed.value.http_status == 504
+    assert to_app_error(failed.value).status_code == 504
 
 
 async def test_connect_failures_are_retried_even_for_post_since_nothing_was_sent(
@@ -123,7 +126,7 @@ async def test_connect_failures_are_retried_even_for_post_since_nothing_was_sent
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]  # bound, never listening: connections are refused
         client = make_client(http, metrics)
-        with pytest.raises(UpstreamUnavailable) as failed:
+        with pytest.raises(AmoUnavailable) as failed:
             await client.request("POST", f"http://127.0.0.1:{port}/x", account_key="1", json={})
     assert failed.value.outcome_unknown is False
     assert sample(metrics, "foryou_upstream_retries_total", reason="amo_unavailable") == 2
@@ -157,7 +160,7 @@ async def test_a_429_pauses_every_caller_of_the_account(
 ) -> None:
     client = make_client(http, metrics)
     upstream.queue(Reply(429, headers={"Retry-After": "1"}))
-    with pytest.raises(UpstreamRateLimited) as limited:
+    with pytest.raises(AmoRateLimited) as limited:
         await client.request("POST", f"{upstream.base_url}/api/v4/leads", account_key="7", json=[])
     assert limited.value.retry_after == 1.0
     assert limited.value.retry_after_header == "1"
@@ -173,12 +176,12 @@ async def test_a_long_retry_after_is_handed_back_not_waited(
 ) -> None:
     client = make_client(http, metrics)
     upstream.queue(Reply(429, {"retry_after": 300}))
-    with pytest.raises(UpstreamRateLimited) as limited:
+    with pytest.raises(AmoRateLimited) as limited:
         await client.request("GET", f"{upstream.base_url}/api/v4/leads", account_key="1")
     assert limited.value.retry_after == 300
     assert len(upstream.log) == 1
     # The account stays paused: the next call fails at once without reaching amoCRM.
-    with pytest.raises(UpstreamRateLimited):
+    with pytest.raises(AmoRateLimited):
         await client.request("GET", f"{upstream.base_url}/api/v4/leads", account_key="1")
     assert len(upstream.log) == 1
 
@@ -188,12 +191,12 @@ async def test_block_page_opens_the_circuit_and_nothing_more_is_sent(
 ) -> None:
     client = make_client(http, metrics)
     upstream.queue(Reply(403, BLOCK_PAGE))
-    with pytest.raises(UpstreamBlocked) as blocked:
+    with pytest.raises(AmoBlocked) as blocked:
         await client.request("GET", f"{upstream.base_url}/api/v4/leads", account_key="9")
     assert blocked.value.retry_after == 60
-    assert blocked.value.http_status == 503
+    assert to_app_error(blocked.value).status_code == 503
     for _ in range(5):
-        with pytest.raises(UpstreamBlocked):
+        with pytest.raises(AmoBlocked):
             await client.request("GET", f"{upstream.base_url}/api/v4/leads", account_key="9")
     assert len(upstream.log) == 1
     # Other accounts are not affected.
@@ -218,9 +221,10 @@ async def test_server_error_is_not_retried(
 ) -> None:
     client = make_client(http, metrics)
     upstream.queue(Reply(500), Reply(200))
-    with pytest.raises(UpstreamServerError) as failed:
+    with pytest.raises(AmoBadResponse) as failed:
         await client.request("GET", f"{upstream.base_url}/api/v4/leads", account_key="1")
-    assert failed.value.http_status == 502
+    assert failed.value.upstream_status == 500
+    assert to_app_error(failed.value).status_code == 502
     assert len(upstream.log) == 1
 
 
@@ -235,7 +239,7 @@ async def test_a_queue_longer_than_the_wait_limit_is_refused_without_sending(
         metrics,
     )
     await client.request("GET", f"{upstream.base_url}/api/v4/leads", account_key="1")
-    with pytest.raises(UpstreamRateLimited) as limited:
+    with pytest.raises(AmoRateLimited) as limited:
         await client.request("GET", f"{upstream.base_url}/api/v4/leads", account_key="1")
     assert 0.5 < (limited.value.retry_after or 0) <= 1.0
     assert len(upstream.log) == 1
@@ -258,9 +262,9 @@ async def test_the_redis_circuit_stops_every_process(
             for redis in (first, second)
         ]
         upstream.queue(Reply(403, BLOCK_PAGE))
-        with pytest.raises(UpstreamBlocked):
+        with pytest.raises(AmoBlocked):
             await clients[0].request("GET", f"{upstream.base_url}/api/v4/leads", account_key="5")
-        with pytest.raises(UpstreamBlocked) as blocked:
+        with pytest.raises(AmoBlocked) as blocked:
             await clients[1].request("GET", f"{upstream.base_url}/api/v4/leads", account_key="5")
         assert 29 < (blocked.value.retry_after or 0) <= 30
         assert len(upstream.log) == 1
@@ -284,10 +288,10 @@ async def test_no_call_is_made_when_the_shared_budget_is_unreachable(
             metrics,
         )
         try:
-            with pytest.raises(UpstreamUnavailable) as failed:
+            with pytest.raises(AmoUnavailable) as failed:
                 await client.request("GET", f"{upstream.base_url}/api/v4/leads", account_key="1")
         finally:
             await dead.aclose()
-    assert failed.value.http_status == 503
+    assert to_app_error(failed.value).status_code == 503
     assert failed.value.retry_after_header == "5"
     assert upstream.log == []

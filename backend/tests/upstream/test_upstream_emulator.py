@@ -10,16 +10,19 @@ from typing import Any
 import httpx
 import pytest
 from amocrm_emulator.testing import RunningEmulator
+from foryou.integrations.amocrm.errors import (
+    AmoBlocked,
+    AmoPaymentRequired,
+    AmoTimeout,
+    AmoUnavailable,
+    to_app_error,
+)
 from foryou.upstream import (
     InProcessCircuit,
     InProcessRateLimiter,
     RetryPolicy,
-    UpstreamBlocked,
     UpstreamClient,
     UpstreamMetrics,
-    UpstreamPaymentRequired,
-    UpstreamTimeout,
-    UpstreamUnavailable,
 )
 from upstream.upstream_support import ACCOUNT_ID, API, amo_emulator, broker_access_token
 
@@ -88,7 +91,7 @@ async def test_post_is_not_replayed_after_a_read_timeout(
 ) -> None:
     # amoCRM creates the lead, then the answer is late: the outcome is unknown to us.
     emulator.control.fault("/api/v4/leads", method="POST", delay=2.0, after_processing=True)
-    with pytest.raises(UpstreamTimeout) as failed:
+    with pytest.raises(AmoTimeout) as failed:
         await client.request(
             "POST",
             f"{API}/leads",
@@ -97,7 +100,7 @@ async def test_post_is_not_replayed_after_a_read_timeout(
             timeout=0.5,
         )
     assert failed.value.outcome_unknown is True
-    assert failed.value.http_status == 504
+    assert to_app_error(failed.value).status_code == 504
     await asyncio.sleep(2.5)  # longer than the injected delay: any second POST would be logged
     assert len(await settled_log(emulator, "/api/v4/leads", "POST", expected_at_least=1)) == 1
 
@@ -115,7 +118,7 @@ async def test_a_dropped_connection_on_post_is_reported_once(
     emulator: RunningEmulator, client: UpstreamClient
 ) -> None:
     emulator.control.fault("/api/v4/leads", method="POST", drop=True, after_processing=True)
-    with pytest.raises(UpstreamUnavailable) as failed:
+    with pytest.raises(AmoUnavailable) as failed:
         await client.request(
             "POST", f"{API}/leads", account_key=ACCOUNT_ID, json=[{"name": "Офіс на Подолі"}]
         )
@@ -141,7 +144,7 @@ async def test_503_is_retried_for_get_and_not_for_post(
     assert [r["status"] for r in logged(emulator, "/api/v4/account")] == [503, 503, 200]
 
     emulator.control.fault("/api/v4/leads", method="POST", status=503, count=2)
-    with pytest.raises(UpstreamUnavailable):
+    with pytest.raises(AmoUnavailable):
         await client.request("POST", f"{API}/leads", account_key=ACCOUNT_ID, json=[{"name": "x"}])
     assert [r["status"] for r in logged(emulator, "/api/v4/leads", "POST")] == [503]
 
@@ -150,9 +153,9 @@ async def test_payment_required_is_not_retried(
     emulator: RunningEmulator, client: UpstreamClient
 ) -> None:
     emulator.control.fault("/api/v4/account", method="GET", status=402, count=3)
-    with pytest.raises(UpstreamPaymentRequired) as failed:
+    with pytest.raises(AmoPaymentRequired) as failed:
         await client.request("GET", f"{API}/account", account_key=ACCOUNT_ID)
-    assert failed.value.http_status == 502
+    assert to_app_error(failed.value).status_code == 402
     assert len(logged(emulator, "/api/v4/account")) == 1
 
 
@@ -166,16 +169,16 @@ async def test_an_account_block_opens_the_circuit_and_nothing_reaches_amocrm(
     emulator.control.settings(rate_limit=1, block_after=1, block_seconds=60)
     assert (await amo_http.get(f"{API}/account")).status_code == 200
     assert (await amo_http.get(f"{API}/account")).status_code == 403
-    with pytest.raises(UpstreamBlocked) as blocked:
+    with pytest.raises(AmoBlocked) as blocked:
         await client.request("GET", f"{API}/leads", account_key=ACCOUNT_ID)
     # amoCRM's Retry-After (60 s) is longer than our own block period (30 s): it wins.
     assert blocked.value.retry_after == 60
     assert blocked.value.retry_after_header == "60"
     before = len(emulator.control.requests())
     for _ in range(5):
-        with pytest.raises(UpstreamBlocked):
+        with pytest.raises(AmoBlocked):
             await client.request("GET", f"{API}/leads", account_key=ACCOUNT_ID)
-    with pytest.raises(UpstreamBlocked):
+    with pytest.raises(AmoBlocked):
         await client.request("POST", f"{API}/leads", account_key=ACCOUNT_ID, json=[{"name": "x"}])
     assert len(emulator.control.requests()) == before
     assert (

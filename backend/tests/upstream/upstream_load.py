@@ -15,6 +15,7 @@ from collections import Counter
 from typing import Any
 
 import httpx
+from foryou.integrations.amocrm.errors import AmoCrmError
 from foryou.upstream import (
     Circuit,
     InProcessCircuit,
@@ -24,7 +25,6 @@ from foryou.upstream import (
     RedisRateLimiter,
     RetryPolicy,
     UpstreamClient,
-    UpstreamError,
 )
 from redis.asyncio import Redis
 
@@ -56,7 +56,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                         "GET", args.base_url + args.path, account_key=args.account, headers=headers
                     )
                     statuses[str(response.status_code)] += 1
-                except UpstreamError as exc:
+                except AmoCrmError as exc:
                     statuses[type(exc).__name__] += 1
 
         await asyncio.sleep(max(0.0, args.start_at - time.time()))

@@ -7,8 +7,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends
 
+from foryou.auth.deps import AuthenticatedUser, UsersDep
 from foryou.auth.schemas import LoginIn, LoginOut, UserOut
-from foryou.deps import AuthenticatedUser, ServicesDep
 from foryou.schemas import Envelope, error_responses, ok
 from foryou.throttle_http import (
     LOGIN_BY_ACCOUNT,
@@ -25,14 +25,14 @@ router = APIRouter(prefix="/auth", tags=["auth"])
 @router.post("/login", response_model=Envelope[LoginOut], responses=error_responses(401, 422, 429))
 async def login(
     body: LoginIn,
-    services: ServicesDep,
+    users: UsersDep,
     throttles: ThrottlesDep,
     by_address: Annotated[CountedAttempt, Depends(throttle_by_address(LOGIN_BY_ADDRESS))],
 ) -> Envelope[LoginOut]:
     # Counted before the password is checked, so parallel guesses cannot pass the count,
     # and a held-back account is refused without learning whether the password was right.
     by_account = await count_attempt(throttles, LOGIN_BY_ACCOUNT, body.email.strip().lower())
-    result = await services.users.login(body.email, body.password)
+    result = await users.login(body.email, body.password)
     # The broker is in: their account's failures are forgotten, and their own successful
     # attempt does not count against an address that other brokers share.
     await by_account.clear()

@@ -10,21 +10,12 @@ import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
-from foryou.integrations.amocrm.client import AmoCrmClient
-from foryou.integrations.amocrm.errors import (
-    AmoBadResponse,
-    AmoForbidden,
-    AmoUnauthorized,
-    AmoUnavailable,
-)
+from foryou.integrations.amocrm.client import AmoCrmClient, raise_for_api_status
+from foryou.integrations.amocrm.errors import AmoBadResponse
 from foryou.integrations.amocrm.tokens import TokenProvider, UsableToken
 from foryou.integrations.amocrm.transport import AmoCrmTransport
 
 T = TypeVar("T")
-
-
-class AmoRejected(AmoBadResponse):
-    """amoCRM refused a write as invalid (400/422): sending it again changes nothing."""
 
 
 class CrmGateway:
@@ -60,17 +51,8 @@ class CrmGateway:
             headers={"Authorization": f"Bearer {token.access_token}"},
             json=body,
         )
+        raise_for_api_status(response)
         status = response.status_code
-        if status == 401:
-            raise AmoUnauthorized("amoCRM refused the access token")
-        if status == 403:
-            raise AmoForbidden("amoCRM refused access")
-        if status == 429:
-            raise AmoUnavailable("amoCRM rate limit")
-        if status in (400, 422):
-            raise AmoRejected("amoCRM rejected the entity", status)
-        if status != 200:
-            raise AmoBadResponse("unexpected API status", status)
         try:
             payload = response.json()
             (created,) = next(iter(payload["_embedded"].values()))

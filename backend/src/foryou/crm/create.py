@@ -22,15 +22,16 @@ from sqlalchemy.exc import IntegrityError
 
 from foryou.clock import Clock
 from foryou.crm import repository
-from foryou.crm.amo import AmoRejected, CrmGateway
+from foryou.crm.amo import CrmGateway
 from foryou.crm.catalog import CrmCatalog
 from foryou.crm.domain import Broker, as_int, as_text, embedded, field_values, main_contact_id
 from foryou.crm.models import CrmLeadSubmission, SubmissionStatus
 from foryou.db import Database
-from foryou.errors import AppError
+from foryou.errors import AppError, InvalidRequest
 from foryou.integrations.amocrm.errors import (
     AmoBadResponse,
     AmoCrmError,
+    AmoRejected,
     AmoTimeout,
     AmoUnauthorized,
     AmoUnavailable,
@@ -114,12 +115,6 @@ class AmoPartialFailure(AppError):
     )
 
 
-class InvalidStage(AppError):
-    status_code = 422
-    code = "validation_error"
-    message = "The request is invalid."
-
-
 class _LostSubmission(Exception):
     """Another worker took the submission over (our lease ran out)."""
 
@@ -158,7 +153,7 @@ class LeadCreator:
         pipeline = next((p for p in pipelines if p.id == request.pipeline_id), None)
         if pipeline is None or all(s.id != request.stage_id for s in pipeline.stages):
             field = "pipelineId" if pipeline is None else "stageId"
-            raise InvalidStage(details=[{"field": field, "message": "unknown in amoCRM"}])
+            raise InvalidRequest(details=[{"field": field, "message": "unknown in amoCRM"}])
         owner = secrets.token_hex(16)
         submission = await self._claim(token, broker, key, fingerprint, owner)
         if submission.status == SubmissionStatus.COMPLETED.value:

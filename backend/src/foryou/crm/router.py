@@ -11,7 +11,9 @@ from fastapi import APIRouter, Header, Path, Query
 from fastapi.encoders import jsonable_encoder
 from starlette.responses import JSONResponse, Response
 
+from foryou.auth.deps import CrmUser
 from foryou.crm.create import CreatedLead, NewLead
+from foryou.crm.deps import CrmDep
 from foryou.crm.domain import Broker, LeadDetail, LeadQuery, LeadSummary
 from foryou.crm.schemas import (
     MAX_ID,
@@ -23,8 +25,7 @@ from foryou.crm.schemas import (
     PipelineList,
     PipelineOut,
 )
-from foryou.deps import CrmUser, ServicesDep
-from foryou.errors import AppError
+from foryou.errors import InvalidRequest
 from foryou.schemas import ApiModel, Envelope, error_responses, ok
 
 router = APIRouter(prefix="/crm", tags=["crm"])
@@ -39,12 +40,6 @@ RefreshQuery = Annotated[
     bool, Query(description="Read amoCRM again instead of the short-lived copy")
 ]
 IfNoneMatch = Annotated[str | None, Header(alias="If-None-Match", max_length=1000)]
-
-
-class MissingIdempotencyKey(AppError):
-    status_code = 422
-    code = "validation_error"
-    message = "The request is invalid."
 
 
 def _broker(user: CrmUser) -> Broker:
@@ -74,11 +69,11 @@ def _summary_out(item: LeadSummary) -> LeadSummaryOut:
 )
 async def list_pipelines(
     user: CrmUser,
-    services: ServicesDep,
+    crm: CrmDep,
     if_none_match: IfNoneMatch = None,
     refresh: RefreshQuery = False,
 ) -> Response:
-    pipelines = await services.crm.pipelines(_broker(user), refresh=refresh)
+    pipelines = await crm.pipelines(_broker(user), refresh=refresh)
     payload = PipelineList(items=[PipelineOut.model_validate(asdict(p)) for p in pipelines])
     return _conditional(payload, if_none_match)
 
@@ -88,7 +83,7 @@ async def list_pipelines(
 )
 async def list_leads(
     user: CrmUser,
-    services: ServicesDep,
+    crm: CrmDep,
     pipeline_id: Annotated[int | None, Query(alias="pipelineId", ge=1, le=MAX_ID)] = None,
     stage_id: Annotated[int | None, Query(alias="stageId", ge=1, le=MAX_ID)] = None,
     query: Annotated[str | None, Query(min_length=1, max_length=200)] = None,
@@ -99,7 +94,7 @@ async def list_leads(
     refresh: RefreshQuery = False,
 ) -> Response:
     search = query.strip() if query else None
-    result = await services.crm.leads(
+    result = await crm.leads(
         _broker(user),
         LeadQuery(
             pipeline_id=pipeline_id,
@@ -134,12 +129,12 @@ def _detail_out(detail: LeadDetail) -> LeadDetailOut:
 )
 async def get_lead(
     user: CrmUser,
-    services: ServicesDep,
+    crm: CrmDep,
     lead_id: Annotated[int, Path(ge=1, le=MAX_ID)],
     if_none_match: IfNoneMatch = None,
     refresh: RefreshQuery = False,
 ) -> Response:
-    detail = await services.crm.lead(_broker(user), lead_id, refresh=refresh)
+    detail = await crm.lead(_broker(user), lead_id, refresh=refresh)
     return _conditional(_detail_out(detail), if_none_match)
 
 
@@ -172,7 +167,7 @@ def _created_out(created: CreatedLead) -> CreatedLeadOut:
 async def create_lead(
     body: NewLeadIn,
     user: CrmUser,
-    services: ServicesDep,
+    crm: CrmDep,
     idempotency_key: Annotated[
         str | None,
         Header(
@@ -182,7 +177,7 @@ async def create_lead(
     ] = None,
 ) -> JSONResponse:
     if idempotency_key is None or not _KEY.match(idempotency_key):
-        raise MissingIdempotencyKey(
+        raise InvalidRequest(
             details=[
                 {
                     "field": "Idempotency-Key",
@@ -199,7 +194,7 @@ async def create_lead(
         price=body.price,
         comment=body.comment,
     )
-    created, replayed = await services.crm.create_lead(_broker(user), idempotency_key, request)
+    created, replayed = await crm.create_lead(_broker(user), idempotency_key, request)
     return JSONResponse(
         jsonable_encoder(ok(_created_out(created)), by_alias=True),
         status_code=201,

@@ -47,7 +47,7 @@ from foryou.crm.domain import (
 )
 from foryou.crm.users import UserDirectory
 from foryou.db import Database
-from foryou.errors import AppError, NotFound
+from foryou.errors import InvalidRequest, NotFound
 from foryou.integrations.amocrm.client import AmoCrmClient
 from foryou.integrations.amocrm.errors import AmoCrmError, to_app_error
 from foryou.integrations.amocrm.tokens import TokenProvider, UsableToken
@@ -57,12 +57,6 @@ T = TypeVar("T")
 
 # The timeline shows at most this many notes and events.
 TIMELINE_LIMIT = 100
-
-
-class StageNeedsPipeline(AppError):
-    status_code = 422
-    code = "validation_error"
-    message = "The request is invalid."
 
 
 def _digest(value: Any) -> str:
@@ -129,7 +123,7 @@ class CrmService:
             return query
         owners = [p.id for p in pipelines if any(s.id == query.stage_id for s in p.stages)]
         if len(owners) != 1:
-            raise StageNeedsPipeline(
+            raise InvalidRequest(
                 details=[
                     {
                         "field": "pipelineId",

@@ -1,6 +1,7 @@
 """Calls to amoCRM under a per-account budget, a circuit and a careful retry policy.
 
-Framework-free: the HTTP layer maps `UpstreamError` to its envelope; services build one
+Framework-free: failures are the vendor errors of `foryou.integrations.amocrm.errors`, which
+`to_app_error` there maps onto the API's envelope; services build one
 `UpstreamClient` at start-up (Redis-backed limiter and circuit when Redis is configured,
 in-process ones otherwise) and route every amoCRM call through it.
 """
@@ -13,17 +14,7 @@ from .circuit import (
     RedisCircuit,
 )
 from .client import UpstreamClient
-from .errors import (
-    LimiterUnavailable,
-    RateLimitWaitExceeded,
-    UpstreamBlocked,
-    UpstreamError,
-    UpstreamPaymentRequired,
-    UpstreamRateLimited,
-    UpstreamServerError,
-    UpstreamTimeout,
-    UpstreamUnavailable,
-)
+from .errors import LimiterUnavailable, RateLimitWaitExceeded
 from .metrics import UpstreamMetrics
 from .ratelimit import (
     DEFAULT_BURST,
@@ -49,14 +40,7 @@ __all__ = [
     "RedisCircuit",
     "RedisRateLimiter",
     "RetryPolicy",
-    "UpstreamBlocked",
     "UpstreamClient",
-    "UpstreamError",
     "UpstreamMetrics",
-    "UpstreamPaymentRequired",
-    "UpstreamRateLimited",
-    "UpstreamServerError",
-    "UpstreamTimeout",
-    "UpstreamUnavailable",
     "parse_retry_after",
 ]

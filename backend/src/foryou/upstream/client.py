@@ -1,9 +1,10 @@
 """The one way the service talks to amoCRM.
 
 Every request takes a slot of its account's budget, respects the account's circuit, is tried
-again only when that cannot do harm, and fails with a typed `UpstreamError` the HTTP layer maps
-to 502/503/504 with `Retry-After`. Answers that are amoCRM's verdict on the request itself
-(200, 204, 400, 401, 404 and the like) are returned to the caller untouched.
+again only when that cannot do harm, and fails with a vendor error of
+`foryou.integrations.amocrm.errors` (carrying amoCRM's status and the wait, when known).
+Answers that are amoCRM's verdict on the request itself (200, 204, 400, 401, 404 and the
+like) are returned to the caller untouched.
 """
 
 from __future__ import annotations
@@ -20,18 +21,18 @@ from typing import Any, NoReturn
 import anyio.lowlevel
 import httpx
 
-from .circuit import Circuit
-from .errors import (
-    LimiterUnavailable,
-    RateLimitWaitExceeded,
-    UpstreamBlocked,
-    UpstreamError,
-    UpstreamPaymentRequired,
-    UpstreamRateLimited,
-    UpstreamServerError,
-    UpstreamTimeout,
-    UpstreamUnavailable,
+from foryou.integrations.amocrm.errors import (
+    AmoBadResponse,
+    AmoBlocked,
+    AmoCrmError,
+    AmoPaymentRequired,
+    AmoRateLimited,
+    AmoTimeout,
+    AmoUnavailable,
 )
+
+from .circuit import Circuit
+from .errors import LimiterUnavailable, RateLimitWaitExceeded
 from .metrics import METRICS, UpstreamMetrics, path_template
 from .ratelimit import RateLimiter
 from .retry import IDEMPOTENT_METHODS, RetryPolicy, parse_retry_after
@@ -50,7 +51,6 @@ _TOO_MANY_REQUESTS = 429
 _FORBIDDEN = 403
 _PAYMENT_REQUIRED = 402
 _GATEWAY_TIMEOUT = 504
-_BAD_GATEWAY = 502
 _SERVICE_UNAVAILABLE = 503
 _SERVER_ERROR = 500
 # Without a Retry-After, a 429 holds the account for one second: amoCRM counts per second.
@@ -59,6 +59,11 @@ _DEFAULT_429_PAUSE = 1.0
 _MAX_SLOT_ROUNDS = 3
 # Retry-After suggested to our client when the shared budget store does not answer.
 _STORE_RETRY_AFTER = 5.0
+
+
+def _failure_reason(failure: AmoCrmError) -> str:
+    """The retry metric's reason for a request that did not get an answer."""
+    return "amo_timeout" if isinstance(failure, AmoTimeout) else "amo_unavailable"
 
 
 def _is_block_page(response: httpx.Response) -> bool:
@@ -148,8 +153,8 @@ class UpstreamClient:
             never followed.
 
         Raises:
-            UpstreamTimeout, UpstreamUnavailable, UpstreamServerError, UpstreamRateLimited,
-            UpstreamBlocked, UpstreamPaymentRequired: see `foryou.upstream.errors`.
+            AmoTimeout, AmoUnavailable (AmoRateLimited, AmoBlocked), AmoBadResponse (a 5xx),
+            AmoPaymentRequired: see `foryou.integrations.amocrm.errors`.
         """
         verb = method.upper()
         replayable = idempotent if idempotent is not None else verb in IDEMPOTENT_METHODS
@@ -181,7 +186,7 @@ class UpstreamClient:
                 failure = self._transport_failure(exc, verb, path, replayable)
                 may_resend = isinstance(exc, _NOT_SENT) or replayable
                 if may_resend and attempt < self.policy.max_attempts:
-                    await self._back_off(attempt, None, reason=failure.code)
+                    await self._back_off(attempt, None, reason=_failure_reason(failure))
                     attempt += 1
                     continue
                 raise failure from exc
@@ -196,7 +201,7 @@ class UpstreamClient:
                     await self._back_off(attempt, pause, reason="429")
                     attempt += 1
                     continue
-                raise UpstreamRateLimited(
+                raise AmoRateLimited(
                     f"amoCRM refused {verb} {path} with 429 (too many requests)",
                     retry_after=pause,
                     upstream_status=status,
@@ -204,7 +209,7 @@ class UpstreamClient:
             if _is_block_page(response):
                 await self._block_account(account_key, response, verb, path)
             if status == _PAYMENT_REQUIRED:
-                raise UpstreamPaymentRequired(
+                raise AmoPaymentRequired(
                     "the amoCRM subscription of this account has ended", upstream_status=status
                 )
             if status in self.policy.retry_statuses:
@@ -218,9 +223,7 @@ class UpstreamClient:
                     continue
                 self._raise_gateway_failure(verb, path, status, retry_after, replayable)
             if status >= _SERVER_ERROR:
-                raise UpstreamServerError(
-                    f"amoCRM answered {verb} {path} with {status}", upstream_status=status
-                )
+                raise AmoBadResponse(f"amoCRM answered {verb} {path} with {status}", status)
             return response
 
     async def _take_slot(self, key: str) -> None:
@@ -235,7 +238,7 @@ class UpstreamClient:
         except LimiterUnavailable as exc:
             self.metrics.circuit_rejections.labels("store_unavailable").inc()
             logger.error("the shared amoCRM request budget is unreachable; no call was made")
-            raise UpstreamUnavailable(
+            raise AmoUnavailable(
                 "our shared amoCRM request budget is unreachable; no call was made",
                 retry_after=_STORE_RETRY_AFTER,
             ) from exc
@@ -245,14 +248,14 @@ class UpstreamClient:
             state = await self.circuit.state(key)
             if state.blocked_for > 0:
                 self.metrics.circuit_rejections.labels("blocked").inc()
-                raise UpstreamBlocked(
+                raise AmoBlocked(
                     "amoCRM has blocked this account; no calls are made until the block ends",
                     retry_after=state.blocked_for,
                 )
             if state.paused_for > 0:
                 if state.paused_for > self.policy.max_queue_wait:
                     self.metrics.circuit_rejections.labels("paused").inc()
-                    raise UpstreamRateLimited(
+                    raise AmoRateLimited(
                         "amoCRM asked to wait before the next call to this account",
                         retry_after=state.paused_for,
                     )
@@ -261,7 +264,7 @@ class UpstreamClient:
                 waited = await self.limiter.acquire(key, max_wait=self.policy.max_queue_wait)
             except RateLimitWaitExceeded as exc:
                 self.metrics.limiter_rejections.inc()
-                raise UpstreamRateLimited(
+                raise AmoRateLimited(
                     "this account's amoCRM request budget is booked further ahead than we wait",
                     retry_after=exc.retry_after,
                 ) from exc
@@ -272,7 +275,7 @@ class UpstreamClient:
             after = await self.circuit.state(key)
             if after.closed:
                 return
-        raise UpstreamRateLimited(
+        raise AmoRateLimited(
             "amoCRM keeps asking to wait before calls to this account",
             retry_after=self.policy.max_queue_wait,
         )
@@ -305,7 +308,7 @@ class UpstreamClient:
             "amoCRM blocked the account (403 block page); calls stop until the block ends",
             extra={"account_key": key, "block_seconds": block_for, "method": verb, "path": path},
         )
-        raise UpstreamBlocked(
+        raise AmoBlocked(
             "amoCRM has blocked this account for too many requests",
             retry_after=block_for,
             upstream_status=_FORBIDDEN,
@@ -318,22 +321,21 @@ class UpstreamClient:
 
     def _transport_failure(
         self, exc: httpx.TransportError, verb: str, path: str, replayable: bool
-    ) -> UpstreamError:
+    ) -> AmoCrmError:
         if isinstance(exc, _NOT_SENT):
             self.metrics.requests.labels(verb, path, "connect_error").inc()
-            return UpstreamUnavailable(
+            return AmoUnavailable(
                 f"amoCRM could not be reached for {verb} {path}: {type(exc).__name__}"
             )
         if isinstance(exc, httpx.TimeoutException):
             self.metrics.requests.labels(verb, path, "timeout").inc()
-            return UpstreamTimeout(
+            return AmoTimeout(
                 f"amoCRM did not answer {verb} {path} in time", outcome_unknown=not replayable
             )
         self.metrics.requests.labels(verb, path, "dropped").inc()
-        return UpstreamUnavailable(
+        return AmoUnavailable(
             f"the connection to amoCRM broke during {verb} {path}: {type(exc).__name__}",
             outcome_unknown=not replayable,
-            http_status=_BAD_GATEWAY,
         )
 
     @staticmethod
@@ -344,9 +346,9 @@ class UpstreamClient:
         unknown = not replayable and status != _SERVICE_UNAVAILABLE
         message = f"amoCRM answered {verb} {path} with {status}"
         if status == _GATEWAY_TIMEOUT:
-            raise UpstreamTimeout(
+            raise AmoTimeout(
                 message, retry_after=retry_after, upstream_status=status, outcome_unknown=unknown
             )
-        raise UpstreamUnavailable(
+        raise AmoUnavailable(
             message, retry_after=retry_after, upstream_status=status, outcome_unknown=unknown
         )

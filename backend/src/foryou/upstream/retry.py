@@ -24,7 +24,7 @@ class RetryPolicy:
         backoff_base: Upper bound of the first backoff, in seconds.
         backoff_cap: Upper bound of any backoff, in seconds.
         max_queue_wait: Longest wait for a slot of the account's budget (and for a pause to
-            end) before the call fails with `UpstreamRateLimited`.
+            end) before the call fails with `AmoRateLimited`.
         max_retry_after: Longest `Retry-After` waited for inside one call; a longer one is
             handed to our own client as `Retry-After` instead.
         retry_statuses: amoCRM statuses retried for idempotent requests, besides 429.

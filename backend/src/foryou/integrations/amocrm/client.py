@@ -15,8 +15,8 @@ from foryou.integrations.amocrm.errors import (
     AmoClientRejected,
     AmoForbidden,
     AmoGrantRejected,
+    AmoRejected,
     AmoUnauthorized,
-    AmoUnavailable,
 )
 from foryou.integrations.amocrm.referer import AccountHost
 from foryou.integrations.amocrm.transport import AmoCrmTransport
@@ -85,27 +85,22 @@ def _json(response: httpx.Response) -> dict[str, Any]:
     return body
 
 
-def _retry_after(response: httpx.Response) -> int | None:
-    value = response.headers.get("retry-after")
-    if value and value.isdigit():
-        return min(int(value), 3600)
-    with contextlib.suppress(ValueError):
-        retry = _json(response).get("retry_after")
-        if isinstance(retry, int):
-            return min(retry, 3600)
-    return None
+def raise_for_api_status(response: httpx.Response) -> None:
+    """amoCRM's verdict on one API v4 request as a vendor error, unless it is a 200.
 
-
-def _raise_for_api_status(response: httpx.Response) -> None:
+    Failures of amoCRM itself (429, a block page, 402, 5xx) never get here: the upstream
+    client raised them already, with their `Retry-After`.
+    """
     status = response.status_code
+    if status == 200:
+        return
     if status == 401:
         raise AmoUnauthorized("amoCRM refused the access token")
     if status == 403:
         raise AmoForbidden("amoCRM refused access")
-    if status == 429:
-        raise AmoUnavailable("amoCRM rate limit", retry_after=_retry_after(response))
-    if status >= 400:
-        raise AmoBadResponse("amoCRM answered with an error", status)
+    if status in (400, 422):
+        raise AmoRejected("amoCRM rejected the request as invalid", status)
+    raise AmoBadResponse("unexpected API status", status)
 
 
 class AmoCrmClient:
@@ -158,8 +153,6 @@ class AmoCrmClient:
             if status == 401 and hint is None:
                 raise AmoClientRejected("amoCRM rejected our client credentials")
             raise AmoGrantRejected("amoCRM rejected the grant", status, hint)
-        if status == 429:
-            raise AmoUnavailable("amoCRM rate limit", retry_after=_retry_after(response))
         if status != 200:
             raise AmoBadResponse("token endpoint failed", status)
         payload = _json(response)
@@ -218,7 +211,5 @@ class AmoCrmClient:
         )
         if response.status_code == 204:
             return None
-        _raise_for_api_status(response)
-        if response.status_code != 200:
-            raise AmoBadResponse("unexpected API status", response.status_code)
+        raise_for_api_status(response)
         return _json(response)

@@ -1,38 +1,70 @@
-"""amoCRM failures, split by what the caller can do about them."""
+"""Everything that goes wrong while talking to amoCRM, and the one mapping onto our API.
+
+One tree of vendor errors, rooted in `AmoCrmError`. Failures of amoCRM itself (no answer, a
+5xx, 402, 429, a block) are raised by `foryou.upstream.UpstreamClient`; amoCRM's verdict on
+one request (401, 403, 400/422, a payload that is not what amoCRM documents) by the client
+and the CRM gateway (`raise_for_api_status`). Services catch them; `to_app_error` is the only
+place where one becomes an error of our envelope.
+"""
 
 from __future__ import annotations
 
+import math
+
 from foryou.errors import AppError
+
+# --- vendor errors -------------------------------------------------------------------------
 
 
 class AmoCrmError(Exception):
     """Base of everything that goes wrong while talking to amoCRM.
 
-    `outcome_unknown` is True when the request may have been processed although no answer
-    arrived (a timeout or a dropped connection after sending a write). For a token request
-    that means amoCRM may already have rotated the refresh token.
+    Attributes:
+        retry_after: Seconds after which trying again makes sense, or None when unknown.
+        upstream_status: amoCRM's HTTP status, or None when no answer arrived.
+        outcome_unknown: True when the request may have been processed although no answer
+            arrived (a timeout or a dropped connection after sending a write). For a token
+            request that means amoCRM may already have rotated the refresh token.
     """
 
-    outcome_unknown: bool = False
+    def __init__(
+        self,
+        message: str,
+        *,
+        retry_after: float | None = None,
+        upstream_status: int | None = None,
+        outcome_unknown: bool = False,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.retry_after = retry_after
+        self.upstream_status = upstream_status
+        self.outcome_unknown = outcome_unknown
+
+    @property
+    def retry_after_header(self) -> str | None:
+        """The `Retry-After` value our API sends with this failure, or None: whole seconds,
+        rounded up, at least 1."""
+        if self.retry_after is None:
+            return None
+        return str(max(1, math.ceil(self.retry_after)))
 
 
 class AmoTimeout(AmoCrmError):
-    """No answer in time; for a token request the outcome is unknown."""
-
-    def __init__(self, message: str, *, outcome_unknown: bool = False) -> None:
-        super().__init__(message)
-        self.outcome_unknown = outcome_unknown
+    """amoCRM did not answer in time (our timeout, or amoCRM's own 504)."""
 
 
 class AmoUnavailable(AmoCrmError):
-    """Could not connect, or amoCRM asked us to slow down (429)."""
+    """amoCRM could not be reached, dropped the connection, answered 502/503, or asked us to
+    wait; with `retry_after` set amoCRM (or our budget) refused the call before doing it."""
 
-    def __init__(
-        self, message: str, retry_after: int | None = None, *, outcome_unknown: bool = False
-    ) -> None:
-        super().__init__(message)
-        self.retry_after = retry_after
-        self.outcome_unknown = outcome_unknown
+
+class AmoRateLimited(AmoUnavailable):
+    """The account's request budget is used up: amoCRM answered 429, or our queue is too long."""
+
+
+class AmoBlocked(AmoUnavailable):
+    """amoCRM blocked the account (403 block page); calls are stopped until the circuit closes."""
 
 
 class AmoPaymentRequired(AmoCrmError):
@@ -40,11 +72,21 @@ class AmoPaymentRequired(AmoCrmError):
 
 
 class AmoBadResponse(AmoCrmError):
-    """A 5xx, a redirect, or a payload that is not what amoCRM documents."""
+    """A server error that retrying does not fix (500 and the like), a redirect, an unexpected
+    status, or a payload that is not what amoCRM documents."""
 
-    def __init__(self, message: str, status: int | None = None) -> None:
-        super().__init__(message)
-        self.status = status
+    def __init__(
+        self, message: str, status: int | None = None, *, outcome_unknown: bool = False
+    ) -> None:
+        super().__init__(message, upstream_status=status, outcome_unknown=outcome_unknown)
+
+    @property
+    def status(self) -> int | None:
+        return self.upstream_status
+
+
+class AmoRejected(AmoBadResponse):
+    """amoCRM refused the request as invalid (400/422): sending it again changes nothing."""
 
 
 class AmoUnauthorized(AmoCrmError):
@@ -52,14 +94,14 @@ class AmoUnauthorized(AmoCrmError):
 
 
 class AmoForbidden(AmoCrmError):
-    """403: the user's rights do not allow it, or the account is blocked."""
+    """403 (not the block page): the user's rights do not allow it."""
 
 
 class AmoGrantRejected(AmoCrmError):
     """The token endpoint refused the code or refresh token (400/401 with a hint)."""
 
     def __init__(self, message: str, status: int, hint: str | None) -> None:
-        super().__init__(message)
+        super().__init__(message, upstream_status=status)
         self.status = status
         self.hint = hint
 
@@ -69,7 +111,9 @@ class AmoClientRejected(AmoCrmError):
     a configuration problem of ours, never a verdict on the broker's tokens."""
 
 
-# Errors our API returns for CRM calls.
+# --- errors our API answers with -----------------------------------------------------------
+
+
 class AmoNotConnected(AppError):
     status_code = 409
     code = "amo_not_connected"
@@ -118,13 +162,20 @@ class AmoAccessForbidden(AppError):
     message = "amoCRM does not allow this for your user."
 
 
+# Without a known wait, a caller told "unavailable" tries again after this many seconds.
+_DEFAULT_UNAVAILABLE_RETRY_AFTER = "5"
+
+
 def to_app_error(error: AmoCrmError) -> AppError:
-    """Map an upstream failure onto the API's stable error codes."""
+    """The one mapping of a vendor error onto the API's stable codes, with `Retry-After`
+    wherever amoCRM or our budget named a wait."""
+    known_wait = error.retry_after_header
     if isinstance(error, AmoTimeout):
-        return AmoUpstreamTimeout()
+        return AmoUpstreamTimeout(headers={"Retry-After": known_wait} if known_wait else None)
     if isinstance(error, AmoUnavailable):
-        retry_after = str(error.retry_after or 5)
-        return AmoUpstreamUnavailable(headers={"Retry-After": retry_after})
+        return AmoUpstreamUnavailable(
+            headers={"Retry-After": known_wait or _DEFAULT_UNAVAILABLE_RETRY_AFTER}
+        )
     if isinstance(error, AmoForbidden):
         return AmoAccessForbidden()
     if isinstance(error, AmoPaymentRequired):

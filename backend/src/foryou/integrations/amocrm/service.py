@@ -30,6 +30,7 @@ from foryou.integrations.amocrm.errors import (
     AmoGrantRejected,
     AmoTimeout,
     AmoUnavailable,
+    to_app_error,
 )
 from foryou.integrations.amocrm.models import (
     AmoCrmConnection,
@@ -106,18 +107,6 @@ class ExchangeFailed(FlowError):
     message = "Connecting to amoCRM failed; try again."
 
 
-class ExchangeTimeout(FlowError):
-    status_code = 504
-    code = "amo_upstream_timeout"
-    message = "amoCRM did not answer in time; try again."
-
-
-class ExchangeUnavailable(FlowError):
-    status_code = 503
-    code = "amo_upstream_unavailable"
-    message = "amoCRM is not available right now; try again shortly."
-
-
 class TooManyFlows(AppError):
     status_code = 429
     code = "too_many_requests"
@@ -152,9 +141,53 @@ class AuthorizeResult:
 
 
 @dataclass(frozen=True)
-class StartResult:
-    consent_url: str
-    binder: str
+class BrowserBinder:
+    """The browser callback: the binder cookie `oauth/start` set ties it to whoever started."""
+
+    binder: str | None
+
+
+@dataclass(frozen=True)
+class AppCaller:
+    """exchange-code: the signed-in app user must be the one who started the flow."""
+
+    user_id: uuid.UUID
+
+
+# Who completes a flow: exactly one of the two, by type.
+FlowOwner = BrowserBinder | AppCaller
+
+
+@dataclass(frozen=True)
+class SetBinder:
+    """Set the binder cookie to `value` (on the way to amoCRM's consent page)."""
+
+    value: str
+
+
+@dataclass(frozen=True)
+class ClearBinder:
+    """Delete the binder cookie (on the way back to the app)."""
+
+
+@dataclass(frozen=True)
+class BrowserRedirect:
+    """What a browser route answers: a redirect to `location`; when it goes back to the app,
+    the `outcome` ("connected" or "error") and error `code` the page shows."""
+
+    location: str
+    cookie: SetBinder | ClearBinder | None = None
+    outcome: str | None = None
+    code: str | None = None
+
+
+@dataclass(frozen=True)
+class BinderCookie:
+    """How the binder cookie is named and flagged on this deployment."""
+
+    name: str
+    secure: bool
+    max_age: int
 
 
 @dataclass(frozen=True)
@@ -224,6 +257,13 @@ class ConnectionService:
         self._client = client
         self._clock = clock
         self._settings = settings
+        production = settings.is_production
+        self.binder_cookie = BinderCookie(
+            # `__Host-` requires Secure, which a plain-http loopback demo cannot set.
+            name="__Host-foryou_amo_flow" if production else "foryou_amo_flow",
+            secure=production,
+            max_age=settings.oauth_flow_ttl_seconds,
+        )
 
     # --- authorize and start -----------------------------------------------------------
 
@@ -248,8 +288,13 @@ class ConnectionService:
         url = f"{self._settings.public_url}/api/v1/integrations/amo-crm/oauth/start"
         return AuthorizeResult(f"{url}?{urlencode({'flow': str(flow.id)})}", flow.expires_at)
 
-    async def start(self, flow_id: uuid.UUID) -> StartResult:
-        """Give the browser its binder and send it to amoCRM's consent page (once per flow)."""
+    async def start_in_browser(self, flow: str | None) -> BrowserRedirect:
+        """`oauth/start`: give the browser its binder and send it to amoCRM's consent page
+        (once per flow), or back to the app with the reason it cannot go."""
+        try:
+            flow_id = uuid.UUID(flow or "")
+        except ValueError:
+            return self._back_to_app(None, StateInvalid())
         now = self._clock.now()
         state = secrets.token_urlsafe(32)
         binder = secrets.token_urlsafe(32)
@@ -257,51 +302,101 @@ class ConnectionService:
             started = await repository.start_flow(
                 session, flow_id, _sha256(state), _sha256(binder), now
             )
-            flow = None if started else await repository.get_flow(session, flow_id)
+            unstartable = None if started else await repository.get_flow(session, flow_id)
         if not started:
-            if flow is not None and flow.expires_at <= now:
-                raise StateExpired()
-            raise StateInvalid()
+            expired = unstartable is not None and unstartable.expires_at <= now
+            return self._back_to_app(unstartable, StateExpired() if expired else StateInvalid())
         query = urlencode(
             {"client_id": self._settings.amocrm_client_id, "state": state, "mode": "post_message"}
         )
         base = self._settings.amocrm_upstream_url or f"https://{self._settings.amocrm_consent_host}"
-        return StartResult(consent_url=f"{base}/oauth?{query}", binder=binder)
+        return BrowserRedirect(location=f"{base}/oauth?{query}", cookie=SetBinder(binder))
 
-    async def return_url_for(self, flow_id: uuid.UUID | None) -> str:
-        """Where the browser goes back to: chosen by configuration and the flow's client only."""
-        if flow_id is not None:
-            async with self._db.transaction() as session:
-                flow = await repository.get_flow(session, flow_id)
-            if flow is not None and flow.client == ClientKind.WEB.value:
-                return self._settings.web_return_url or self._settings.app_return_url
-        return self._settings.app_return_url
-
-    async def flow_id_for_state(self, state: str | None) -> uuid.UUID | None:
-        if state is None or not STATE_PATTERN.match(state):
-            return None
-        async with self._db.transaction() as session:
-            flow = await repository.get_flow_by_state(session, _sha256(state))
-        return flow.id if flow else None
-
-    # --- completion (callback and exchange-code share it) --------------------------------
-
-    async def complete(
+    def _back_to_app(
         self,
-        params: CallbackInput,
-        *,
-        binder: str | None = None,
-        caller_user_id: uuid.UUID | None = None,
-    ) -> StatusView:
-        """Consume the state, check everything, exchange the code, verify, store.
+        flow: AmoCrmOAuthFlow | None,
+        error: AppError | None,
+        cookie: ClearBinder | None = None,
+    ) -> BrowserRedirect:
+        """Back to the app with the outcome; where to is chosen by configuration and the
+        flow's client only, never by anything in the request."""
+        return_url = self._settings.app_return_url
+        if flow is not None and flow.client == ClientKind.WEB.value:
+            return_url = self._settings.web_return_url or return_url
+        outcome = "connected" if error is None else "error"
+        query = {"status": outcome} if error is None else {"status": outcome, "code": error.code}
+        return BrowserRedirect(
+            location=f"{return_url}?{urlencode(query)}",
+            outcome=outcome,
+            code=None if error is None else error.code,
+            cookie=cookie,
+        )
 
-        Exactly one of `binder` (browser callback) or `caller_user_id` (exchange-code) binds
-        the completion to whoever started the flow.
+    # --- completion (the browser callback and exchange-code share it) ---------------------
+
+    async def complete_in_browser(
+        self, params: CallbackInput, binder: str | None
+    ) -> BrowserRedirect:
+        """`oauth/callback`: complete the flow amoCRM redirected back, and say where the
+        browser goes with which outcome. The flow is read once, when its state is consumed."""
+        owner = BrowserBinder(binder)
+        # Whatever the outcome, the binder has done its job.
+        done = ClearBinder()
+        flow, refusal = await self._consume_state(params.state, owner)
+        if refusal is not None:
+            return self._back_to_app(flow, refusal, done)
+        assert flow is not None
+        try:
+            await self._complete(flow, params, owner)
+        except AppError as error:
+            return self._back_to_app(flow, error, done)
+        return self._back_to_app(flow, None, done)
+
+    async def exchange_code(self, params: CallbackInput, user_id: uuid.UUID) -> StatusView:
+        """`exchange-code`: the app hands over what amoCRM gave it; the signed-in user must be
+        the one who started the flow."""
+        flow, refusal = await self._consume_state(params.state, AppCaller(user_id))
+        if refusal is not None:
+            raise refusal
+        assert flow is not None
+        return await self._complete(flow, params, AppCaller(user_id))
+
+    async def _consume_state(
+        self, state: str | None, owner: FlowOwner
+    ) -> tuple[AmoCrmOAuthFlow | None, AppError | None]:
+        """Read the flow of `state` and consume it, in its own committed transaction: the
+        state is dead before amoCRM is ever called.
+
+        Returns the flow as read (None when no flow has this state) and, when the flow cannot
+        be completed, why; the browser callback needs the flow for its return address either way.
         """
-        if not self._settings.amocrm_configured:
-            raise IntegrationNotConfigured()
-        flow = await self._consume_state(params.state, caller_user_id)
-        if caller_user_id is None and not self._binder_matches(flow, binder):
+        unconfigured = None if self._settings.amocrm_configured else IntegrationNotConfigured()
+        if state is None or not STATE_PATTERN.match(state):
+            return None, unconfigured or StateInvalid()
+        now = self._clock.now()
+        expired = False
+        async with self._db.write_transaction() as session:
+            flow = await repository.get_flow_by_state(session, _sha256(state))
+            if flow is None:
+                return None, unconfigured or StateInvalid()
+            if unconfigured is not None:
+                return flow, unconfigured
+            if isinstance(owner, AppCaller) and flow.user_id != owner.user_id:
+                # Someone else's state: refused without touching it.
+                return flow, StateInvalid()
+            consumed = await repository.consume_flow(session, flow.id, now)
+            if not consumed and flow.used_at is None and flow.expires_at <= now:
+                await repository.kill_flow(session, flow.id, now)
+                expired = True
+        if not consumed:
+            return flow, StateExpired() if expired else StateInvalid()
+        return flow, None
+
+    async def _complete(
+        self, flow: AmoCrmOAuthFlow, params: CallbackInput, owner: FlowOwner
+    ) -> StatusView:
+        """Check everything about a consumed flow, exchange the code, verify, store."""
+        if isinstance(owner, BrowserBinder) and not self._binder_matches(flow, owner.binder):
             raise BinderMismatch()
         if params.error is not None:
             raise AccessDenied()
@@ -316,31 +411,6 @@ class ConnectionService:
         if allowed_by_host_alone(allowed, host) is False:
             raise AccountNotAllowed()
         return await self._exchange_and_store(flow, host, params.code)
-
-    async def _consume_state(
-        self, state: str | None, caller_user_id: uuid.UUID | None
-    ) -> AmoCrmOAuthFlow:
-        if state is None or not STATE_PATTERN.match(state):
-            raise StateInvalid()
-        now = self._clock.now()
-        # Its own committed transaction: the state is dead before amoCRM is ever called.
-        async with self._db.write_transaction() as session:
-            flow = await repository.get_flow_by_state(session, _sha256(state))
-            if flow is None:
-                raise StateInvalid()
-            if caller_user_id is not None and flow.user_id != caller_user_id:
-                # Someone else's state: refused without touching it.
-                raise StateInvalid()
-            consumed = await repository.consume_flow(session, flow.id, now)
-            if not consumed:
-                if flow.used_at is None and flow.expires_at <= now:
-                    await repository.kill_flow(session, flow.id, now)
-                    expired = True
-                else:
-                    expired = False
-        if not consumed:
-            raise StateExpired() if expired else StateInvalid()
-        return flow
 
     @staticmethod
     def _binder_matches(flow: AmoCrmOAuthFlow, binder: str | None) -> bool:
@@ -434,11 +504,13 @@ class ConnectionService:
         return status_of(stored)
 
     @staticmethod
-    def _exchange_error(error: AmoCrmError) -> FlowError:
-        if isinstance(error, AmoTimeout):
-            return ExchangeTimeout()
-        if isinstance(error, AmoUnavailable) and error.retry_after is not None:
-            return ExchangeUnavailable(headers={"Retry-After": str(error.retry_after)})
+    def _exchange_error(error: AmoCrmError) -> AppError:
+        """While connecting, only a timeout or a refusal that names its wait keeps amoCRM's
+        own code (and `Retry-After`); anything else means the connection did not happen."""
+        if isinstance(error, AmoTimeout) or (
+            isinstance(error, AmoUnavailable) and error.retry_after is not None
+        ):
+            return to_app_error(error)
         if isinstance(error, AmoBadResponse | AmoUnavailable):
             log.warning("amocrm_exchange_failed", error_type=type(error).__name__)
         return ExchangeFailed()

@@ -27,6 +27,7 @@ from foryou.clock import Clock
 from foryou.config import Settings
 from foryou.crypto import DecryptionError, TokenCipher, TokenContext
 from foryou.db import Database
+from foryou.failpoints import Failpoints
 from foryou.integrations.amocrm import repository
 from foryou.integrations.amocrm.client import AmoCrmClient, TokenGrant
 from foryou.integrations.amocrm.errors import (
@@ -40,7 +41,6 @@ from foryou.integrations.amocrm.errors import (
     TokenKeysUnavailable,
     to_app_error,
 )
-from foryou.integrations.amocrm.failpoints import Failpoints
 from foryou.integrations.amocrm.metrics import LEASE_WAIT_SECONDS, TOKEN_REFRESHES
 from foryou.integrations.amocrm.models import AmoCrmConnection, ConnectionStatus, EventKind
 from foryou.integrations.amocrm.referer import AccountHost, parse_account_host

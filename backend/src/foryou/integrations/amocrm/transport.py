@@ -1,8 +1,8 @@
 """The one seam through which every amoCRM request leaves the backend.
 
 Requests go through `foryou.upstream.UpstreamClient` (per-account rate limit shared by all
-processes, circuit on 403 blocks, retries only where harmless); its typed failures are
-translated here into the integration's own error types.
+processes, circuit on 403 blocks, retries only where harmless), which raises the vendor
+errors of `foryou.integrations.amocrm.errors` itself.
 """
 
 from __future__ import annotations
@@ -13,25 +13,14 @@ import httpx
 from redis.asyncio import Redis
 
 from foryou.config import Settings
-from foryou.integrations.amocrm.errors import (
-    AmoBadResponse,
-    AmoPaymentRequired,
-    AmoTimeout,
-    AmoUnavailable,
-)
+from foryou.integrations.amocrm.errors import AmoBadResponse
 from foryou.upstream import (
     InProcessCircuit,
     InProcessRateLimiter,
     RedisCircuit,
     RedisRateLimiter,
     RetryPolicy,
-    UpstreamBlocked,
     UpstreamClient,
-    UpstreamError,
-    UpstreamPaymentRequired,
-    UpstreamRateLimited,
-    UpstreamTimeout,
-    UpstreamUnavailable,
 )
 
 
@@ -97,45 +86,25 @@ class AmoCrmTransport:
         params: dict[str, Any] | None = None,
         json: Any = None,
     ) -> httpx.Response:
-        """One request, never following redirects; transport failures become AmoCrmErrors.
+        """One request, never following redirects; failures are AmoCrmErrors.
 
         The request counts against the budget of `host` (the validated account host);
         `account_id` is what callers know of the account and does not choose the budget, so
         that the code exchange, made before the id is known, shares it with later calls.
         """
         url, routing = self.target(host, path)
-        try:
-            response = await self._upstream.request(
-                method,
-                url,
-                # One account, one budget: the validated account host names it, so the code
-                # exchange (before the account id is known) and every later call share it.
-                account_key=host.lower(),
-                idempotent=idempotent,
-                headers={**routing, **(headers or {})},
-                params=params,
-                json=json,
-            )
-        except UpstreamTimeout as error:
-            raise AmoTimeout(
-                "amoCRM did not answer in time", outcome_unknown=error.outcome_unknown
-            ) from None
-        except (UpstreamRateLimited, UpstreamBlocked) as error:
-            raise AmoUnavailable("amoCRM asked us to wait", _seconds(error)) from None
-        except UpstreamUnavailable as error:
-            raise AmoUnavailable(
-                "amoCRM is unavailable", _seconds(error), outcome_unknown=error.outcome_unknown
-            ) from None
-        except UpstreamPaymentRequired:
-            raise AmoPaymentRequired("the account's amoCRM subscription has ended") from None
-        except UpstreamError as error:
-            raise AmoBadResponse("amoCRM failed", error.upstream_status) from None
+        response = await self._upstream.request(
+            method,
+            url,
+            # One account, one budget: the validated account host names it, so the code
+            # exchange (before the account id is known) and every later call share it.
+            account_key=host.lower(),
+            idempotent=idempotent,
+            headers={**routing, **(headers or {})},
+            params=params,
+            json=json,
+        )
         if response.is_redirect:
             # A redirect is never followed: a 307/308 would resend the client secret.
             raise AmoBadResponse("amoCRM answered with a redirect", response.status_code)
         return response
-
-
-def _seconds(error: UpstreamError) -> int | None:
-    header = error.retry_after_header
-    return int(header) if header is not None else None

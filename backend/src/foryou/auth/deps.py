@@ -1,4 +1,4 @@
-"""Request dependencies: the shared services and the authenticated user."""
+"""Request dependencies of the auth feature: the user service and who is calling."""
 
 from __future__ import annotations
 
@@ -8,29 +8,25 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from foryou.auth.models import CurrentUser
-from foryou.auth.service import admit
+from foryou.auth.service import UserService, admit
 from foryou.auth.tokens import TokenSubject
-from foryou.services import Services
 
 _bearer = HTTPBearer(auto_error=False, description="The app's JWT from /auth/login")
 
 
 # Async on purpose: FastAPI runs a plain `def` dependency in its thread pool, a thread hop
 # on every request.
-async def get_services(request: Request) -> Services:
-    services: Services = request.app.state.services
-    return services
+async def get_users(request: Request) -> UserService:
+    users: UserService = request.app.state.users
+    return users
 
 
-ServicesDep = Annotated[Services, Depends(get_services)]
+UsersDep = Annotated[UserService, Depends(get_users)]
+BearerToken = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 
 
-async def get_token_subject(
-    services: ServicesDep,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> TokenSubject:
-    token = credentials.credentials if credentials is not None else None
-    return services.users.verify_bearer(token)
+async def get_token_subject(users: UsersDep, credentials: BearerToken) -> TokenSubject:
+    return users.verify_bearer(credentials.credentials if credentials is not None else None)
 
 
 # A verified token whose user is not read yet: for endpoints that read the user together
@@ -38,12 +34,8 @@ async def get_token_subject(
 BearerSubject = Annotated[TokenSubject, Depends(get_token_subject)]
 
 
-async def get_current_user(
-    services: ServicesDep,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> CurrentUser:
-    token = credentials.credentials if credentials is not None else None
-    return await services.users.authenticate(token)
+async def get_current_user(users: UsersDep, credentials: BearerToken) -> CurrentUser:
+    return await users.authenticate(credentials.credentials if credentials is not None else None)
 
 
 AuthenticatedUser = Annotated[CurrentUser, Depends(get_current_user)]

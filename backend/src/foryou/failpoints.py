@@ -1,4 +1,7 @@
-"""Failpoints of the token refresh, for crash-safety tests only.
+"""Failpoints, for crash-safety tests only (the token refresh is where they are hit).
+
+A core module like the clock: settings check the specification at start-up, the amoCRM
+token provider hits the points; nothing here knows about either.
 
 Enabled only by `FORYOU_TEST_FAILPOINTS` (refused on an https deployment); without it every
 `hit()` is a no-op. The value is a comma-separated list of `name:action[:arg]`:
