@@ -28,6 +28,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
 
+from scripts.foryou_process import ForyouProcess, run_once, start_server
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 MOBILE_DIR = REPO_ROOT / "mobile"
 HOST = "127.0.0.1"
@@ -130,19 +132,6 @@ def wait_ready(service: Service, stopping: threading.Event) -> bool:
     return True
 
 
-def wait_http(url: str, service: Service, stopping: threading.Event) -> bool:
-    deadline = time.monotonic() + READY_TIMEOUT_SECONDS
-    while time.monotonic() < deadline and not stopping.is_set() and service.alive():
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 - loopback
-                if response.status == 200:
-                    return True
-        except OSError:
-            pass
-        time.sleep(0.25)
-    return False
-
-
 def amo_users() -> list[dict[str, object]]:
     with urllib.request.urlopen(f"{EMULATOR_URL}/_emulator/users", timeout=5) as response:  # noqa: S310
         users: list[dict[str, object]] = json.load(response)["users"]
@@ -178,7 +167,7 @@ def main() -> int:
 
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
-    started: list[Service] = []
+    started: list[Service | ForyouProcess] = []
 
     def start(service: Service) -> bool:
         service.start()
@@ -204,26 +193,26 @@ def main() -> int:
         if not start(emulator):
             return 0 if stopping.is_set() else 1
 
-        foryou = console_script("foryou")
-        run([*foryou, "db", "upgrade"], env)
+        serve_env = {**os.environ, **env}
+        run_once(["db", "upgrade"], serve_env, workdir)
         logins: list[tuple[str, str, dict[str, object]]] = []
         by_login = {str(user["login"]): user for user in amo_users()}
         for amo_login in DEMO_BROKERS:
             amo_user = by_login[amo_login]
             email = amo_login.replace("@reforyou.example", "@foryou.demo")
             password = secrets.token_urlsafe(9)
-            create = [*foryou, "users", "create", "--email", email, "--password", password]
-            run([*create, "--role", "broker", "--name", str(amo_user["name"])], env)
+            create = ["users", "create", "--email", email, "--password", password]
+            run_once(
+                [*create, "--role", "broker", "--name", str(amo_user["name"])], serve_env, workdir
+            )
             logins.append((email, password, amo_user))
 
-        backend = Service(
-            name="backend",
-            command=[*foryou, "serve", "--host", HOST, "--port", str(BACKEND_PORT)],
-            ready_line=None,
-            env=env,
+        backend = start_server(
+            serve_env, log_path=workdir / "backend.log", host=HOST, port=BACKEND_PORT, cwd=workdir
         )
-        if not start(backend) or not wait_http(f"{BACKEND_URL}/healthz", backend, stopping):
-            return 0 if stopping.is_set() else 1
+        started.append(backend)
+        if not backend.wait_ready(READY_TIMEOUT_SECONDS, should_stop=stopping.is_set):
+            return 0
 
         node = shutil.which("node") or "node"
         app = Service(
@@ -255,6 +244,7 @@ def main() -> int:
             "  Then: CRM tab -> «Підключити» -> sign in on the amoCRM page -> «Разрешить».",
             f"  Backend API:       {BACKEND_URL}/api/v1"
             f"   (OpenAPI: {BACKEND_URL}/api/v1/openapi.json)",
+            f"  Backend log:       {backend.log_path}",
             f"  amoCRM emulator:   {EMULATOR_URL}"
             f"   (request log: {EMULATOR_URL}/_emulator/requests)",
             "  Every seeded amoCRM login is listed above the [amocrm] ready line.",
