@@ -6,8 +6,10 @@ Starts, in order and each once the previous one is ready:
      with its keep-alive worker embedded (FORYOU_EMBEDDED_WORKER),
   3. the app's web build (exported from mobile/) on 127.0.0.1:8081, served by the same
      SPA server the browser end-to-end tests use.
-Then it prints the URL and the demo logins. Output of every service is shown with a prefix; on
-Ctrl-C (or when any service dies) every service is stopped in reverse order.
+Then it prints the URL and the demo logins. The emulator's and the app server's output is shown
+with a prefix; the backend (started by scripts/foryou_process.py, like in the tests and the
+benchmarks) logs to a file named in the summary. On Ctrl-C (or when any service dies) every
+service is stopped in reverse order.
 """
 
 from __future__ import annotations
