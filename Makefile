@@ -81,8 +81,14 @@ test-mobile: install-mobile
 
 test: check test-python test-mobile
 
+# Ports of the demo's parts; any of them can be moved: `make demo BACKEND_PORT=8100`.
+BACKEND_PORT ?= 8000
+EMULATOR_PORT ?= 8020
+APP_PORT ?= 8081
+
 demo: install
-	$(RUN) python -m scripts.demo
+	$(RUN) python -m scripts.demo --backend-port $(BACKEND_PORT) \
+		--emulator-port $(EMULATOR_PORT) --app-port $(APP_PORT)
 
 bench: install-python
 	$(RUN) python -m bench

@@ -6,12 +6,8 @@ import base64
 import contextlib
 import os
 import secrets
-import signal
-import socket
 import subprocess
-import sys
 import tempfile
-import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -21,20 +17,12 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 from amocrm_emulator.testing import RunningEmulator
 
-from bench.common import CLIENT_ID, CLIENT_SECRET, POSTGRES_URL
+from bench.common import CLIENT_SECRET, POSTGRES_URL
+from scripts.foryou_process import free_port, run_once, serving
+from scripts.harness_constants import AMO, API, BINDER_COOKIE, CLIENT_ID
 
-API = "/api/v1"
-AMO = f"{API}/integrations/amo-crm"
-BINDER_COOKIE = "foryou_amo_flow"
 # A fresh password per run for the benchmark's app users; never stored anywhere.
 APP_PASSWORD = secrets.token_urlsafe(18)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @contextlib.contextmanager
@@ -75,19 +63,7 @@ class Backend:
     users: dict[str, str] = field(default_factory=dict)
 
     def cli(self, *args: str) -> str:
-        done = subprocess.run(
-            [sys.executable, "-m", "foryou", *args],
-            cwd=self.workdir,
-            env=self.env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
-        if done.returncode != 0:
-            msg = f"foryou {args[0]} failed: {done.stderr[-2000:]}"
-            raise RuntimeError(msg)
-        return done.stdout
+        return run_once(args, self.env, self.workdir)
 
     def create_broker(self, email: str) -> None:
         self.cli("users", "create", "--email", email, "--password", APP_PASSWORD)
@@ -173,59 +149,8 @@ def run_backend(
     emu.control.register_integration(
         CLIENT_ID, CLIENT_SECRET, env["FORYOU_AMOCRM_REDIRECT_URI"], name="ForYou bench"
     )
-    with tempfile.TemporaryDirectory(prefix="foryou-bench-run-") as workdir:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "foryou",
-                "serve",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-                "--workers",
-                str(workers),
-            ],
-            cwd=workdir,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            start_new_session=True,
-        )
-        backend = Backend(f"http://127.0.0.1:{port}", process, env, Path(workdir))
-        try:
-            _wait_ready(backend)
-            yield backend
-        finally:
-            _stop(process)
-
-
-def _wait_ready(backend: Backend) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if backend.process.poll() is not None:
-            err = backend.process.stderr.read().decode() if backend.process.stderr else ""
-            msg = f"foryou serve exited ({backend.process.returncode}):\n{err[-3000:]}"
-            raise RuntimeError(msg)
-        with contextlib.suppress(httpx.HTTPError):
-            if httpx.get(f"{backend.base_url}/readyz", timeout=2).status_code == 200:
-                return
-        time.sleep(0.2)
-    msg = "foryou serve did not become ready in 60 s"
-    raise RuntimeError(msg)
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        # The whole session: uvicorn's supervisor and its worker processes.
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(15)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGKILL)
-            process.wait(5)
-    if process.stderr is not None:
-        process.stderr.close()
+    with (
+        tempfile.TemporaryDirectory(prefix="foryou-bench-run-") as workdir,
+        serving(env, port=port, workers=workers, workdir=Path(workdir)) as server,
+    ):
+        yield Backend(f"http://127.0.0.1:{port}", server.process, env, Path(workdir))

@@ -15,26 +15,21 @@ from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 from amocrm_emulator.testing import RunningEmulator, start_emulator
 
+from scripts.harness_constants import CLIENT_ID, REDIRECT_URI
+from scripts.harness_constants import POSTGRES_URL as TEST_POSTGRES_URL
+from scripts.harness_constants import REDIS_URL as TEST_REDIS_URL
+
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
-REDIS_URL = os.environ.get(
-    "FORYOU_BENCH_REDIS_URL", os.environ.get("FORYOU_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
-)
-POSTGRES_URL = os.environ.get(
-    "FORYOU_BENCH_POSTGRES_URL",
-    os.environ.get("FORYOU_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"),
-)
-
-ACCOUNT_HOST = "reforyou.amocrm.ru"
-ACCOUNT_ID = 31920194
-CLIENT_ID = "5e0b7c1d-2a3f-4b6c-8d9e-bench-foryou"
-# A fresh secret per run, inherited by the worker processes: none is kept in the repository.
+# A benchmark may point at servers of its own; by default it uses the tests' servers.
+REDIS_URL = os.environ.get("FORYOU_BENCH_REDIS_URL", TEST_REDIS_URL)
+POSTGRES_URL = os.environ.get("FORYOU_BENCH_POSTGRES_URL", TEST_POSTGRES_URL)
+# A fresh integration secret per run, inherited by the worker processes: the benchmarks start
+# real `foryou serve` processes, and no secret of theirs is kept in the repository.
 CLIENT_SECRET = os.environ.setdefault("FORYOU_BENCH_CLIENT_SECRET", secrets.token_urlsafe(24))
-REDIRECT_URI = "http://127.0.0.1:8000/api/v1/integrations/amo-crm/oauth/callback"
 
 
 def machine() -> dict[str, Any]:
@@ -113,30 +108,6 @@ def emulator(**flags: Any) -> Iterator[RunningEmulator]:
         client_id=CLIENT_ID, client_secret=CLIENT_SECRET, redirect_uri=REDIRECT_URI, **flags
     ) as running:
         yield running
-
-
-def connect_broker(emu: RunningEmulator, login: str) -> dict[str, Any]:
-    """Consent as a seeded amoCRM user and exchange the code: the token answer."""
-    user = next(u for u in emu.control.users() if u["login"] == login)
-    authorize = f"https://www.amocrm.ru/oauth?client_id={CLIENT_ID}&state=bench&mode=popup"
-    location = emu.consent(authorize, user["login"], user["password"])
-    code = parse_qs(urlsplit(location).query)["code"][0]
-    with emu.client(timeout=10) as client:
-        response = client.post(
-            f"https://{ACCOUNT_HOST}/oauth2/access_token",
-            json={
-                "client_id": CLIENT_ID,
-                "client_secret": CLIENT_SECRET,
-                "grant_type": "authorization_code",
-                "code": code,
-                "redirect_uri": REDIRECT_URI,
-            },
-        )
-    if response.status_code != 200:
-        msg = f"code exchange failed: {response.status_code} {response.text[:200]}"
-        raise RuntimeError(msg)
-    tokens: dict[str, Any] = response.json()
-    return tokens
 
 
 def run_workers(

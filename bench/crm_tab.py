@@ -26,8 +26,9 @@ from typing import Any
 import httpx
 from amocrm_emulator.testing import RunningEmulator
 
-from bench.backend import API, Backend, database, run_backend
+from bench.backend import Backend, database, run_backend
 from bench.common import emulator, print_table, write_result
+from scripts.harness_constants import API
 
 BROKERS = 8
 

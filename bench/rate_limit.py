@@ -15,7 +15,6 @@ from typing import Any
 
 from bench.common import (
     REDIS_URL,
-    connect_broker,
     emulator,
     max_in_window,
     print_table,
@@ -39,7 +38,7 @@ CONTENDERS: list[tuple[str, str, float]] = [
 
 def measure(impl: str, rate: float, duration: float) -> dict[str, Any]:
     with emulator(rate_limit=EMULATOR_LIMIT) as emu:
-        token = connect_broker(emu, "broker1@reforyou.example")["access_token"]
+        token = emu.token_for("broker1@reforyou.example")["access_token"]
         emu.control.clear_requests()
         # Worker processes need a moment to start (imports); all begin sending at start_at.
         start_at = time.time() + 5.0

@@ -33,7 +33,7 @@ from foryou.upstream import (
 )
 from redis.asyncio import Redis
 
-from bench.common import ACCOUNT_HOST, ACCOUNT_ID
+from scripts.harness_constants import ACCOUNT_HOST, ACCOUNT_ID
 
 Call = Callable[[], Awaitable[str]]
 

@@ -33,19 +33,16 @@ from typing import Any
 import httpx
 from amocrm_emulator.testing import RunningEmulator
 
-from bench.backend import AMO, API, database, run_backend
+from bench.backend import database, run_backend
 from bench.common import (
-    ACCOUNT_HOST,
-    CLIENT_ID,
     CLIENT_SECRET,
     POSTGRES_URL,
-    REDIRECT_URI,
-    connect_broker,
     emulator,
     print_table,
     run_workers,
     write_result,
 )
+from scripts.harness_constants import ACCOUNT_HOST, AMO, API, CLIENT_ID, REDIRECT_URI
 
 BROKERS = 20
 REQUESTS = 200
@@ -113,7 +110,7 @@ def measure_library(impl: str, label: str) -> dict[str, Any]:
     with emulator(rate_limit=0) as emu, tempfile.TemporaryDirectory() as state_dir:
         logins = amo_logins(emu)
         for broker in range(BROKERS):
-            tokens = connect_broker(emu, logins[broker % len(logins)])
+            tokens = emu.token_for(logins[broker % len(logins)])
             # Expired in the client's own record, so the library refreshes before calling.
             saved = {
                 "access_token": tokens["access_token"],

@@ -27,7 +27,8 @@ from typing import Any
 import httpx
 from amocrm_emulator.testing import AsyncAmoHostTransport
 
-from bench.common import ACCOUNT_HOST, CLIENT_ID, CLIENT_SECRET, REDIRECT_URI
+from bench.common import CLIENT_SECRET
+from scripts.harness_constants import ACCOUNT_HOST, CLIENT_ID, REDIRECT_URI
 
 TOKEN_URL = f"https://{ACCOUNT_HOST}/oauth2/access_token"
 ACCOUNT_URL = f"https://{ACCOUNT_HOST}/api/v4/account"

@@ -17,8 +17,9 @@ import sys
 import time
 from typing import Any
 
-from bench.backend import AMO, Backend, database, run_backend
+from bench.backend import Backend, database, run_backend
 from bench.common import ROOT, emulator, print_table, write_result
+from scripts.harness_constants import AMO
 
 CONNECTIONS = 32
 BROKER_EMAIL = "status.bench@foryou.example"

@@ -1,23 +1,29 @@
 """`make demo`: the whole product on this machine, until Ctrl-C.
 
-Starts, in order and each once the previous one is ready:
+First it checks that every port is free (and names the one that is not, with the override
+to use: `make demo BACKEND_PORT=8100`, `EMULATOR_PORT=…`, `APP_PORT=…`). Then it starts, in
+order and each once the previous one is ready:
   1. the amoCRM emulator on 127.0.0.1:8020 with a demo integration registered,
   2. the backend on 127.0.0.1:8000 (a fresh SQLite database, demo app users created),
      with its keep-alive worker embedded (FORYOU_EMBEDDED_WORKER),
   3. the app's web build (exported from mobile/) on 127.0.0.1:8081, served by the same
      SPA server the browser end-to-end tests use.
-Then it prints the URL and the demo logins. Output of every service is shown with a prefix; on
-Ctrl-C (or when any service dies) every service is stopped in reverse order.
+Then it prints the URL and the demo logins. The emulator's and the app server's output is shown
+with a prefix; the backend (started by scripts/foryou_process.py, like in the tests and the
+benchmarks) logs to a file named in the summary. On Ctrl-C (or when any service dies) every
+service is stopped in reverse order.
 """
 
 from __future__ import annotations
 
+import argparse
 import base64
 import json
 import os
 import secrets
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -28,20 +34,60 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
 
+from scripts.foryou_process import ForyouProcess, run_once, start_server
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 MOBILE_DIR = REPO_ROOT / "mobile"
 HOST = "127.0.0.1"
-EMULATOR_PORT = 8020
-BACKEND_PORT = 8000
-APP_PORT = 8081
-EMULATOR_URL = f"http://{HOST}:{EMULATOR_PORT}"
-BACKEND_URL = f"http://{HOST}:{BACKEND_PORT}"
-APP_URL = f"http://{HOST}:{APP_PORT}"
 DEMO_CLIENT_ID = "6f1c2a4e-5b7d-4e3a-9c1f-2d8e7a6b5c40"
-DEMO_REDIRECT_URI = f"{BACKEND_URL}/api/v1/integrations/amo-crm/oauth/callback"
 READY_TIMEOUT_SECONDS = 90.0
 # amoCRM brokers of the default account who get an app login in the demo.
 DEMO_BROKERS = ("broker1@reforyou.example", "broker2@reforyou.example")
+
+
+@dataclass(frozen=True)
+class Ports:
+    """Where each part listens (`make demo BACKEND_PORT=8100 EMULATOR_PORT=… APP_PORT=…`)."""
+
+    backend: int = 8000
+    emulator: int = 8020
+    app: int = 8081
+
+    @property
+    def backend_url(self) -> str:
+        return f"http://{HOST}:{self.backend}"
+
+    @property
+    def emulator_url(self) -> str:
+        return f"http://{HOST}:{self.emulator}"
+
+    @property
+    def app_url(self) -> str:
+        return f"http://{HOST}:{self.app}"
+
+    @property
+    def redirect_uri(self) -> str:
+        return f"{self.backend_url}/api/v1/integrations/amo-crm/oauth/callback"
+
+    def busy(self) -> list[str]:
+        """One plain line per port something else already listens on."""
+        lines = []
+        for part, variable, port in (
+            ("backend", "BACKEND_PORT", self.backend),
+            ("amoCRM emulator", "EMULATOR_PORT", self.emulator),
+            ("app", "APP_PORT", self.app),
+        ):
+            with socket.socket() as probe:
+                # As the servers bind: a port left in TIME_WAIT by the last run is free.
+                probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                try:
+                    probe.bind((HOST, port))
+                except OSError:
+                    lines.append(
+                        f"demo: port {port} ({part}) is busy; choose another, "
+                        f"e.g. `make demo {variable}={port + 100}`"
+                    )
+        return lines
 
 
 @dataclass
@@ -130,47 +176,50 @@ def wait_ready(service: Service, stopping: threading.Event) -> bool:
     return True
 
 
-def wait_http(url: str, service: Service, stopping: threading.Event) -> bool:
-    deadline = time.monotonic() + READY_TIMEOUT_SECONDS
-    while time.monotonic() < deadline and not stopping.is_set() and service.alive():
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 - loopback
-                if response.status == 200:
-                    return True
-        except OSError:
-            pass
-        time.sleep(0.25)
-    return False
-
-
-def amo_users() -> list[dict[str, object]]:
-    with urllib.request.urlopen(f"{EMULATOR_URL}/_emulator/users", timeout=5) as response:  # noqa: S310
+def amo_users(ports: Ports) -> list[dict[str, object]]:
+    url = f"{ports.emulator_url}/_emulator/users"
+    with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310 - loopback
         users: list[dict[str, object]] = json.load(response)["users"]
     return users
 
 
-def backend_env(database_url: str, client_secret: str) -> dict[str, str]:
+def backend_env(ports: Ports, database_url: str, client_secret: str) -> dict[str, str]:
     return {
         "FORYOU_DATABASE_URL": database_url,
-        "FORYOU_PUBLIC_URL": BACKEND_URL,
+        "FORYOU_PUBLIC_URL": ports.backend_url,
         "FORYOU_JWT_SECRET": secrets.token_urlsafe(48),
         "FORYOU_ENCRYPTION_KEYS": f"demo:{base64.b64encode(secrets.token_bytes(32)).decode()}",
         "FORYOU_AMOCRM_CLIENT_ID": DEMO_CLIENT_ID,
         "FORYOU_AMOCRM_CLIENT_SECRET": client_secret,
-        "FORYOU_AMOCRM_REDIRECT_URI": DEMO_REDIRECT_URI,
-        "FORYOU_AMOCRM_UPSTREAM_URL": EMULATOR_URL,
-        "FORYOU_WEB_RETURN_URL": f"{APP_URL}/amo-crm/callback",
-        "FORYOU_CORS_ORIGINS": APP_URL,
+        "FORYOU_AMOCRM_REDIRECT_URI": ports.redirect_uri,
+        "FORYOU_AMOCRM_UPSTREAM_URL": ports.emulator_url,
+        "FORYOU_WEB_RETURN_URL": f"{ports.app_url}/amo-crm/callback",
+        "FORYOU_CORS_ORIGINS": ports.app_url,
         # The keep-alive worker runs inside the API process.
         "FORYOU_EMBEDDED_WORKER": "true",
     }
 
 
-def main() -> int:
+def parse_ports(argv: list[str]) -> Ports:
+    parser = argparse.ArgumentParser(prog="python -m scripts.demo", description=__doc__)
+    defaults = Ports()
+    parser.add_argument("--backend-port", type=int, default=defaults.backend)
+    parser.add_argument("--emulator-port", type=int, default=defaults.emulator)
+    parser.add_argument("--app-port", type=int, default=defaults.app)
+    options = parser.parse_args(argv)
+    return Ports(options.backend_port, options.emulator_port, options.app_port)
+
+
+def main(argv: list[str]) -> int:
+    ports = parse_ports(argv)
+    busy = ports.busy()
+    if busy:
+        print("\n".join(busy), file=sys.stderr)  # noqa: T201 - console output
+        return 1
     # Fresh secrets and a fresh database every run: the demo lives only in this process tree.
     client_secret = secrets.token_urlsafe(32)
     workdir = Path(tempfile.mkdtemp(prefix="foryou-demo-"))
-    env = backend_env(f"sqlite+aiosqlite:///{workdir / 'foryou.sqlite3'}", client_secret)
+    env = backend_env(ports, f"sqlite+aiosqlite:///{workdir / 'foryou.sqlite3'}", client_secret)
     stopping = threading.Event()
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
@@ -178,7 +227,7 @@ def main() -> int:
 
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
-    started: list[Service] = []
+    started: list[Service | ForyouProcess] = []
 
     def start(service: Service) -> bool:
         service.start()
@@ -195,35 +244,35 @@ def main() -> int:
             name="amocrm",
             command=[
                 *console_script("amocrm-emulator"),
-                *("--host", HOST, "--port", str(EMULATOR_PORT), "--control"),
+                *("--host", HOST, "--port", str(ports.emulator), "--control"),
                 *("--client-id", DEMO_CLIENT_ID, "--client-secret", client_secret),
-                *("--redirect-uri", DEMO_REDIRECT_URI),
+                *("--redirect-uri", ports.redirect_uri),
             ],
             ready_line="amocrm-emulator listening on",
         )
         if not start(emulator):
             return 0 if stopping.is_set() else 1
 
-        foryou = console_script("foryou")
-        run([*foryou, "db", "upgrade"], env)
+        serve_env = {**os.environ, **env}
+        run_once(["db", "upgrade"], serve_env, workdir)
         logins: list[tuple[str, str, dict[str, object]]] = []
-        by_login = {str(user["login"]): user for user in amo_users()}
+        by_login = {str(user["login"]): user for user in amo_users(ports)}
         for amo_login in DEMO_BROKERS:
             amo_user = by_login[amo_login]
             email = amo_login.replace("@reforyou.example", "@foryou.demo")
             password = secrets.token_urlsafe(9)
-            create = [*foryou, "users", "create", "--email", email, "--password", password]
-            run([*create, "--role", "broker", "--name", str(amo_user["name"])], env)
+            create = ["users", "create", "--email", email, "--password", password]
+            run_once(
+                [*create, "--role", "broker", "--name", str(amo_user["name"])], serve_env, workdir
+            )
             logins.append((email, password, amo_user))
 
-        backend = Service(
-            name="backend",
-            command=[*foryou, "serve", "--host", HOST, "--port", str(BACKEND_PORT)],
-            ready_line=None,
-            env=env,
+        backend = start_server(
+            serve_env, log_path=workdir / "backend.log", host=HOST, port=ports.backend, cwd=workdir
         )
-        if not start(backend) or not wait_http(f"{BACKEND_URL}/healthz", backend, stopping):
-            return 0 if stopping.is_set() else 1
+        started.append(backend)
+        if not backend.wait_ready(READY_TIMEOUT_SECONDS, should_stop=stopping.is_set):
+            return 0
 
         node = shutil.which("node") or "node"
         app = Service(
@@ -231,8 +280,8 @@ def main() -> int:
             command=[
                 node,
                 str(MOBILE_DIR / "e2e" / "spa-server.mjs"),
-                *("--dir", str(dist), "--port", str(APP_PORT)),
-                *("--api-url", f"{BACKEND_URL}/api/v1"),
+                *("--dir", str(dist), "--port", str(ports.app)),
+                *("--api-url", f"{ports.backend_url}/api/v1"),
             ],
             ready_line="spa-server listening on",
         )
@@ -242,7 +291,7 @@ def main() -> int:
         lines = [
             "",
             "ForYou CRM Connect demo is running.",
-            f"  Open the app:      {APP_URL}   (use this exact address: the way back from",
+            f"  Open the app:      {ports.app_url}   (use this exact address: the way back from",
             "                     amoCRM returns to it)",
             "  App logins (e-mail / password) and the amoCRM user each broker signs in as:",
         ]
@@ -253,10 +302,11 @@ def main() -> int:
             )
         lines += [
             "  Then: CRM tab -> «Підключити» -> sign in on the amoCRM page -> «Разрешить».",
-            f"  Backend API:       {BACKEND_URL}/api/v1"
-            f"   (OpenAPI: {BACKEND_URL}/api/v1/openapi.json)",
-            f"  amoCRM emulator:   {EMULATOR_URL}"
-            f"   (request log: {EMULATOR_URL}/_emulator/requests)",
+            f"  Backend API:       {ports.backend_url}/api/v1"
+            f"   (OpenAPI: {ports.backend_url}/api/v1/openapi.json)",
+            f"  Backend log:       {backend.log_path}",
+            f"  amoCRM emulator:   {ports.emulator_url}"
+            f"   (request log: {ports.emulator_url}/_emulator/requests)",
             "  Every seeded amoCRM login is listed above the [amocrm] ready line.",
             "Press Ctrl-C to stop.",
             "",
@@ -279,4 +329,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(main(sys.argv[1:]))

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import base64
 import http.server
 import logging
-import os
 import threading
 import uuid
 from collections.abc import Iterator
@@ -22,17 +20,18 @@ from foryou.clock import OffsetClock
 from foryou.logging import build_formatter
 from foryou.services import Services
 
-CLIENT_ID = "6f6c3c4e-4d9b-4a43-9a59-6c1b1f0f9e21"
-CLIENT_SECRET = "s3cr3t-" + "k" * 57
-JWT_SECRET = "test-jwt-secret-" + "x" * 60
-ENCRYPTION_KEY_1 = base64.b64encode(b"\x01" * 32).decode()
-ENCRYPTION_KEY_2 = base64.b64encode(b"\x02" * 32).decode()
-PUBLIC_URL = "http://testserver"
-REDIRECT_URI = f"{PUBLIC_URL}/api/v1/integrations/amo-crm/oauth/callback"
-PASSWORD = "correct horse battery staple"
-BINDER_COOKIE = "foryou_amo_flow"
-API = "/api/v1"
-AMO = f"{API}/integrations/amo-crm"
+from scripts.harness_constants import (
+    AMO,
+    API,
+    BINDER_COOKIE,
+    CLIENT_ID,
+    CLIENT_SECRET,
+    ENCRYPTION_KEY_1,
+    JWT_SECRET,
+    PASSWORD,
+    PUBLIC_URL,
+    REDIRECT_URI,
+)
 
 
 def base_settings(database_url: str, upstream_url: str, **overrides: Any) -> dict[str, Any]:
@@ -221,9 +220,3 @@ def captured_logs() -> Iterator[StringIO]:
     finally:
         root.removeHandler(handler)
         root.setLevel(previous)
-
-
-def postgres_admin_url() -> str:
-    return os.environ.get(
-        "FORYOU_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
-    )

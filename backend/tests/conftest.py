@@ -11,14 +11,7 @@ from typing import Any
 import asyncpg
 import httpx
 import pytest
-from backend_support import (
-    CLIENT_ID,
-    CLIENT_SECRET,
-    REDIRECT_URI,
-    Backend,
-    base_settings,
-    postgres_admin_url,
-)
+from backend_support import Backend, base_settings
 from foryou.clock import OffsetClock
 from foryou.config import Settings
 from foryou.db import Database
@@ -28,11 +21,13 @@ from foryou.models import Base
 from sqlalchemy import delete
 from sqlalchemy.engine.url import make_url
 
+from scripts.harness_constants import CLIENT_ID, CLIENT_SECRET, POSTGRES_URL, REDIRECT_URI
+
 BackendFactory = Callable[..., Awaitable[Backend]]
 
 
 def _create_postgres_database() -> tuple[str, Callable[[], None]]:
-    admin = make_url(postgres_admin_url())
+    admin = make_url(POSTGRES_URL)
     name = f"foryou_test_{uuid.uuid4().hex[:12]}"
     dsn = admin.set(drivername="postgresql").render_as_string(hide_password=False)
 

@@ -12,9 +12,11 @@ from typing import Any
 
 import jwt
 import pytest
-from backend_support import AMO, API, JWT_SECRET, PASSWORD, Backend
+from backend_support import Backend
 from foryou.auth.models import Role, User
 from sqlalchemy import update
+
+from scripts.harness_constants import AMO, API, JWT_SECRET, PASSWORD
 
 JWT_ENDPOINTS = [
     ("GET", f"{API}/auth/me"),

@@ -6,8 +6,10 @@ from typing import Any
 
 import httpx
 import pytest
-from backend_support import AMO, API, Backend
+from backend_support import Backend
 from foryou.auth.models import Role
+
+from scripts.harness_constants import AMO, API
 
 HUGE = "x" * (70 * 1024)
 BAD_BODIES: list[Any] = [

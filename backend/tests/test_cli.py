@@ -10,16 +10,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from backend_support import (
-    ENCRYPTION_KEY_1,
-    ENCRYPTION_KEY_2,
-    JWT_SECRET,
-    Backend,
-    amo_user,
-    connect,
-)
+from backend_support import Backend, amo_user, connect
 from foryou.integrations.amocrm.models import AmoCrmConnection
 from sqlalchemy import select
+
+from scripts.harness_constants import ENCRYPTION_KEY_1, ENCRYPTION_KEY_2, JWT_SECRET
 
 
 def run_cli(

@@ -6,8 +6,9 @@ import subprocess
 import sys
 
 import pytest
-from backend_support import ENCRYPTION_KEY_1
 from foryou.config import SettingsError, load_settings, parse_encryption_keys
+
+from scripts.harness_constants import ENCRYPTION_KEY_1
 
 
 def test_defaults_give_a_dev_run() -> None:

@@ -5,9 +5,10 @@ from __future__ import annotations
 import uuid
 
 import pytest
-from backend_support import ENCRYPTION_KEY_1, ENCRYPTION_KEY_2
 from foryou.config import parse_encryption_keys
 from foryou.crypto import DecryptionError, TokenCipher, TokenContext
+
+from scripts.harness_constants import ENCRYPTION_KEY_1, ENCRYPTION_KEY_2
 
 ROW, USER = uuid.uuid4(), uuid.uuid4()
 

@@ -7,7 +7,8 @@ from collections.abc import Iterator
 import httpx
 import pytest
 from amocrm_emulator.testing import RunningEmulator, start_emulator
-from emu_support import CLIENT_ID, CLIENT_SECRET, REDIRECT_URI
+
+from scripts.harness_constants import CLIENT_ID, CLIENT_SECRET, REDIRECT_URI
 
 
 @pytest.fixture(scope="session")

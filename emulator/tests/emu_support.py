@@ -1,4 +1,8 @@
-"""Shared helpers of the emulator tests: the test integration and the connect flow."""
+"""Shared helpers of the emulator tests: the authorize URL and raw token-endpoint calls.
+
+Tokens for a seeded user come from `emu.token_for(login)` (consent + code exchange); the
+helpers here send the token endpoint exactly what a test wants to probe.
+"""
 
 from __future__ import annotations
 
@@ -6,28 +10,8 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
-from amocrm_emulator.testing import RunningEmulator, consent
 
-CLIENT_ID = "2f4c7e1a-9b3d-4c8e-a1f2-3d4e5f6a7b8c"
-CLIENT_SECRET = "emulator-test-secret-7Qm2"
-REDIRECT_URI = "https://backend.example/api/v1/integrations/amo-crm/oauth/callback"
-ACCOUNT_HOST = "reforyou.amocrm.ru"
-ACCOUNT_ID = 31920194
-ADMIN_ID = 581651
-BROKER1_ID = 581652
-BROKER9_ID = 581660  # responsible for no leads
-GROUP_LEAD_ID = 581657  # sees the leads of the "Vladimir Team" group
-KOMMO_HOST = "foryouglobal.kommo.com"
-KOMMO_ACCOUNT_ID = 32045871
-TOKEN_URL = f"https://{ACCOUNT_HOST}/oauth2/access_token"
-API = f"https://{ACCOUNT_HOST}/api/v4"
-
-PASSWORDS = {
-    "admin@reforyou.example": "admin-pass",
-    **{f"broker{i}@reforyou.example": f"broker{i}-pass" for i in range(1, 10)},
-    "admin@foryouglobal.example": "kommo-admin-pass",
-    "agent1@foryouglobal.example": "agent1-pass",
-}
+from scripts.harness_constants import ACCOUNT_HOST, CLIENT_ID, CLIENT_SECRET, REDIRECT_URI
 
 
 def authorize_url(
@@ -42,22 +26,6 @@ def authorize_url(
 
 def query_of(location: str) -> dict[str, str]:
     return {k: v[0] for k, v in parse_qs(urlsplit(location).query).items()}
-
-
-def get_code(
-    emu: RunningEmulator,
-    login: str = "broker1@reforyou.example",
-    consent_host: str = "www.amocrm.ru",
-    account: str | int | None = None,
-) -> str:
-    location = consent(
-        authorize_url(consent_host=consent_host),
-        login,
-        PASSWORDS[login],
-        account=account,
-        emulator_url=emu.base_url,
-    )
-    return query_of(location)["code"]
 
 
 def exchange(
@@ -86,20 +54,6 @@ def refresh(
         **overrides,
     }
     return client.post(f"https://{host}/oauth2/access_token", json=body)
-
-
-def connect(
-    emu: RunningEmulator,
-    client: httpx.Client,
-    login: str = "broker1@reforyou.example",
-    host: str = ACCOUNT_HOST,
-    consent_host: str = "www.amocrm.ru",
-) -> dict[str, Any]:
-    """Consent as `login` and exchange the code: the token answer."""
-    response = exchange(client, get_code(emu, login, consent_host), host=host)
-    assert response.status_code == 200, response.text
-    tokens: dict[str, Any] = response.json()
-    return tokens
 
 
 def bearer(tokens: dict[str, Any]) -> dict[str, str]:

@@ -5,12 +5,9 @@ from __future__ import annotations
 import httpx
 import pytest
 from amocrm_emulator.testing import EmulatorError, RunningEmulator, consent
-from emu_support import (
-    CLIENT_ID,
-    REDIRECT_URI,
-    authorize_url,
-    query_of,
-)
+from emu_support import authorize_url, query_of
+
+from scripts.harness_constants import CLIENT_ID, REDIRECT_URI
 
 
 def test_allow_redirects_to_registered_uri_with_code_state_referer_platform(

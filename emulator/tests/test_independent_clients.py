@@ -15,18 +15,18 @@ import pytest
 from aioamocrm import AmoCRMClient, NotFoundError, OAuth2
 from amocrm_emulator.testing import AmoHostTransport, RunningEmulator, amo_async_client, consent
 from authlib.deprecate import AuthlibDeprecationWarning
-from emu_support import (
+
+from scripts.harness_constants import (
     ACCOUNT_HOST,
     ACCOUNT_ID,
-    API,
+    AMO_API,
     BROKER1_ID,
     BROKER9_ID,
     CLIENT_ID,
     CLIENT_SECRET,
-    PASSWORDS,
     REDIRECT_URI,
+    SEEDED_PASSWORDS,
     TOKEN_URL,
-    get_code,
 )
 
 with warnings.catch_warnings():
@@ -53,25 +53,27 @@ def test_authlib_code_exchange_and_api_call(emu: RunningEmulator) -> None:
         url, _ = client.create_authorization_url(
             "https://www.amocrm.ru/oauth", state="authlib-state", mode="post_message"
         )
-        location = consent(url, "broker1@reforyou.example", PASSWORDS["broker1@reforyou.example"])
+        location = consent(
+            url, "broker1@reforyou.example", SEEDED_PASSWORDS["broker1@reforyou.example"]
+        )
         token = client.fetch_token(
             TOKEN_URL, authorization_response=location, state="authlib-state"
         )
         assert token["token_type"] == "Bearer"
         assert token["expires_at"] > time.time()
-        account = client.get(f"{API}/account")
+        account = client.get(f"{AMO_API}/account")
         assert account.status_code == 200
         assert account.json()["current_user_id"] == BROKER1_ID
 
 
 def test_authlib_refresh_rotates_and_the_old_token_is_refused(emu: RunningEmulator) -> None:
     with authlib_client(emu) as client:
-        client.fetch_token(TOKEN_URL, code=get_code(emu))
+        client.fetch_token(TOKEN_URL, code=emu.code_for("broker1@reforyou.example"))
         first = dict(client.token)
         rotated = client.refresh_token(TOKEN_URL)
         assert rotated["refresh_token"] != first["refresh_token"]
         assert rotated["access_token"] != first["access_token"]
-        assert client.get(f"{API}/account").status_code == 200
+        assert client.get(f"{AMO_API}/account").status_code == 200
         second = client.refresh_token(TOKEN_URL)
         assert second["refresh_token"] != rotated["refresh_token"]
 
@@ -93,10 +95,10 @@ def test_authlib_refreshes_automatically_when_the_token_expires(emu: RunningEmul
         saved.append(dict(token))
 
     with authlib_client(emu, token_endpoint=TOKEN_URL, update_token=update_token) as client:
-        client.fetch_token(TOKEN_URL, code=get_code(emu))
+        client.fetch_token(TOKEN_URL, code=emu.code_for("broker1@reforyou.example"))
         emu.control.advance_clock(86_400 + 60)  # the server's clock: the token is dead there
         client.token["expires_at"] = int(time.time()) - 1  # and the client knows it expired
-        answer = client.get(f"{API}/account")
+        answer = client.get(f"{AMO_API}/account")
         assert answer.status_code == 200
         assert len(saved) == 1
         assert saved[0]["access_token"] == client.token["access_token"]
@@ -122,7 +124,7 @@ async def aioamocrm_on_account(
 
 async def test_aioamocrm_account_leads_pagination_and_204(emu: RunningEmulator) -> None:
     async with aioamocrm_on_account(emu) as amo:
-        await amo.exchange_code(get_code(emu))
+        await amo.exchange_code(emu.code_for("broker1@reforyou.example"))
         account = await amo.account.get()
         assert account.id == ACCOUNT_ID
         first_page = await amo.leads.get_page(limit=10)
@@ -142,7 +144,7 @@ async def test_aioamocrm_account_leads_pagination_and_204(emu: RunningEmulator) 
     assert len(pages) >= 2
 
     async with aioamocrm_on_account(emu) as amo:
-        await amo.exchange_code(get_code(emu, "broker9@reforyou.example"))
+        await amo.exchange_code(emu.code_for("broker9@reforyou.example"))
         empty = await amo.leads.get_page()
         assert len(empty) == 0
         assert not empty.has_next
@@ -153,7 +155,7 @@ async def test_aioamocrm_account_leads_pagination_and_204(emu: RunningEmulator) 
 async def test_aioamocrm_refreshes_on_expiry(emu: RunningEmulator) -> None:
     auth = OAuth2(CLIENT_ID, CLIENT_SECRET, REDIRECT_URI)
     async with aioamocrm_on_account(emu, auth) as amo:
-        first = await amo.exchange_code(get_code(emu))
+        first = await amo.exchange_code(emu.code_for("broker1@reforyou.example"))
         emu.control.expire_tokens(BROKER1_ID)
         emu.control.clear_requests()
         account = await amo.account.get()
@@ -174,7 +176,7 @@ async def test_aioamocrm_through_the_loopback_address(emu: RunningEmulator) -> N
     """Pointing `base_url` at the emulator itself works too (the loopback host is reforyou)."""
     auth = OAuth2(CLIENT_ID, CLIENT_SECRET, REDIRECT_URI)
     async with AmoCRMClient(base_url=emu.base_url, auth=auth, rate_limit=None) as amo:
-        await amo.exchange_code(get_code(emu))
+        await amo.exchange_code(emu.code_for("broker1@reforyou.example"))
         leads = [lead async for lead in amo.leads.iterate(limit=50)]
         assert leads
         assert all(lead.responsible_user_id == BROKER1_ID for lead in leads)
@@ -184,7 +186,7 @@ def test_consent_helper_reaches_the_emulator_started_last(emu: RunningEmulator) 
     location = consent(
         f"https://www.amocrm.ru/oauth?client_id={CLIENT_ID}&state=z",
         "broker2@reforyou.example",
-        PASSWORDS["broker2@reforyou.example"],
+        SEEDED_PASSWORDS["broker2@reforyou.example"],
     )
     assert location.startswith(REDIRECT_URI)
     assert httpx.URL(location).params["referer"] == ACCOUNT_HOST

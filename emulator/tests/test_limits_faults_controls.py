@@ -19,21 +19,19 @@ import httpx
 import pytest
 from amocrm_emulator.testing import (
     EmulatorError,
+    Integration,
     RunningEmulator,
     amo_async_client,
     start_emulator,
 )
-from emu_support import (
+from emu_support import bearer, refresh
+
+from scripts.harness_constants import (
     ACCOUNT_ID,
-    API,
+    AMO_API,
     CLIENT_ID,
     CLIENT_SECRET,
     REDIRECT_URI,
-    TOKEN_URL,
-    bearer,
-    connect,
-    get_code,
-    refresh,
 )
 
 INTEGRATION = {"client_id": CLIENT_ID, "client_secret": CLIENT_SECRET, "redirect_uri": REDIRECT_URI}
@@ -41,18 +39,18 @@ INTEGRATION = {"client_id": CLIENT_ID, "client_secret": CLIENT_SECRET, "redirect
 
 # ---- rate limit --------------------------------------------------------------------------
 async def _burst(emu: RunningEmulator, headers: dict[str, str], count: int) -> list[httpx.Response]:
-    """`count` API requests sent at once, so they land within the same second."""
+    """`count` AMO_API requests sent at once, so they land within the same second."""
     async with amo_async_client(emu.base_url, timeout=30.0) as http:
         return list(
             await asyncio.gather(
-                *(http.get(f"{API}/account", headers=headers) for _ in range(count))
+                *(http.get(f"{AMO_API}/account", headers=headers) for _ in range(count))
             )
         )
 
 
 async def test_more_than_7_rps_gets_429_with_retry_after() -> None:
     with start_emulator(**INTEGRATION) as emu, emu.client() as client:
-        headers = bearer(connect(emu, client))
+        headers = bearer(emu.token_for("broker1@reforyou.example"))
         answers = await _burst(emu, headers, 20)
         allowed = sum(1 for r in answers if r.status_code == 200)
         limited = [r for r in answers if r.status_code == 429]
@@ -66,16 +64,16 @@ async def test_more_than_7_rps_gets_429_with_retry_after() -> None:
         assert body["retry_after"] >= 1
         assert body["title"] == "Too Many Requests"
         await asyncio.sleep(1.1)
-        assert client.get(f"{API}/account", headers=headers).status_code == 200
+        assert client.get(f"{AMO_API}/account", headers=headers).status_code == 200
         # The token endpoint is not limited: refreshes are never throttled.
-        tokens = connect(emu, client)
+        tokens = emu.token_for("broker1@reforyou.example")
         assert refresh(client, tokens["refresh_token"]).status_code == 200
 
 
 async def test_repeated_violations_block_the_account_with_html_403() -> None:
     with start_emulator(**INTEGRATION, rate_limit=2) as emu, emu.client() as client:
         emu.control.settings(block_after=5, block_seconds=1.5)
-        headers = bearer(connect(emu, client))
+        headers = bearer(emu.token_for("broker1@reforyou.example"))
         answers = await _burst(emu, headers, 12)
         statuses = [r.status_code for r in answers]
         # 2 pass, the next 4 get 429, the 5th rejection blocks the account: 403 from then on.
@@ -92,13 +90,13 @@ async def test_repeated_violations_block_the_account_with_html_403() -> None:
         )
         assert kommo.status_code == 401
         await asyncio.sleep(1.6)
-        assert client.get(f"{API}/account", headers=headers).status_code == 200
+        assert client.get(f"{AMO_API}/account", headers=headers).status_code == 200
 
 
 def test_rate_limit_switch_at_runtime(emu: RunningEmulator, client: httpx.Client) -> None:
-    headers = bearer(connect(emu, client))
+    headers = bearer(emu.token_for("broker1@reforyou.example"))
     emu.control.settings(rate_limit=1)
-    answers = [client.get(f"{API}/account", headers=headers).status_code for _ in range(5)]
+    answers = [client.get(f"{AMO_API}/account", headers=headers).status_code for _ in range(5)]
     assert 429 in answers
 
 
@@ -106,7 +104,7 @@ def test_rate_limit_switch_at_runtime(emu: RunningEmulator, client: httpx.Client
 def test_status_fault_hits_the_next_n_matching_requests(
     emu: RunningEmulator, client: httpx.Client
 ) -> None:
-    tokens = connect(emu, client)
+    tokens = emu.token_for("broker1@reforyou.example")
     emu.control.fault("/oauth2/access_token", method="POST", count=2, status=503)
     assert refresh(client, tokens["refresh_token"]).status_code == 503
     assert refresh(client, tokens["refresh_token"]).status_code == 503
@@ -115,22 +113,22 @@ def test_status_fault_hits_the_next_n_matching_requests(
 
 
 def test_delay_fault(emu: RunningEmulator, client: httpx.Client) -> None:
-    headers = bearer(connect(emu, client))
+    headers = bearer(emu.token_for("broker1@reforyou.example"))
     emu.control.fault("/api/v4/account", delay=0.6)
     started = time.monotonic()
-    assert client.get(f"{API}/account", headers=headers).status_code == 200
+    assert client.get(f"{AMO_API}/account", headers=headers).status_code == 200
     assert time.monotonic() - started >= 0.6
     emu.control.fault("/api/v4/account", delay=2)
     with pytest.raises(httpx.ReadTimeout):
-        client.get(f"{API}/account", headers=headers, timeout=0.5)
+        client.get(f"{AMO_API}/account", headers=headers, timeout=0.5)
 
 
 def test_dropped_connection(emu: RunningEmulator, client: httpx.Client) -> None:
-    headers = bearer(connect(emu, client))
+    headers = bearer(emu.token_for("broker1@reforyou.example"))
     emu.control.fault("/api/v4/leads", drop=True)
     with pytest.raises(httpx.RemoteProtocolError):
-        client.get(f"{API}/leads", headers=headers)
-    assert client.get(f"{API}/leads", headers=headers).status_code == 200
+        client.get(f"{AMO_API}/leads", headers=headers)
+    assert client.get(f"{AMO_API}/leads", headers=headers).status_code == 200
     statuses = [r["status"] for r in emu.control.requests(path="/api/v4/leads")]
     assert statuses == [None, 200]
 
@@ -138,7 +136,7 @@ def test_dropped_connection(emu: RunningEmulator, client: httpx.Client) -> None:
 def test_after_processing_fault_rotates_tokens_then_loses_the_answer(
     emu: RunningEmulator, client: httpx.Client
 ) -> None:
-    tokens = connect(emu, client)
+    tokens = emu.token_for("broker1@reforyou.example")
     emu.control.fault("/oauth2/access_token", drop=True, after_processing=True)
     with pytest.raises(httpx.RemoteProtocolError):
         refresh(client, tokens["refresh_token"])
@@ -149,12 +147,12 @@ def test_after_processing_fault_rotates_tokens_then_loses_the_answer(
 
 
 def test_fault_matching_by_host_and_prefix(emu: RunningEmulator, client: httpx.Client) -> None:
-    headers = bearer(connect(emu, client))
+    headers = bearer(emu.token_for("broker1@reforyou.example"))
     emu.control.fault("/api/v4/*", host="foryouglobal.kommo.com", status=500)
-    assert client.get(f"{API}/account", headers=headers).status_code == 200
+    assert client.get(f"{AMO_API}/account", headers=headers).status_code == 200
     emu.control.clear_faults()
     emu.control.fault("/api/v4/*", status=502, count=1)
-    assert client.get(f"{API}/leads", headers=headers).status_code == 502
+    assert client.get(f"{AMO_API}/leads", headers=headers).status_code == 502
 
 
 @pytest.mark.parametrize(
@@ -175,7 +173,7 @@ def test_bad_fault_definitions_are_refused(emu: RunningEmulator, body: dict[str,
 # ---- request log ----------------------------------------------------------------------------
 def test_request_log_records_and_masks(emu: RunningEmulator, client: httpx.Client) -> None:
     emu.control.clear_requests()
-    tokens = connect(emu, client)
+    tokens = emu.token_for("broker1@reforyou.example")
     refresh(client, tokens["refresh_token"])
     client.get(
         f"https://www.amocrm.ru/oauth?client_id={CLIENT_ID}&state=secret-state&code=should-not-show"
@@ -233,22 +231,8 @@ def test_disable_hook_is_signed_and_revokes_tokens(
     emu.control.register_integration(
         "hooked-client", "hooked-secret", REDIRECT_URI, disable_hook_url=hook_server
     )
-    location = emu.consent(
-        "https://www.amocrm.ru/oauth?client_id=hooked-client&state=s",
-        "broker1@reforyou.example",
-        "broker1-pass",
-    )
-    code = parse_qs(urlsplit(location).query)["code"][0]
-    tokens = client.post(
-        TOKEN_URL,
-        json={
-            "client_id": "hooked-client",
-            "client_secret": "hooked-secret",
-            "grant_type": "authorization_code",
-            "code": code,
-            "redirect_uri": REDIRECT_URI,
-        },
-    ).json()
+    hooked = Integration("hooked-client", "hooked-secret", REDIRECT_URI)
+    tokens = emu.token_for("broker1@reforyou.example", integration=hooked)
     assert emu.control.send_disable_hook("hooked-client", ACCOUNT_ID) == {"status": 200}
     path, query, agent = _HookHandler.received[0]
     assert path == "/hooks/disabled"
@@ -259,7 +243,7 @@ def test_disable_hook_is_signed_and_revokes_tokens(
     ).hexdigest()
     assert query["signature"] == expected
     assert agent == "amoService-oAuth-Code-Sender/1.0"
-    assert client.get(f"{API}/account", headers=bearer(tokens)).status_code == 401
+    assert client.get(f"{AMO_API}/account", headers=bearer(tokens)).status_code == 401
 
 
 def test_disable_hook_errors(emu: RunningEmulator) -> None:
@@ -282,12 +266,12 @@ def test_clock_controls(emu: RunningEmulator) -> None:
 def test_reset_restores_seed_and_keeps_flag_integrations(
     emu: RunningEmulator, client: httpx.Client
 ) -> None:
-    headers = bearer(connect(emu, client))
-    client.post(f"{API}/leads", headers=headers, json=[{"name": "временная"}])
+    headers = bearer(emu.token_for("broker1@reforyou.example"))
+    client.post(f"{AMO_API}/leads", headers=headers, json=[{"name": "временная"}])
     emu.control.register_integration("temp-client", "temp-secret", REDIRECT_URI)
     emu.control.reset()
-    assert client.get(f"{API}/account", headers=headers).status_code == 401
-    assert get_code(emu)
+    assert client.get(f"{AMO_API}/account", headers=headers).status_code == 401
+    assert emu.code_for("broker1@reforyou.example")
     page = client.get("https://www.amocrm.ru/oauth?client_id=temp-client")
     assert page.status_code == 400
 
@@ -379,15 +363,15 @@ def test_startup_is_fast_and_prints_logins() -> None:
 def test_state_file_survives_restart(tmp_path: Path) -> None:
     state_file = tmp_path / "amocrm.json"
     with start_emulator(**INTEGRATION, state_file=state_file) as emu, emu.client() as client:
-        tokens = connect(emu, client)
+        tokens = emu.token_for("broker1@reforyou.example")
         created = client.post(
-            f"{API}/leads", headers=bearer(tokens), json=[{"name": "Переживёт рестарт"}]
+            f"{AMO_API}/leads", headers=bearer(tokens), json=[{"name": "Переживёт рестарт"}]
         ).json()
         lead_id = created["_embedded"]["leads"][0]["id"]
         time.sleep(1.5)  # the state is written within a second of a change
     assert state_file.exists()
     with start_emulator(**INTEGRATION, state_file=state_file) as emu, emu.client() as client:
-        lead = client.get(f"{API}/leads/{lead_id}", headers=bearer(tokens))
+        lead = client.get(f"{AMO_API}/leads/{lead_id}", headers=bearer(tokens))
         assert lead.status_code == 200
         assert lead.json()["name"] == "Переживёт рестарт"
         assert refresh(client, tokens["refresh_token"]).status_code == 200

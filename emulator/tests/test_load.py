@@ -8,7 +8,8 @@ import time
 import httpx
 import pytest
 from amocrm_emulator.testing import RunningEmulator, amo_async_client
-from emu_support import API, CLIENT_ID, CLIENT_SECRET, REDIRECT_URI, TOKEN_URL, connect
+
+from scripts.harness_constants import AMO_API, CLIENT_ID, CLIENT_SECRET, REDIRECT_URI, TOKEN_URL
 
 pytestmark = pytest.mark.slow
 
@@ -16,7 +17,7 @@ pytestmark = pytest.mark.slow
 async def test_refresh_storm_of_200_concurrent_requests_has_one_winner(
     emu: RunningEmulator, client: httpx.Client
 ) -> None:
-    tokens = connect(emu, client)
+    tokens = emu.token_for("broker1@reforyou.example")
     body = {
         "client_id": CLIENT_ID,
         "client_secret": CLIENT_SECRET,
@@ -43,10 +44,11 @@ async def test_50_concurrent_clients_read_their_own_leads(
 ) -> None:
     # Brokers who see only their own leads (broker6 sees the whole group).
     logins = [f"broker{i}@reforyou.example" for i in (1, 2, 3, 4, 5, 7, 8)]
-    tokens = {login: connect(emu, client, login) for login in logins}
+    tokens = {login: emu.token_for(login) for login in logins}
     me = {
         login: client.get(
-            f"{API}/account", headers={"Authorization": f"Bearer {tokens[login]['access_token']}"}
+            f"{AMO_API}/account",
+            headers={"Authorization": f"Bearer {tokens[login]['access_token']}"},
         ).json()["current_user_id"]
         for login in logins
     }
@@ -58,14 +60,16 @@ async def test_50_concurrent_clients_read_their_own_leads(
             owners: set[int] = set()
             for page in (1, 2):
                 answer = await http.get(
-                    f"{API}/leads", headers=headers, params={"page": page, "limit": 25}
+                    f"{AMO_API}/leads", headers=headers, params={"page": page, "limit": 25}
                 )
                 assert answer.status_code in (200, 204)
                 if answer.status_code == 200:
                     owners |= {
                         lead["responsible_user_id"] for lead in answer.json()["_embedded"]["leads"]
                     }
-            assert (await http.get(f"{API}/leads/pipelines", headers=headers)).status_code == 200
+            assert (
+                await http.get(f"{AMO_API}/leads/pipelines", headers=headers)
+            ).status_code == 200
             return owners
 
     results = await asyncio.gather(*(one_client(i) for i in range(50)))

@@ -8,10 +8,12 @@ import httpx
 import jwt
 import pytest
 from amocrm_emulator.testing import RunningEmulator
-from emu_support import (
+from emu_support import bearer, exchange, refresh
+
+from scripts.harness_constants import (
     ACCOUNT_HOST,
     ACCOUNT_ID,
-    API,
+    AMO_API,
     BROKER1_ID,
     CLIENT_ID,
     CLIENT_SECRET,
@@ -19,11 +21,6 @@ from emu_support import (
     KOMMO_HOST,
     REDIRECT_URI,
     TOKEN_URL,
-    bearer,
-    connect,
-    exchange,
-    get_code,
-    refresh,
 )
 
 OAUTH_TYPE = "https://developers.amocrm.ru/v3/errors/OAuthProblemJson"
@@ -43,7 +40,7 @@ def assert_oauth_error(response: httpx.Response, status: int, hint: str | None) 
 
 
 def test_code_exchange_gives_bearer_pair(emu: RunningEmulator, client: httpx.Client) -> None:
-    tokens = connect(emu, client)
+    tokens = emu.token_for("broker1@reforyou.example")
     assert tokens["token_type"] == "Bearer"
     assert tokens["expires_in"] == 86400
     assert tokens["refresh_token"].startswith("def50200")
@@ -53,7 +50,7 @@ def test_code_exchange_gives_bearer_pair(emu: RunningEmulator, client: httpx.Cli
 def test_access_token_is_rs256_jwt_with_amocrm_claims(
     emu: RunningEmulator, client: httpx.Client
 ) -> None:
-    tokens = connect(emu, client)
+    tokens = emu.token_for("broker1@reforyou.example")
     header = jwt.get_unverified_header(tokens["access_token"])
     assert header["alg"] == "RS256"
     claims = jwt.decode(
@@ -78,7 +75,7 @@ def test_form_body_and_http_basic_client_auth_are_accepted(
             "client_id": CLIENT_ID,
             "client_secret": CLIENT_SECRET,
             "grant_type": "authorization_code",
-            "code": get_code(emu),
+            "code": emu.code_for("broker1@reforyou.example"),
             "redirect_uri": REDIRECT_URI,
         },
     )
@@ -89,7 +86,7 @@ def test_form_body_and_http_basic_client_auth_are_accepted(
         headers={"Authorization": f"Basic {basic}"},
         data={
             "grant_type": "authorization_code",
-            "code": get_code(emu),
+            "code": emu.code_for("broker1@reforyou.example"),
             "redirect_uri": REDIRECT_URI,
         },
     )
@@ -97,13 +94,13 @@ def test_form_body_and_http_basic_client_auth_are_accepted(
 
 
 def test_code_is_single_use(emu: RunningEmulator, client: httpx.Client) -> None:
-    code = get_code(emu)
+    code = emu.code_for("broker1@reforyou.example")
     assert exchange(client, code).status_code == 200
     assert_oauth_error(exchange(client, code), 400, "Authorization code has been revoked")
 
 
 def test_code_expires_after_20_minutes(emu: RunningEmulator, client: httpx.Client) -> None:
-    code = get_code(emu)
+    code = emu.code_for("broker1@reforyou.example")
     emu.control.advance_clock(20 * 60 + 1)
     assert_oauth_error(exchange(client, code), 400, "Authorization code has expired")
 
@@ -111,7 +108,7 @@ def test_code_expires_after_20_minutes(emu: RunningEmulator, client: httpx.Clien
 def test_code_still_valid_just_before_20_minutes(
     emu: RunningEmulator, client: httpx.Client
 ) -> None:
-    code = get_code(emu)
+    code = emu.code_for("broker1@reforyou.example")
     emu.control.advance_clock(19 * 60)
     assert exchange(client, code).status_code == 200
 
@@ -125,19 +122,24 @@ def test_garbage_code(emu: RunningEmulator, client: httpx.Client) -> None:
 def test_code_of_another_account_cannot_be_exchanged_here(
     emu: RunningEmulator, client: httpx.Client
 ) -> None:
-    code = get_code(emu, "agent1@foryouglobal.example", consent_host="www.kommo.com")
+    code = emu.code_for("agent1@foryouglobal.example")
     assert_oauth_error(exchange(client, code), 400, "Cannot decrypt the authorization code")
     assert exchange(client, code, host=KOMMO_HOST).status_code == 200
 
 
 @pytest.mark.parametrize(
     "redirect_uri",
-    [REDIRECT_URI + "/", REDIRECT_URI.replace("https", "http"), "https://evil.example/cb"],
+    [
+        REDIRECT_URI + "/",
+        # The same address with the other scheme.
+        REDIRECT_URI.replace("http://", "https://", 1),
+        "https://evil.example/cb",
+    ],
 )
 def test_redirect_uri_must_match_exactly(
     emu: RunningEmulator, client: httpx.Client, redirect_uri: str
 ) -> None:
-    response = exchange(client, get_code(emu), redirect_uri=redirect_uri)
+    response = exchange(client, emu.code_for("broker1@reforyou.example"), redirect_uri=redirect_uri)
     assert_oauth_error(response, 401, None)
     assert response.json()["title"] == "Некорректный клиент"
     assert response.json()["detail"] == "Авторизация клиента не прошла"
@@ -150,14 +152,14 @@ def test_missing_redirect_uri(emu: RunningEmulator, client: httpx.Client) -> Non
             "client_id": CLIENT_ID,
             "client_secret": CLIENT_SECRET,
             "grant_type": "authorization_code",
-            "code": get_code(emu),
+            "code": emu.code_for("broker1@reforyou.example"),
         },
     )
     assert_oauth_error(response, 400, "Check the `redirect_uri` parameter")
 
 
 def test_bad_client_secret_and_unknown_client(emu: RunningEmulator, client: httpx.Client) -> None:
-    code = get_code(emu)
+    code = emu.code_for("broker1@reforyou.example")
     wrong_secret = exchange(client, code, client_secret="wrong")
     assert_oauth_error(wrong_secret, 401, None)
     assert wrong_secret.json()["title"] == "Некорректный клиент"
@@ -208,14 +210,14 @@ def test_huge_body_is_refused(client: httpx.Client) -> None:
 def test_token_request_on_www_host_must_go_to_the_account(
     emu: RunningEmulator, client: httpx.Client
 ) -> None:
-    response = exchange(client, get_code(emu), host="www.amocrm.ru")
+    response = exchange(client, emu.code_for("broker1@reforyou.example"), host="www.amocrm.ru")
     assert_oauth_error(response, 400, "Send request to account")
 
 
 def test_refresh_rotates_and_old_refresh_token_is_revoked(
     emu: RunningEmulator, client: httpx.Client
 ) -> None:
-    first = connect(emu, client)
+    first = emu.token_for("broker1@reforyou.example")
     second = refresh(client, first["refresh_token"])
     assert second.status_code == 200, second.text
     pair = second.json()
@@ -229,27 +231,27 @@ def test_refresh_rotates_and_old_refresh_token_is_revoked(
 def test_old_access_token_dies_on_refresh_by_default(
     emu: RunningEmulator, client: httpx.Client
 ) -> None:
-    first = connect(emu, client)
-    assert client.get(f"{API}/account", headers=bearer(first)).status_code == 200
+    first = emu.token_for("broker1@reforyou.example")
+    assert client.get(f"{AMO_API}/account", headers=bearer(first)).status_code == 200
     pair = refresh(client, first["refresh_token"]).json()
-    assert client.get(f"{API}/account", headers=bearer(first)).status_code == 401
-    assert client.get(f"{API}/account", headers=bearer(pair)).status_code == 200
+    assert client.get(f"{AMO_API}/account", headers=bearer(first)).status_code == 401
+    assert client.get(f"{AMO_API}/account", headers=bearer(pair)).status_code == 200
 
 
 def test_old_access_token_survives_when_switched_off(
     emu: RunningEmulator, client: httpx.Client
 ) -> None:
     emu.control.settings(revoke_old_access_on_refresh=False)
-    first = connect(emu, client)
+    first = emu.token_for("broker1@reforyou.example")
     refresh(client, first["refresh_token"])
-    assert client.get(f"{API}/account", headers=bearer(first)).status_code == 200
+    assert client.get(f"{AMO_API}/account", headers=bearer(first)).status_code == 200
 
 
 def test_grace_mode_old_refresh_works_until_new_one_is_used(
     emu: RunningEmulator, client: httpx.Client
 ) -> None:
     emu.control.settings(refresh_reuse="grace")
-    first = connect(emu, client)
+    first = emu.token_for("broker1@reforyou.example")
     lost = refresh(client, first["refresh_token"]).json()  # the answer "got lost"
     retry = refresh(client, first["refresh_token"])
     assert retry.status_code == 200, retry.text
@@ -269,17 +271,17 @@ def test_strict_mode_is_the_default_and_settings_report_it(emu: RunningEmulator)
 
 
 def test_refresh_token_expires_after_90_days(emu: RunningEmulator, client: httpx.Client) -> None:
-    tokens = connect(emu, client)
+    tokens = emu.token_for("broker1@reforyou.example")
     emu.control.advance_clock(90 * 86400 + 60)
     assert_oauth_error(refresh(client, tokens["refresh_token"]), 401, "Token has expired")
 
 
 def test_access_token_expires_after_24_hours(emu: RunningEmulator, client: httpx.Client) -> None:
-    tokens = connect(emu, client)
+    tokens = emu.token_for("broker1@reforyou.example")
     emu.control.advance_clock(86400 - 60)
-    assert client.get(f"{API}/account", headers=bearer(tokens)).status_code == 200
+    assert client.get(f"{AMO_API}/account", headers=bearer(tokens)).status_code == 200
     emu.control.advance_clock(120)
-    assert client.get(f"{API}/account", headers=bearer(tokens)).status_code == 401
+    assert client.get(f"{AMO_API}/account", headers=bearer(tokens)).status_code == 401
     assert refresh(client, tokens["refresh_token"]).status_code == 200
 
 
@@ -287,7 +289,7 @@ def test_garbage_refresh_token_and_foreign_client(
     emu: RunningEmulator, client: httpx.Client
 ) -> None:
     assert_oauth_error(refresh(client, "def50200garbage"), 401, "Cannot decrypt the refresh token")
-    tokens = connect(emu, client)
+    tokens = emu.token_for("broker1@reforyou.example")
     emu.control.register_integration("other-client", "other-secret", REDIRECT_URI)
     foreign = refresh(
         client, tokens["refresh_token"], client_id="other-client", client_secret="other-secret"
@@ -298,25 +300,25 @@ def test_garbage_refresh_token_and_foreign_client(
 def test_expire_tokens_control_expires_access_only(
     emu: RunningEmulator, client: httpx.Client
 ) -> None:
-    tokens = connect(emu, client)
+    tokens = emu.token_for("broker1@reforyou.example")
     assert emu.control.expire_tokens(BROKER1_ID)["expired"] == 1
-    assert client.get(f"{API}/account", headers=bearer(tokens)).status_code == 401
+    assert client.get(f"{AMO_API}/account", headers=bearer(tokens)).status_code == 401
     assert refresh(client, tokens["refresh_token"]).status_code == 200
 
 
 def test_revoke_control_kills_every_token_of_the_user(
     emu: RunningEmulator, client: httpx.Client
 ) -> None:
-    tokens = connect(emu, client)
-    other = connect(emu, client, login="broker2@reforyou.example")
+    tokens = emu.token_for("broker1@reforyou.example")
+    other = emu.token_for("broker2@reforyou.example")
     emu.control.revoke(BROKER1_ID)
-    assert client.get(f"{API}/account", headers=bearer(tokens)).status_code == 401
+    assert client.get(f"{AMO_API}/account", headers=bearer(tokens)).status_code == 401
     assert_oauth_error(refresh(client, tokens["refresh_token"]), 401, "Token has been revoked")
-    assert client.get(f"{API}/account", headers=bearer(other)).status_code == 200
+    assert client.get(f"{AMO_API}/account", headers=bearer(other)).status_code == 200
 
 
 def test_subdomain_lookup_on_api_domain(emu: RunningEmulator, client: httpx.Client) -> None:
-    tokens = connect(emu, client)
+    tokens = emu.token_for("broker1@reforyou.example")
     url = "https://api-b.amocrm.ru/oauth2/account/current/subdomain"
     found = client.get(url, headers={"X-Refresh-Token": tokens["refresh_token"]})
     assert found.status_code == 200
@@ -331,13 +333,7 @@ def test_subdomain_lookup_on_api_domain(emu: RunningEmulator, client: httpx.Clie
 
 
 def test_kommo_tokens_carry_kommo_claims(emu: RunningEmulator, client: httpx.Client) -> None:
-    tokens = connect(
-        emu,
-        client,
-        login="agent1@foryouglobal.example",
-        host=KOMMO_HOST,
-        consent_host="www.kommo.com",
-    )
+    tokens = emu.token_for("agent1@foryouglobal.example")
     claims = jwt.decode(tokens["access_token"], options={"verify_signature": False})
     assert claims["base_domain"] == "kommo.com"
     assert claims["api_domain"] == "api-c.kommo.com"
@@ -351,6 +347,6 @@ def test_kommo_tokens_carry_kommo_claims(emu: RunningEmulator, client: httpx.Cli
 def test_token_of_one_account_is_refused_by_another(
     emu: RunningEmulator, client: httpx.Client
 ) -> None:
-    tokens = connect(emu, client)
+    tokens = emu.token_for("broker1@reforyou.example")
     answer = client.get(f"https://{KOMMO_HOST}/api/v4/account", headers=bearer(tokens))
     assert answer.status_code == 401

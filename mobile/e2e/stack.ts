@@ -94,7 +94,7 @@ async function stopManaged(managed: Managed): Promise<void> {
 function startProcess(
   name: string,
   command: string[],
-  options: { env?: Env; cwd?: string; logDir: string; ready: RegExp | null },
+  options: { env?: Env; cwd?: string; logDir: string; ready: RegExp },
 ): Promise<{ managed: Managed; match: RegExpMatchArray }> {
   const [executable, ...args] = command;
   if (!executable) throw new Error(`${name}: empty command`);
@@ -125,7 +125,7 @@ function startProcess(
       log.write(chunk);
       if (settled) return;
       output += chunk.toString('utf8');
-      const match = options.ready ? output.match(options.ready) : null;
+      const match = output.match(options.ready);
       if (match) {
         settled = true;
         clearTimeout(timer);
@@ -136,29 +136,7 @@ function startProcess(
     child.stderr?.on('data', onData);
     child.once('exit', (code, signal) => fail(new Error(`${name} exited early (${code ?? signal})`)));
     child.once('error', (error) => fail(error));
-    if (options.ready === null) {
-      settled = true;
-      clearTimeout(timer);
-      resolve({ managed, match: [] as unknown as RegExpMatchArray });
-    }
   });
-}
-
-async function waitForHttp(url: string, managed: Managed, logDir: string): Promise<void> {
-  const deadline = Date.now() + START_TIMEOUT_MS;
-  for (;;) {
-    if (managed.child.exitCode !== null || managed.child.signalCode !== null) {
-      throw new Error(`${managed.name} exited before answering ${url}; see ${logDir}/${managed.name}.log`);
-    }
-    try {
-      const response = await fetch(url);
-      if (response.ok) return;
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline) throw new Error(`${url} did not answer in time`);
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
 }
 
 function runToCompletion(command: string[], env: Env): string {
@@ -231,13 +209,20 @@ export async function startStack({ distDir, logDir }: { distDir: string; logDir:
       backendEnv,
     );
 
+    // The backend runs through the one Python helper `make demo`, the benchmarks and the
+    // lifecycle tests use (scripts/foryou_process.py): it prints its ready line once /readyz
+    // answers, and the server stays in this process group, so stopping the group stops it.
     const backend = await startProcess(
-      'backend',
-      [...pythonCommand('foryou'), 'serve', '--host', '127.0.0.1', '--port', String(backendPort)],
-      { env: backendEnv, logDir, ready: null },
+      'backend-process',
+      [
+        ...pythonCommand('python'),
+        '-m', 'scripts.foryou_process', 'serve',
+        '--host', '127.0.0.1', '--port', String(backendPort),
+        '--log-file', path.join(logDir, 'backend.log'),
+      ],
+      { env: backendEnv, logDir, ready: /foryou ready on (http:\/\/\S+)/ },
     );
     started.push(backend.managed);
-    await waitForHttp(`${backendUrl}/healthz`, backend.managed, logDir);
 
     const app = await startProcess(
       'app',

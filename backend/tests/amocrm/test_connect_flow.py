@@ -7,17 +7,11 @@ from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 import pytest
-from backend_support import (
-    AMO,
-    Backend,
-    Canary,
-    amo_user,
-    connect,
-    query_of,
-    token_grants,
-)
+from backend_support import Backend, Canary, amo_user, connect, query_of, token_grants
 from foryou.integrations.amocrm.models import AmoCrmConnection, AmoCrmConnectionEvent
 from sqlalchemy import select
+
+from scripts.harness_constants import AMO
 
 
 def with_query(location: str, **changes: str | None) -> str:

@@ -12,18 +12,12 @@ from typing import Any
 
 import httpx
 import uvicorn
-from backend_support import (
-    AMO,
-    CLIENT_ID,
-    CLIENT_SECRET,
-    REDIRECT_URI,
-    Backend,
-    amo_user,
-    connect,
-)
+from backend_support import Backend, amo_user, connect
 from fastapi import FastAPI
 from foryou.integrations.amocrm.models import AmoCrmConnection, AmoCrmConnectionEvent
 from sqlalchemy import select
+
+from scripts.harness_constants import AMO, CLIENT_ID, CLIENT_SECRET, REDIRECT_URI
 
 
 @asynccontextmanager

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from backend_support import AMO, API, Backend, amo_user, connect
+from backend_support import Backend, amo_user, connect
 from foryou.integrations.amocrm.models import AmoCrmConnection
 from sqlalchemy import select
+
+from scripts.harness_constants import AMO, API
 
 
 async def test_user_a_cannot_see_or_disconnect_user_b(backend: Backend, emu: Any) -> None:

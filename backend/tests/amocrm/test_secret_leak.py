@@ -6,17 +6,10 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
-from backend_support import (
-    AMO,
-    API,
-    CLIENT_SECRET,
-    PASSWORD,
-    Backend,
-    amo_user,
-    captured_logs,
-    query_of,
-)
+from backend_support import Backend, amo_user, captured_logs, query_of
 from foryou.integrations.amocrm.tokens import open_token
+
+from scripts.harness_constants import AMO, API, CLIENT_SECRET, PASSWORD
 
 
 async def test_no_secret_in_responses_or_logs(backend: Backend, emu: Any) -> None:

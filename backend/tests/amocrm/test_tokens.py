@@ -7,10 +7,12 @@ import asyncio
 from datetime import timedelta
 from typing import Any
 
-from backend_support import API, Backend, amo_user, connect, token_grants
+from backend_support import Backend, amo_user, connect, token_grants
 from foryou.integrations.amocrm.models import AmoCrmConnection, AmoCrmConnectionEvent
 from foryou.integrations.amocrm.tokens import TokenProvider
 from sqlalchemy import select
+
+from scripts.harness_constants import API
 
 DAY = 86400
 
@@ -219,7 +221,7 @@ class TestMisconfiguredClient:
 
 
 async def test_missing_encryption_key_keeps_tokens_and_says_so(make_backend: Any, emu: Any) -> None:
-    from backend_support import ENCRYPTION_KEY_2
+    from scripts.harness_constants import ENCRYPTION_KEY_2
 
     backend = await make_backend()
     headers, user_id = await connected_broker(backend, emu)

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from backend_support import AMO, Backend, query_of
+from backend_support import Backend, query_of
 from foryou.auth.models import Role
+
+from scripts.harness_constants import AMO
 
 
 async def test_broker_connects_and_disconnects(backend: Backend, emu: Any) -> None:

@@ -8,18 +8,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from backend_support import (
-    API,
-    CLIENT_ID,
-    CLIENT_SECRET,
-    REDIRECT_URI,
-    Backend,
-    amo_user,
-    connect,
-    query_of,
-)
+from backend_support import Backend, amo_user, connect
 
-ACCOUNT = "https://reforyou.amocrm.ru"
+from scripts.harness_constants import ACCOUNT_HOST, API
 
 
 @dataclass
@@ -33,7 +24,7 @@ class AmoDirect:
         with self.emu.client() as http:
             for _ in range(10):
                 response = http.get(
-                    f"{ACCOUNT}{path}",
+                    f"https://{ACCOUNT_HOST}{path}",
                     params=params,
                     headers={"Authorization": f"Bearer {self.token}"},
                 )
@@ -62,26 +53,7 @@ class AmoDirect:
 
 
 def direct(emu: Any, role: str = "admin", index: int = 0) -> AmoDirect:
-    user = amo_user(emu, role, index)
-    location = emu.consent(
-        f"https://www.amocrm.ru/oauth?client_id={CLIENT_ID}&state=crm-tests",
-        user["login"],
-        user["password"],
-    )
-    code = query_of(location)["code"]
-    with emu.client() as http:
-        response = http.post(
-            f"{ACCOUNT}/oauth2/access_token",
-            json={
-                "client_id": CLIENT_ID,
-                "client_secret": CLIENT_SECRET,
-                "grant_type": "authorization_code",
-                "code": code,
-                "redirect_uri": REDIRECT_URI,
-            },
-        )
-    assert response.status_code == 200, response.text
-    return AmoDirect(emu, response.json()["access_token"])
+    return AmoDirect(emu, emu.token_for(amo_user(emu, role, index))["access_token"])
 
 
 ConnectFn = Callable[..., Awaitable[dict[str, str]]]

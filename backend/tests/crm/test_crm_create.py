@@ -9,7 +9,9 @@ import uuid
 from typing import Any
 
 import pytest
-from backend_support import API, Backend, amo_user
+from backend_support import Backend, amo_user
+
+from scripts.harness_constants import API
 
 WRITES = ("/api/v4/contacts", "/api/v4/leads", "/api/v4/leads/notes", "/api/v4/tasks")
 

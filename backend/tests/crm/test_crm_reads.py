@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from backend_support import API, Backend, amo_user, connect
+from backend_support import Backend, amo_user, connect
 from foryou.auth.models import Role
+
+from scripts.harness_constants import API
 
 
 async def connected(backend: Backend, emu: Any, role: str = "broker") -> dict[str, str]:

@@ -4,12 +4,13 @@ lead details, conditional responses and the upstream budget."""
 from __future__ import annotations
 
 import asyncio
-import os
 import uuid
 from typing import Any
 
-from backend_support import API, Backend, amo_user, connect
+from backend_support import Backend, amo_user, connect
 from redis.asyncio import Redis
+
+from scripts.harness_constants import API, REDIS_URL
 
 
 async def walk(backend: Backend, headers: dict[str, str], **params: Any) -> list[dict[str, Any]]:
@@ -348,10 +349,9 @@ async def test_bad_listing_input(backend: Backend, connected: Any) -> None:
 async def test_replicas_share_the_cache_through_redis(
     make_backend: Any, emu: Any, api_log: Any
 ) -> None:
-    redis_url = os.environ.get("FORYOU_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
     prefix = f"foryou-test:{uuid.uuid4().hex[:12]}:"
-    first = await make_backend(redis_url=redis_url, redis_prefix=prefix)
-    second = await make_backend(redis_url=redis_url, redis_prefix=prefix)
+    first = await make_backend(redis_url=REDIS_URL, redis_prefix=prefix)
+    second = await make_backend(redis_url=REDIS_URL, redis_prefix=prefix)
     try:
         email, _ = await first.create_user()
         headers = await first.login(email)
@@ -383,7 +383,7 @@ async def test_replicas_share_the_cache_through_redis(
         again = await first.client.get(f"{API}/crm/leads", headers=headers)
         assert again.json()["data"]["items"][0]["id"] == created.json()["data"]["id"]
     finally:
-        client: Redis[Any] = Redis.from_url(redis_url)
+        client: Redis[Any] = Redis.from_url(REDIS_URL)
         keys = [key async for key in client.scan_iter(match=f"{prefix}*")]
         if keys:
             await client.delete(*keys)

@@ -5,35 +5,21 @@ from __future__ import annotations
 
 import contextlib
 import os
-import signal
-import socket
 import subprocess
-import sys
-import tempfile
-import time
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
-from backend_support import Backend, amo_user, base_settings, connect
+from backend_support import Backend, amo_user, base_settings, connect, token_grants
 from foryou.crypto import TokenCipher
 from foryou.integrations.amocrm.models import AmoCrmConnection, AmoCrmConnectionEvent
 from foryou.integrations.amocrm.tokens import open_token
 from sqlalchemy import select, update
 
+from scripts.foryou_process import ForyouProcess, serving
+
 DAY = 86400
-API = "/api/v1"
-AMO = f"{API}/integrations/amo-crm"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def process_env(database_url: str, emulator_url: str, **overrides: Any) -> dict[str, str]:
@@ -50,104 +36,29 @@ def process_env(database_url: str, emulator_url: str, **overrides: Any) -> dict[
     return env
 
 
-@dataclass
-class ServerProcess:
-    base_url: str
-    process: subprocess.Popen[bytes]
-    log_path: Path
-    final_log: str | None = None
-
-    def log(self) -> str:
-        """The process's output so far (kept after the process has been stopped)."""
-        if self.final_log is not None:
-            return self.final_log
-        return self.log_path.read_text(errors="replace")
-
-
 @contextlib.contextmanager
 def serve(
     database_url: str, emulator_url: str, *, workers: int = 1, wait: bool = True, **overrides: Any
-) -> Iterator[ServerProcess]:
-    """`foryou serve` on a free loopback port; the whole process group is stopped on exit.
+) -> Iterator[ForyouProcess]:
+    """`foryou serve` on a free loopback port with the test's settings; stopped on exit.
 
-    With `wait=False` it yields at once (call `wait_ready` later), so a slow start overlaps
+    With `wait=False` it yields at once (call `wait_ready()` later), so a slow start overlaps
     with the test's own preparation."""
-    port = free_port()
     env = process_env(database_url, emulator_url, **overrides)
-    with tempfile.TemporaryDirectory(prefix="foryou-lifecycle-") as workdir:
-        log_path = Path(workdir) / "serve.log"
-        with log_path.open("wb") as log_file:
-            process = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "foryou",
-                    "serve",
-                    "--host",
-                    "127.0.0.1",
-                    "--port",
-                    str(port),
-                    "--workers",
-                    str(workers),
-                ],
-                cwd=workdir,
-                env=env,
-                stdout=log_file,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        server = ServerProcess(f"http://127.0.0.1:{port}", process, log_path)
-        try:
-            if wait:
-                wait_ready(server)
-            yield server
-        finally:
-            stop_group(process)
-            server.final_log = log_path.read_text(errors="replace")
-
-
-def wait_ready(server: ServerProcess, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if server.process.poll() is not None:
-            msg = f"foryou serve exited ({server.process.returncode}):\n{server.log()[-3000:]}"
-            raise RuntimeError(msg)
-        with contextlib.suppress(httpx.HTTPError):
-            if httpx.get(f"{server.base_url}/readyz", timeout=2).status_code == 200:
-                return
-        time.sleep(0.1)
-    msg = f"foryou serve did not become ready:\n{server.log()[-3000:]}"
-    raise RuntimeError(msg)
-
-
-def stop_group(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(15)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGKILL)
-            process.wait(5)
+    with serving(env, workers=workers, wait=wait) as server:
+        yield server
 
 
 def start_worker(
     database_url: str, emulator_url: str, workdir: Path, *args: str, **overrides: Any
 ) -> tuple[subprocess.Popen[bytes], Path]:
     """`foryou worker` as its own process; its output goes to a file in `workdir`."""
-    env = process_env(database_url, emulator_url, **overrides)
-    log_path = workdir / f"worker-{uuid.uuid4().hex[:6]}.log"
-    with log_path.open("wb") as log_file:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "foryou", "worker", *args],
-            cwd=workdir,
-            env=env,
-            stdout=log_file,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    return process, log_path
+    worker = ForyouProcess.start(
+        ["worker", *args],
+        process_env(database_url, emulator_url, **overrides),
+        log_path=workdir / f"worker-{uuid.uuid4().hex[:6]}.log",
+    )
+    return worker.process, worker.log_path
 
 
 async def connect_brokers(backend: Backend, emu: Any, count: int) -> list[dict[str, str]]:
@@ -209,10 +120,7 @@ def assert_not_corrupt(backend: Backend, row: AmoCrmConnection) -> None:
 
 
 def refresh_grants(emu: Any) -> list[dict[str, Any]]:
-    grants: list[dict[str, Any]] = emu.control.requests(
-        path="/oauth2/access_token", grant_type="refresh_token"
-    )
-    return grants
+    return token_grants(emu, "refresh_token")
 
 
 def user_id_of(headers: dict[str, str]) -> uuid.UUID:

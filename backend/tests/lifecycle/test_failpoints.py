@@ -18,7 +18,6 @@ from foryou.config import SettingsError, load_settings
 from foryou.failpoints import KILL_EXIT_CODE
 from foryou.worker import KeepAliveWorker
 from lifecycle.lifecycle_support import (
-    API,
     DAY,
     assert_not_corrupt,
     connect_brokers,
@@ -29,6 +28,8 @@ from lifecycle.lifecycle_support import (
     set_columns,
     user_id_of,
 )
+
+from scripts.harness_constants import API
 
 
 def test_failpoints_are_refused_on_a_real_deployment() -> None:

@@ -13,16 +13,15 @@ import httpx
 import pytest
 from backend_support import Backend
 from lifecycle.lifecycle_support import (
-    AMO,
-    API,
     assert_not_corrupt,
     connect_brokers,
     refresh_grants,
     rows,
     serve,
     set_columns,
-    wait_ready,
 )
+
+from scripts.harness_constants import AMO, API
 
 BROKERS = 20
 REQUESTS = 200
@@ -54,7 +53,7 @@ async def test_refresh_storm_over_four_processes(
         for user in emu.control.users(account_subdomain="reforyou"):
             emu.control.expire_tokens(user["id"])
         emu.control.clear_requests()
-        wait_ready(server)
+        server.wait_ready()
         limits = httpx.Limits(max_connections=REQUESTS)
         async with httpx.AsyncClient(base_url=server.base_url, timeout=60, limits=limits) as http:
             answers = await asyncio.gather(

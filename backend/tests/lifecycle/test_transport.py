@@ -12,10 +12,9 @@ from backend_support import Backend, amo_user, connect
 from foryou.integrations.amocrm.errors import AmoBlocked
 from foryou.upstream import InProcessCircuit, InProcessRateLimiter, UpstreamClient
 from foryou.upstream.metrics import UpstreamMetrics
-from lifecycle.lifecycle_support import API
 from prometheus_client import CollectorRegistry
 
-ACCOUNT_HOST = "reforyou.amocrm.ru"
+from scripts.harness_constants import ACCOUNT_HOST, API
 
 
 async def test_an_ended_subscription_is_a_clear_402(make_backend: Any, emu: Any) -> None:

@@ -22,7 +22,6 @@ from foryou.integrations.amocrm.models import AmoCrmOAuthFlow
 from foryou.integrations.amocrm.tokens import TokenProvider
 from foryou.worker import KeepAliveWorker
 from lifecycle.lifecycle_support import (
-    API,
     DAY,
     assert_not_corrupt,
     connect_brokers,
@@ -36,6 +35,8 @@ from lifecycle.lifecycle_support import (
     user_id_of,
 )
 from sqlalchemy import func, select
+
+from scripts.harness_constants import API
 
 
 def worker_for(backend: Backend, clock: OffsetClock | None = None) -> KeepAliveWorker:

@@ -8,7 +8,9 @@ import pytest
 from foryou.upstream import UpstreamMetrics
 from prometheus_client import CollectorRegistry
 from redis.asyncio import Redis
-from upstream.upstream_support import REDIS_URL, ScriptedUpstream, unique_prefix
+from upstream.upstream_support import ScriptedUpstream, unique_prefix
+
+from scripts.harness_constants import REDIS_URL
 
 
 @pytest.fixture

@@ -16,13 +16,9 @@ from typing import Any
 
 import pytest
 from amocrm_emulator.testing import RunningEmulator
-from upstream.upstream_support import (
-    ACCOUNT_HOST,
-    REDIS_URL,
-    amo_emulator,
-    broker_access_token,
-    unique_prefix,
-)
+from upstream.upstream_support import amo_emulator, unique_prefix
+
+from scripts.harness_constants import ACCOUNT_HOST, REDIS_URL
 
 LOAD = Path(__file__).with_name("upstream_load.py")
 
@@ -85,7 +81,7 @@ def account_statuses(emulator: RunningEmulator) -> list[int | None]:
 @pytest.mark.redis
 async def test_fifty_clients_in_two_processes_sharing_redis_never_get_a_429() -> None:
     with amo_emulator(rate_limit=7) as emulator:
-        token = broker_access_token(emulator)
+        token = emulator.token_for("broker1@reforyou.example")["access_token"]
         results = await run_processes(
             emulator, token, processes=2, clients=25, requests=2, redis_url=REDIS_URL
         )
@@ -97,7 +93,7 @@ async def test_fifty_clients_in_two_processes_sharing_redis_never_get_a_429() ->
 
 async def test_fifty_clients_in_one_process_without_redis_never_get_a_429() -> None:
     with amo_emulator(rate_limit=7) as emulator:
-        token = broker_access_token(emulator)
+        token = emulator.token_for("broker1@reforyou.example")["access_token"]
         (result,) = await run_processes(
             emulator, token, processes=1, clients=50, requests=1, redis_url=""
         )
@@ -110,7 +106,7 @@ async def test_fifty_clients_in_one_process_without_redis_never_get_a_429() -> N
 async def test_without_a_shared_limiter_two_processes_do_get_429s() -> None:
     """The control: the same load with a budget per process overruns the account."""
     with amo_emulator(rate_limit=7) as emulator:
-        token = broker_access_token(emulator)
+        token = emulator.token_for("broker1@reforyou.example")["access_token"]
         await run_processes(emulator, token, processes=2, clients=25, requests=2, redis_url="")
         statuses = account_statuses(emulator)
     assert statuses.count(429) > 0

@@ -13,7 +13,8 @@ from foryou.upstream import (
     RedisRateLimiter,
 )
 from redis.asyncio import Redis
-from upstream.upstream_support import REDIS_URL
+
+from scripts.harness_constants import REDIS_URL
 
 LimiterFactory = Callable[[float, int], RateLimiter]
 

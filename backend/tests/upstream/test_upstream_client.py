@@ -30,13 +30,9 @@ from foryou.upstream import (
     UpstreamMetrics,
 )
 from redis.asyncio import Redis
-from upstream.upstream_support import (
-    ACCOUNT_HOST,
-    BLOCK_PAGE,
-    REDIS_URL,
-    Reply,
-    ScriptedUpstream,
-)
+from upstream.upstream_support import BLOCK_PAGE, Reply, ScriptedUpstream
+
+from scripts.harness_constants import ACCOUNT_HOST, REDIS_URL
 
 HOST = {"Host": ACCOUNT_HOST}
 

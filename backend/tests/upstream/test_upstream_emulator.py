@@ -24,7 +24,12 @@ from foryou.upstream import (
     UpstreamClient,
     UpstreamMetrics,
 )
-from upstream.upstream_support import ACCOUNT_ID, API, amo_emulator, broker_access_token
+from upstream.upstream_support import amo_emulator
+
+from scripts.harness_constants import ACCOUNT_ID, AMO_API
+
+# The client keys its limits and circuit by the account id, as text.
+ACCOUNT_KEY = str(ACCOUNT_ID)
 
 
 @pytest.fixture
@@ -35,7 +40,7 @@ def emulator() -> Iterator[RunningEmulator]:
 
 @pytest.fixture
 def token(emulator: RunningEmulator) -> str:
-    return broker_access_token(emulator)
+    return emulator.token_for("broker1@reforyou.example")["access_token"]
 
 
 @pytest.fixture
@@ -77,8 +82,8 @@ async def test_the_emulators_429_retry_after_is_honoured(
 ) -> None:
     emulator.control.settings(rate_limit=1)
     # Someone else spends the account's only token for this second.
-    assert (await amo_http.get(f"{API}/account")).status_code == 200
-    response = await client.request("GET", f"{API}/account", account_key=ACCOUNT_ID)
+    assert (await amo_http.get(f"{AMO_API}/account")).status_code == 200
+    response = await client.request("GET", f"{AMO_API}/account", account_key=ACCOUNT_KEY)
     assert response.status_code == 200
     first, refused, retried = logged(emulator, "/api/v4/account")
     assert (first["status"], refused["status"], retried["status"]) == (200, 429, 200)
@@ -94,8 +99,8 @@ async def test_post_is_not_replayed_after_a_read_timeout(
     with pytest.raises(AmoTimeout) as failed:
         await client.request(
             "POST",
-            f"{API}/leads",
-            account_key=ACCOUNT_ID,
+            f"{AMO_API}/leads",
+            account_key=ACCOUNT_KEY,
             json=[{"name": "Квартира на Печерську"}],
             timeout=0.5,
         )
@@ -109,7 +114,9 @@ async def test_get_is_retried_after_a_read_timeout(
     emulator: RunningEmulator, client: UpstreamClient
 ) -> None:
     emulator.control.fault("/api/v4/account", method="GET", delay=2.0)
-    response = await client.request("GET", f"{API}/account", account_key=ACCOUNT_ID, timeout=0.5)
+    response = await client.request(
+        "GET", f"{AMO_API}/account", account_key=ACCOUNT_KEY, timeout=0.5
+    )
     assert response.status_code == 200
     assert len(await settled_log(emulator, "/api/v4/account", "GET", expected_at_least=2)) == 2
 
@@ -120,7 +127,7 @@ async def test_a_dropped_connection_on_post_is_reported_once(
     emulator.control.fault("/api/v4/leads", method="POST", drop=True, after_processing=True)
     with pytest.raises(AmoUnavailable) as failed:
         await client.request(
-            "POST", f"{API}/leads", account_key=ACCOUNT_ID, json=[{"name": "Офіс на Подолі"}]
+            "POST", f"{AMO_API}/leads", account_key=ACCOUNT_KEY, json=[{"name": "Офіс на Подолі"}]
         )
     assert failed.value.outcome_unknown is True
     assert len(await settled_log(emulator, "/api/v4/leads", "POST", expected_at_least=1)) == 1
@@ -130,8 +137,8 @@ async def test_a_dropped_connection_on_get_is_retried(
     emulator: RunningEmulator, client: UpstreamClient
 ) -> None:
     emulator.control.fault("/api/v4/account", method="GET", drop=True)
-    response = await client.request("GET", f"{API}/account", account_key=ACCOUNT_ID)
-    assert response.json()["id"] == int(ACCOUNT_ID)
+    response = await client.request("GET", f"{AMO_API}/account", account_key=ACCOUNT_KEY)
+    assert response.json()["id"] == ACCOUNT_ID
     assert len(await settled_log(emulator, "/api/v4/account", "GET", expected_at_least=2)) == 2
 
 
@@ -139,13 +146,15 @@ async def test_503_is_retried_for_get_and_not_for_post(
     emulator: RunningEmulator, client: UpstreamClient
 ) -> None:
     emulator.control.fault("/api/v4/account", method="GET", status=503, count=2)
-    response = await client.request("GET", f"{API}/account", account_key=ACCOUNT_ID)
+    response = await client.request("GET", f"{AMO_API}/account", account_key=ACCOUNT_KEY)
     assert response.status_code == 200
     assert [r["status"] for r in logged(emulator, "/api/v4/account")] == [503, 503, 200]
 
     emulator.control.fault("/api/v4/leads", method="POST", status=503, count=2)
     with pytest.raises(AmoUnavailable):
-        await client.request("POST", f"{API}/leads", account_key=ACCOUNT_ID, json=[{"name": "x"}])
+        await client.request(
+            "POST", f"{AMO_API}/leads", account_key=ACCOUNT_KEY, json=[{"name": "x"}]
+        )
     assert [r["status"] for r in logged(emulator, "/api/v4/leads", "POST")] == [503]
 
 
@@ -154,7 +163,7 @@ async def test_payment_required_is_not_retried(
 ) -> None:
     emulator.control.fault("/api/v4/account", method="GET", status=402, count=3)
     with pytest.raises(AmoPaymentRequired) as failed:
-        await client.request("GET", f"{API}/account", account_key=ACCOUNT_ID)
+        await client.request("GET", f"{AMO_API}/account", account_key=ACCOUNT_KEY)
     assert to_app_error(failed.value).status_code == 402
     assert len(logged(emulator, "/api/v4/account")) == 1
 
@@ -167,19 +176,21 @@ async def test_an_account_block_opens_the_circuit_and_nothing_reaches_amocrm(
 ) -> None:
     # Someone without our limiter pushes the account over amoCRM's limit until it is blocked.
     emulator.control.settings(rate_limit=1, block_after=1, block_seconds=60)
-    assert (await amo_http.get(f"{API}/account")).status_code == 200
-    assert (await amo_http.get(f"{API}/account")).status_code == 403
+    assert (await amo_http.get(f"{AMO_API}/account")).status_code == 200
+    assert (await amo_http.get(f"{AMO_API}/account")).status_code == 403
     with pytest.raises(AmoBlocked) as blocked:
-        await client.request("GET", f"{API}/leads", account_key=ACCOUNT_ID)
+        await client.request("GET", f"{AMO_API}/leads", account_key=ACCOUNT_KEY)
     # amoCRM's Retry-After (60 s) is longer than our own block period (30 s): it wins.
     assert blocked.value.retry_after == 60
     assert blocked.value.retry_after_header == "60"
     before = len(emulator.control.requests())
     for _ in range(5):
         with pytest.raises(AmoBlocked):
-            await client.request("GET", f"{API}/leads", account_key=ACCOUNT_ID)
+            await client.request("GET", f"{AMO_API}/leads", account_key=ACCOUNT_KEY)
     with pytest.raises(AmoBlocked):
-        await client.request("POST", f"{API}/leads", account_key=ACCOUNT_ID, json=[{"name": "x"}])
+        await client.request(
+            "POST", f"{AMO_API}/leads", account_key=ACCOUNT_KEY, json=[{"name": "x"}]
+        )
     assert len(emulator.control.requests()) == before
     assert (
         metrics.registry.get_sample_value(

@@ -10,23 +10,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import os
 import time
 import uuid
 from collections import deque
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
-from urllib.parse import parse_qs, urlsplit
 
 from amocrm_emulator.testing import RunningEmulator, start_emulator
 
-REDIS_URL = os.environ.get("FORYOU_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
-ACCOUNT_HOST = "reforyou.amocrm.ru"
-ACCOUNT_ID = "31920194"
-API = f"https://{ACCOUNT_HOST}/api/v4"
-CLIENT_ID = "c7d1e0a4-5b6f-4f3e-9a2d-upstream-tests"
-CLIENT_SECRET = "upstream-tests-secret-Jm4q"
-REDIRECT_URI = "https://backend.example/api/v1/integrations/amo-crm/oauth/callback"
+from scripts.harness_constants import CLIENT_ID, CLIENT_SECRET, REDIRECT_URI
 
 
 @contextlib.contextmanager
@@ -36,28 +28,6 @@ def amo_emulator(**flags: object) -> Iterator[RunningEmulator]:
         client_id=CLIENT_ID, client_secret=CLIENT_SECRET, redirect_uri=REDIRECT_URI, **flags
     ) as emulator:
         yield emulator
-
-
-def broker_access_token(emulator: RunningEmulator, login: str = "broker1@reforyou.example") -> str:
-    """Connect a seeded broker the way the product does and return their access token."""
-    user = next(u for u in emulator.control.users() if u["login"] == login)
-    authorize = f"https://www.amocrm.ru/oauth?client_id={CLIENT_ID}&state=upstream&mode=popup"
-    location = emulator.consent(authorize, user["login"], user["password"])
-    code = parse_qs(urlsplit(location).query)["code"][0]
-    with emulator.client(timeout=10) as client:
-        response = client.post(
-            f"https://{ACCOUNT_HOST}/oauth2/access_token",
-            json={
-                "client_id": CLIENT_ID,
-                "client_secret": CLIENT_SECRET,
-                "grant_type": "authorization_code",
-                "code": code,
-                "redirect_uri": REDIRECT_URI,
-            },
-        )
-    assert response.status_code == 200, response.text
-    token: str = response.json()["access_token"]
-    return token
 
 
 def unique_prefix() -> str:

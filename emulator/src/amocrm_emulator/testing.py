@@ -1,13 +1,16 @@
 """Helpers for tests and scripts that drive a real emulator process.
 
     with start_emulator(client_id="cid", client_secret="s", redirect_uri=URI) as emu:
-        location = consent(authorize_url, "broker1@reforyou.example", "broker1-pass")
+        tokens = emu.token_for("broker1@reforyou.example")
+        location = emu.consent(authorize_url, "broker1@reforyou.example", "broker1-pass")
         emu.control.advance_clock(86_400)
 
 `start_emulator` spawns `python -m amocrm_emulator --control --port 0 …`, waits for its
 "listening" line and stops it on exit. `consent` submits the consent page the way a browser
-does. `AmoHostTransport` / `AsyncAmoHostTransport` send requests for real amoCRM hosts
-(`https://reforyou.amocrm.ru/...`) to the emulator with the real host in `Host`.
+does (one cookie jar, the forms as served); it is the only consent driver, and `token_for`
+builds on it: consent as a seeded user, then the code exchange over HTTP, exactly as an
+integration does. `AmoHostTransport` / `AsyncAmoHostTransport` send requests for real amoCRM
+hosts (`https://reforyou.amocrm.ru/...`) to the emulator with the real host in `Host`.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import parse_qs, urlencode, urljoin, urlsplit
 
 import httpx
 
@@ -38,6 +41,7 @@ __all__ = [
     "AsyncAmoHostTransport",
     "EmulatorControl",
     "EmulatorError",
+    "Integration",
     "RunningEmulator",
     "amo_async_client",
     "amo_client",
@@ -285,6 +289,15 @@ class EmulatorControl:
 _running: list[RunningEmulator] = []
 
 
+@dataclass(frozen=True)
+class Integration:
+    """An integration registered with the emulator: what a token exchange must present."""
+
+    client_id: str
+    client_secret: str
+    redirect_uri: str
+
+
 @dataclass
 class RunningEmulator:
     base_url: str
@@ -292,6 +305,8 @@ class RunningEmulator:
     process: subprocess.Popen[str]
     control: EmulatorControl
     output: deque[str] = field(default_factory=lambda: deque(maxlen=200))
+    # The integration given on the command line, if any: `code_for`/`token_for` use it.
+    integration: Integration | None = None
 
     def consent(
         self,
@@ -304,6 +319,77 @@ class RunningEmulator:
         return consent(
             authorize_url, login, password, decision, account, emulator_url=self.base_url
         )
+
+    def seeded_user(self, login: str) -> dict[str, Any]:
+        """The seeded amoCRM user with this login (with its password), from the control API."""
+        for user in self.control.users():
+            if user["login"] == login:
+                return user
+        msg = f"no seeded amoCRM user {login!r}"
+        raise EmulatorError(msg)
+
+    def code_for(
+        self,
+        user: str | Mapping[str, Any],
+        *,
+        integration: Integration | None = None,
+        account: str | int | None = None,
+    ) -> str:
+        """An authorization code for a seeded user (a login or a row of `control.users()`),
+        obtained through the consent page as the user would: sign in, "Разрешить"."""
+        return self._consent_answer(user, integration, account)["code"]
+
+    def token_for(
+        self,
+        user: str | Mapping[str, Any],
+        *,
+        integration: Integration | None = None,
+        account: str | int | None = None,
+    ) -> dict[str, Any]:
+        """A real token answer (`access_token`, `refresh_token`, `expires_in`, …) for a seeded
+        user: consent, then the code exchange at the account's own host over HTTP."""
+        chosen = integration or self._integration()
+        answer = self._consent_answer(user, chosen, account)
+        with self.client(timeout=15.0) as http:
+            response = http.post(
+                f"https://{answer['referer']}/oauth2/access_token",
+                json={
+                    "client_id": chosen.client_id,
+                    "client_secret": chosen.client_secret,
+                    "grant_type": "authorization_code",
+                    "code": answer["code"],
+                    "redirect_uri": chosen.redirect_uri,
+                },
+            )
+        if response.status_code != 200:
+            msg = f"code exchange answered {response.status_code}: {response.text[:300]}"
+            raise EmulatorError(msg)
+        tokens: dict[str, Any] = response.json()
+        return tokens
+
+    def _integration(self) -> Integration:
+        if self.integration is None:
+            msg = "the emulator was started without an integration: pass integration="
+            raise EmulatorError(msg)
+        return self.integration
+
+    def _consent_answer(
+        self,
+        user: str | Mapping[str, Any],
+        integration: Integration | None,
+        account: str | int | None,
+    ) -> dict[str, str]:
+        row = self.seeded_user(user) if isinstance(user, str) else user
+        client_id = (integration or self._integration()).client_id
+        # The consent page of the user's own brand (amoCRM or Kommo), as their browser opens it.
+        query = urlencode({"client_id": client_id, "state": "testing", "mode": "popup"})
+        authorize_url = f"https://www.{row.get('base_domain', 'amocrm.ru')}/oauth?{query}"
+        location = self.consent(authorize_url, row["login"], row["password"], account=account)
+        answer = {k: v[0] for k, v in parse_qs(urlsplit(location).query).items()}
+        if "code" not in answer:
+            msg = f"consent of {row['login']} ended without a code: {answer}"
+            raise EmulatorError(msg)
+        return answer
 
     def client(self, **kwargs: Any) -> httpx.Client:
         return amo_client(self.base_url, **kwargs)
@@ -323,6 +409,13 @@ def _flags(options: Mapping[str, Any]) -> list[str]:
         else:
             args.extend([flag, str(value)])
     return args
+
+
+def _integration_of(flags: Mapping[str, Any]) -> Integration | None:
+    names = ("client_id", "client_secret", "redirect_uri")
+    if not all(flags.get(name) for name in names):
+        return None
+    return Integration(*(str(flags[name]) for name in names))
 
 
 def _drain(stream: Any, sink: deque[str]) -> None:
@@ -376,6 +469,7 @@ def start_emulator(**flags: Any) -> Iterator[RunningEmulator]:
             process=process,
             control=EmulatorControl(base_url),
             output=output,
+            integration=_integration_of(flags),
         )
         _running.append(running)
         try:
