@@ -106,7 +106,7 @@ async function signInToApp(page: Page, scenario: string): Promise<void> {
 async function openCrmTab(page: Page, scenario: string): Promise<void> {
   await page.getByTestId('tab-crm').click();
   await page.getByTestId('crm-not-connected').waitFor();
-  await expectVisibleText(page, 'Підключіть AMO CRM');
+  await expectVisibleText(page, 'Підключіть amoCRM');
   await shot(page, scenario, 'crm-connect-screen');
 }
 
@@ -203,7 +203,7 @@ test('a broker connects amoCRM, sees their leads, and disconnects', () =>
     await reachAmoDecision(page, 'connect');
     await allowAndReturnConnected(page);
 
-    await expectVisibleText(page, 'Підключено до AMO CRM');
+    await expectVisibleText(page, 'Підключено до amoCRM');
     await expect(page.getByTestId('amo-connected-as').textContent()).resolves.toContain(broker.name);
     await page.getByTestId('lead-list').waitFor();
     const expected = await brokerLeadNames();
@@ -222,7 +222,7 @@ test('a broker connects amoCRM, sees their leads, and disconnects', () =>
     await shot(page, 'connect', 'disconnect-confirmation');
     await page.getByTestId('amo-disconnect-confirm').click();
     await page.getByTestId('crm-not-connected').waitFor();
-    await expectVisibleText(page, 'Підключіть AMO CRM');
+    await expectVisibleText(page, 'Підключіть amoCRM');
     await shot(page, 'connect', 'disconnected');
   }));
 
@@ -234,7 +234,7 @@ test('"Отказать" ends on a clear message and connecting works again', ()
     await backInApp(page);
     await page.getByTestId('amo-connect-error').waitFor();
     await expect(page.getByTestId('amo-connect-error').textContent()).resolves.toContain(
-      'Ви відмовили в доступі на сторінці AMO CRM',
+      'Ви відмовили в доступі на сторінці amoCRM',
     );
     await page.getByTestId('crm-not-connected').waitFor();
     await shot(page, 'deny', 'denied-message');
@@ -279,7 +279,7 @@ test('a connection the amoCRM admin switched off asks to reconnect and says why'
     await page.getByTestId('crm-reauth').waitFor();
     await expectVisibleText(page, 'Потрібно підключитися знову');
     await expect(page.getByTestId('amo-auth-message').textContent()).resolves.toContain(
-      'Адміністратор вимкнув інтеграцію ForYou в AMO CRM.',
+      'Адміністратор вимкнув інтеграцію ForYou в amoCRM.',
     );
     await shot(page, 'reauth', 'reconnect-prompt');
 
