@@ -64,7 +64,7 @@ async function shot(page: Page, scenario: string, step: string): Promise<void> {
 
 async function newAppPage(): Promise<{ context: BrowserContext; page: Page }> {
   // A fresh context per scenario: no app session and no amoCRM session cookie carried over.
-  const context = await browser.newContext({ viewport: { width: 430, height: 900 }, locale: 'uk-UA' });
+  const context = await browser.newContext({ viewport: { width: 390, height: 844 }, locale: 'uk-UA' });
   context.setDefaultTimeout(STEP_TIMEOUT);
   const page = await context.newPage();
   // What the browser saw, for diagnosing a failure from the artifacts alone.
@@ -355,6 +355,7 @@ test('a connected broker filters to a stage, opens a lead, creates a lead and fi
     await page.getByTestId('new-lead-form').waitFor();
     await page.getByTestId('new-lead-submit').click();
     await expectVisibleText(page, 'Вкажіть хоча б одне: ім’я, телефон або електронну пошту.');
+    await shot(page, 'crm', 'new-lead-empty-submit');
     await page.getByTestId('new-lead-phone').fill('12');
     await page.getByTestId('new-lead-submit').click();
     await page.getByTestId('new-lead-phone-error').waitFor();
@@ -403,6 +404,65 @@ test('a connected broker filters to a stage, opens a lead, creates a lead and fi
     await expectVisibleText(page, '+380507654321');
     await shot(page, 'crm', 'new-lead-detail');
     await page.getByTestId('crm-back').click();
+    await page.getByTestId('amo-status-badge').waitFor();
+    await disconnect(page);
+  }));
+
+test('the list loads the next page at its end; another pipeline shows its stages from the start; a refused session says so', () =>
+  inFreshAppPage(async (page) => {
+    await reachAmoDecision(page, 'scroll');
+    await allowAndReturnConnected(page);
+
+    const pipeline = await mainPipeline();
+    const first = await brokerLeads(pipeline.id);
+    // The seeded broker has more than one page of leads in the main pipeline.
+    expect(first.hasMore).toBe(true);
+    const second = await apiAsBroker<ApiLeadPage>(`/crm/leads?mine=true&page=2&limit=25&pipelineId=${pipeline.id}`);
+    const nextLead = second.items.find((lead) => !first.items.some((seen) => seen.id === lead.id));
+    if (!nextLead) throw new Error('page 2 repeats page 1');
+    await page.getByTestId(`lead-${first.items[0]?.id}`).waitFor();
+    expect(await page.getByTestId(`lead-${nextLead.id}`).count()).toBe(0);
+    await shot(page, 'scroll', 'first-page');
+
+    // Scroll to the end of what is shown until the next page arrives (the list renders in windows).
+    const list = page.getByTestId('lead-list');
+    const pageTwo = page.waitForResponse(
+      (response) => response.url().startsWith(`${stack.apiUrl}/crm/leads?`) && new URL(response.url()).searchParams.get('page') === '2',
+    );
+    for (let attempt = 0; attempt < 30 && (await page.getByTestId(`lead-${nextLead.id}`).count()) === 0; attempt += 1) {
+      await list.evaluate((element) => element.scrollTo({ top: element.scrollHeight }));
+      await page.waitForTimeout(200);
+    }
+    expect((await pageTwo).status()).toBe(200);
+    await page.getByTestId(`lead-${nextLead.id}`).waitFor();
+    await page.getByTestId('leads-summary').filter({ hasText: `${pipeline.name} — ` }).waitFor();
+    await shot(page, 'scroll', 'next-page-loaded');
+
+    // Another pipeline: the stage chips start again at «Усі етапи», even if scrolled before.
+    const pipelines = (await apiAsBroker<{ items: ApiPipeline[] }>('/crm/pipelines')).items;
+    const other = pipelines.find((candidate) => candidate.id !== pipeline.id);
+    if (!other) throw new Error('the broker sees only one pipeline');
+    const stageChips = page.getByTestId('stage-filter');
+    await list.evaluate((element) => element.scrollTo({ top: 0 }));
+    await stageChips.evaluate((element) => element.scrollTo({ left: element.scrollWidth }));
+    await page.waitForFunction(() => (document.querySelector('[data-testid="stage-filter"]')?.scrollLeft ?? 0) > 0);
+    await shot(page, 'scroll', 'stage-chips-scrolled');
+    await page.getByTestId(`pipeline-chip-${other.id}`).click();
+    await page.getByTestId('leads-summary').filter({ hasText: other.name }).waitFor();
+    await page.waitForFunction(() => document.querySelector('[data-testid="stage-filter"]')?.scrollLeft === 0);
+    const allStages = await page.getByTestId('stage-chip-all').boundingBox();
+    expect(allStages?.x).toBeGreaterThanOrEqual(0);
+    await shot(page, 'scroll', 'other-pipeline');
+
+    // The app's token is refused (expired, or the signing key rotated): sign-in says why.
+    await page.evaluate(() => window.sessionStorage.setItem('foryou.session-token', 'a-token-the-backend-refuses'));
+    await page.reload();
+    await page.getByTestId('sign-in-session-ended').waitFor();
+    await expectVisibleText(page, 'Ваш сеанс завершився. Увійдіть знову.');
+    await shot(page, 'session', 'ended');
+
+    await signInToApp(page, 'session');
+    await page.getByTestId('tab-crm').click();
     await page.getByTestId('amo-status-badge').waitFor();
     await disconnect(page);
   }));
