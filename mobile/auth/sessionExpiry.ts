@@ -17,9 +17,12 @@ function set(next: boolean): void {
   for (const listener of listeners) listener();
 }
 
-onUnauthorized(() => set(true));
-
 export const sessionExpiry = {
+  /**
+   * Starts listening for refused tokens; returns the stop function. The root layout calls it,
+   * so it listens before any screen (the web build loads a route's module only when it renders).
+   */
+  track: (): (() => void) => onUnauthorized(() => set(true)),
   hasEnded: (): boolean => ended,
   clear: (): void => set(false),
   subscribe(listener: () => void): () => void {

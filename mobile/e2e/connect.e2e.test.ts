@@ -156,14 +156,23 @@ async function expectVisibleText(page: Page, text: string | RegExp): Promise<voi
 }
 
 /** GET on our backend as the app user, outside the browser: what the screen must agree with. */
-async function apiAsBroker<T>(pathAndQuery: string): Promise<T> {
+async function apiAsBroker<T>(pathAndQuery: string, init: { method?: 'POST'; body?: unknown } = {}): Promise<T> {
   const login = await fetch(`${stack.apiUrl}/auth/login`, {
     method: 'POST',
     headers: { 'Content-Type': 'application/json' },
     body: JSON.stringify({ email: stack.appUser.email, password: stack.appUser.password }),
   });
   const token = ((await login.json()) as { data: { accessToken: string } }).data.accessToken;
-  const response = await fetch(`${stack.apiUrl}${pathAndQuery}`, { headers: { Authorization: `Bearer ${token}` } });
+  const response = await fetch(`${stack.apiUrl}${pathAndQuery}`, {
+    method: init.method ?? 'GET',
+    headers: {
+      Authorization: `Bearer ${token}`,
+      ...(init.body === undefined
+        ? {}
+        : { 'Content-Type': 'application/json', 'Idempotency-Key': `e2e-${randomBytes(8).toString('hex')}` }),
+    },
+    ...(init.body === undefined ? {} : { body: JSON.stringify(init.body) }),
+  });
   if (!response.ok) throw new Error(`${pathAndQuery}: ${response.status} ${await response.text()}`);
   return ((await response.json()) as { data: T }).data;
 }
@@ -413,9 +422,19 @@ test('the list loads the next page at its end; another pipeline shows its stages
     await reachAmoDecision(page, 'scroll');
     await allowAndReturnConnected(page);
 
+    // More leads than one page (25) in the main pipeline: the seed gives the broker fewer.
     const pipeline = await mainPipeline();
+    const seeded = await brokerLeads(pipeline.id);
+    const stageId = seeded.items[0]?.stageId as number;
+    for (let index = seeded.items.length; index <= 25; index += 1) {
+      await apiAsBroker('/crm/leads', {
+        method: 'POST',
+        body: { pipelineId: pipeline.id, stageId, name: `E2E Сторінка ${index} ${randomBytes(2).toString('hex')}` },
+      });
+    }
+    await page.reload();
+    await page.getByTestId('lead-list').waitFor();
     const first = await brokerLeads(pipeline.id);
-    // The seeded broker has more than one page of leads in the main pipeline.
     expect(first.hasMore).toBe(true);
     const second = await apiAsBroker<ApiLeadPage>(`/crm/leads?mine=true&page=2&limit=25&pipelineId=${pipeline.id}`);
     const nextLead = second.items.find((lead) => !first.items.some((seen) => seen.id === lead.id));
@@ -429,8 +448,9 @@ test('the list loads the next page at its end; another pipeline shows its stages
     const pageTwo = page.waitForResponse(
       (response) => response.url().startsWith(`${stack.apiUrl}/crm/leads?`) && new URL(response.url()).searchParams.get('page') === '2',
     );
+    await list.hover();
     for (let attempt = 0; attempt < 30 && (await page.getByTestId(`lead-${nextLead.id}`).count()) === 0; attempt += 1) {
-      await list.evaluate((element) => element.scrollTo({ top: element.scrollHeight }));
+      await page.mouse.wheel(0, 2000);
       await page.waitForTimeout(200);
     }
     expect((await pageTwo).status()).toBe(200);
@@ -444,7 +464,8 @@ test('the list loads the next page at its end; another pipeline shows its stages
     if (!other) throw new Error('the broker sees only one pipeline');
     const stageChips = page.getByTestId('stage-filter');
     await list.evaluate((element) => element.scrollTo({ top: 0 }));
-    await stageChips.evaluate((element) => element.scrollTo({ left: element.scrollWidth }));
+    await stageChips.hover();
+    await page.mouse.wheel(2000, 0);
     await page.waitForFunction(() => (document.querySelector('[data-testid="stage-filter"]')?.scrollLeft ?? 0) > 0);
     await shot(page, 'scroll', 'stage-chips-scrolled');
     await page.getByTestId(`pipeline-chip-${other.id}`).click();
