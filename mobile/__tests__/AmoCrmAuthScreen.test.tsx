@@ -6,7 +6,7 @@ import { renderWithProviders } from '@/test-support/render';
 describe('AmoCrmAuthScreen', () => {
   test('explains the connection in Ukrainian by default', async () => {
     await renderWithProviders(<AmoCrmAuthScreen onConnect={jest.fn()} onCancel={jest.fn()} />);
-    expect(screen.getByText('Підключіть AMO CRM')).toBeOnTheScreen();
+    expect(screen.getByText('Підключіть amoCRM')).toBeOnTheScreen();
     expect(screen.getByRole('button', { name: 'Підключити' })).toBeOnTheScreen();
     expect(screen.getByRole('button', { name: 'Скасувати' })).toBeOnTheScreen();
     expect(screen.getByText('Як це працює')).toBeOnTheScreen();
@@ -34,9 +34,9 @@ describe('AmoCrmAuthScreen', () => {
 
   test('speaks English and Russian too', async () => {
     await renderWithProviders(<AmoCrmAuthScreen onConnect={jest.fn()} />, { language: 'en' });
-    expect(screen.getByText('Connect AMO CRM')).toBeOnTheScreen();
+    expect(screen.getByText('Connect amoCRM')).toBeOnTheScreen();
     await renderWithProviders(<AmoCrmAuthScreen onConnect={jest.fn()} />, { language: 'ru' });
-    expect(screen.getByText('Подключите AMO CRM')).toBeOnTheScreen();
+    expect(screen.getByText('Подключите amoCRM')).toBeOnTheScreen();
   });
 
   test('a reconnect prompt replaces the title, text and button label', async () => {

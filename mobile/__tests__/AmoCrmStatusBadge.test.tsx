@@ -13,7 +13,7 @@ describe('AmoCrmStatusBadge', () => {
   test('names who is connected and where', async () => {
     installFakeBackend();
     await renderWithProviders(<AmoCrmStatusBadge status={connected} />);
-    expect(screen.getByText('Підключено до AMO CRM')).toBeOnTheScreen();
+    expect(screen.getByText('Підключено до amoCRM')).toBeOnTheScreen();
     expect(screen.getByTestId('amo-connected-as')).toHaveTextContent('Олена Коваль · reforyou.amocrm.ru');
   });
 
@@ -29,7 +29,7 @@ describe('AmoCrmStatusBadge', () => {
     const backend = installFakeBackend();
     await renderWithProviders(<AmoCrmStatusBadge status={connected} />);
     await fireEvent.press(screen.getByTestId('amo-disconnect'));
-    expect(screen.getByText('Відключити AMO CRM?')).toBeOnTheScreen();
+    expect(screen.getByText('Відключити amoCRM?')).toBeOnTheScreen();
     await fireEvent.press(screen.getByTestId('amo-disconnect-cancel'));
     expect(screen.queryByTestId('amo-disconnect-confirmation')).toBeNull();
     expect(backend.count('POST', '/integrations/amo-crm/disconnect')).toBe(0);
@@ -57,7 +57,7 @@ describe('AmoCrmStatusBadge', () => {
     await fireEvent.press(screen.getByTestId('amo-disconnect'));
     await fireEvent.press(screen.getByTestId('amo-disconnect-confirm'));
     expect(await screen.findByTestId('amo-disconnect-error')).toHaveTextContent(
-      'Не вдалося відключити AMO CRM. Спробуйте ще раз.',
+      'Не вдалося відключити amoCRM. Спробуйте ще раз.',
     );
     expect(screen.getByTestId('amo-disconnect-confirmation')).toBeOnTheScreen();
   });

@@ -22,11 +22,34 @@ describe('/amo-crm/callback', () => {
   test('status=connected: back on the CRM tab with the badge and the leads', async () => {
     const backend = await connectedBroker();
     const app = await renderApp('/amo-crm/callback?status=connected');
-    expect(await screen.findByTestId('amo-connect-connected')).toHaveTextContent('AMO CRM підключено.');
+    expect(await screen.findByTestId('amo-connect-connected')).toHaveTextContent(/^amoCRM підключено\./);
     expect(app.getPathname()).toBe('/crm');
     expect(screen.getByTestId('amo-connected-as')).toHaveTextContent(/Олена Коваль/);
     expect(await screen.findByText('Квартира на Подолі')).toBeOnTheScreen();
     expect(backend.count('POST', '/integrations/amo-crm/exchange-code')).toBe(0);
+  });
+
+  test('"connected" is shown once: closing it hides it, and the disconnect question replaces it', async () => {
+    await connectedBroker();
+    await renderApp('/amo-crm/callback?status=connected');
+    await screen.findByTestId('amo-connect-connected');
+    await fireEvent.press(screen.getByRole('button', { name: 'Закрити повідомлення' }));
+    expect(screen.queryByTestId('amo-connect-connected')).toBeNull();
+  });
+
+  test('disconnecting: no "connected" inside the question, a confirmation afterwards', async () => {
+    const backend = await connectedBroker();
+    await renderApp('/amo-crm/callback?status=connected');
+    await screen.findByTestId('amo-connect-connected');
+
+    await fireEvent.press(screen.getByTestId('amo-disconnect'));
+    expect(screen.getByTestId('amo-disconnect-confirmation')).toBeOnTheScreen();
+    expect(screen.queryByTestId('amo-connect-connected')).toBeNull();
+
+    backend.status = { ...backend.status, connected: false, state: 'not_connected' };
+    await fireEvent.press(screen.getByTestId('amo-disconnect-confirm'));
+    expect(await screen.findByTestId('crm-not-connected')).toBeOnTheScreen();
+    expect(screen.getByTestId('amo-connect-disconnected')).toHaveTextContent(/^amoCRM відключено\./);
   });
 
   test('denied: a clear message, and "Підключити" starts a new flow', async () => {
@@ -63,7 +86,7 @@ describe('/amo-crm/callback', () => {
     await signedInAs(backend);
     await renderApp('/amo-crm/callback?status=error&code=something_new');
     expect(await screen.findByTestId('amo-connect-error')).toHaveTextContent(
-      'Не вдалося підключити AMO CRM. Спробуйте ще раз.',
+      'Не вдалося підключити amoCRM. Спробуйте ще раз.',
     );
   });
 

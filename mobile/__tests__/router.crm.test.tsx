@@ -7,17 +7,22 @@ import {
   installFakeBackend,
   notConnected,
 } from '@/test-support/fakeBackend';
+import { sessionExpiry } from '@/auth/sessionExpiry';
 import { connectedBroker, renderApp, signedInAs } from '@/test-support/router';
 
 // The app's query client minus retry back-off and GC timers, so error states show at once.
 jest.mock('@/api/queryClient', () => jest.requireActual('@/test-support/queryClientWithoutRetries'));
 
 describe('sign-in and the CRM tab', () => {
+  afterEach(() => sessionExpiry.clear());
+
   test('signed out: the app asks to sign in, and signing in opens the tabs', async () => {
     const backend = installFakeBackend();
     const app = await renderApp('/crm');
     expect(await screen.findByTestId('sign-in-screen')).toBeOnTheScreen();
     expect(app.getPathname()).toBe('/sign-in');
+    // Never signed in: nothing has ended.
+    expect(screen.queryByTestId('sign-in-session-ended')).toBeNull();
 
     await fireEvent.changeText(screen.getByTestId('sign-in-email'), broker.email);
     await fireEvent.changeText(screen.getByTestId('sign-in-password'), 'wrong-password');
@@ -34,7 +39,7 @@ describe('sign-in and the CRM tab', () => {
     await signedInAs(backend);
     await renderApp('/crm');
     expect(await screen.findByTestId('crm-not-connected')).toBeOnTheScreen();
-    expect(screen.getByText('Підключіть AMO CRM')).toBeOnTheScreen();
+    expect(screen.getByText('Підключіть amoCRM')).toBeOnTheScreen();
     expect(backend.count('GET', '/crm/leads')).toBe(0);
   });
 
@@ -86,7 +91,7 @@ describe('sign-in and the CRM tab', () => {
     expect(await screen.findByTestId('crm-reauth')).toBeOnTheScreen();
     expect(screen.getByText('Потрібно підключитися знову')).toBeOnTheScreen();
     expect(screen.getByTestId('amo-auth-message')).toHaveTextContent(
-      'Адміністратор вимкнув інтеграцію ForYou в AMO CRM.',
+      'Адміністратор вимкнув інтеграцію ForYou в amoCRM.',
     );
     expect(screen.getByRole('button', { name: 'Підключити знову' })).toBeOnTheScreen();
   });
@@ -118,13 +123,40 @@ describe('sign-in and the CRM tab', () => {
     expect(backend.count('GET', '/integrations/amo-crm/status')).toBe(0);
   });
 
-  test('a saved token the backend rejects signs the user out', async () => {
+  test('a saved token the backend rejects signs the user out and says the session ended', async () => {
     const backend = installFakeBackend();
     await signedInAs(backend);
     backend.token = 'a-newer-token';
     const app = await renderApp('/crm');
     expect(await screen.findByTestId('sign-in-screen')).toBeOnTheScreen();
     await waitFor(() => expect(app.getPathname()).toBe('/sign-in'));
+    expect(screen.getByTestId('sign-in-session-ended')).toHaveTextContent('Ваш сеанс завершився. Увійдіть знову.');
+
+    await fireEvent.changeText(screen.getByTestId('sign-in-email'), broker.email);
+    await fireEvent.changeText(screen.getByTestId('sign-in-password'), backend.password);
+    await fireEvent.press(screen.getByTestId('sign-in-submit'));
+    expect(await screen.findByTestId('home-screen')).toBeOnTheScreen();
+    expect(sessionExpiry.hasEnded()).toBe(false);
+  });
+
+  test('a token refused while signed in (401 on a CRM call) leads to sign-in with the reason', async () => {
+    const backend = installFakeBackend();
+    await signedInAs(backend);
+    await renderApp('/crm');
+    await screen.findByTestId('crm-not-connected');
+    backend.token = 'a-newer-token'; // e.g. the JWT expired, or the secret rotated
+    await fireEvent.press(screen.getByTestId('amo-connect'));
+    expect(await screen.findByTestId('sign-in-session-ended')).toHaveTextContent(/сеанс завершився/);
+  });
+
+  test('«Скасувати» on the connect screen goes back to the tab the broker came from', async () => {
+    const backend = installFakeBackend();
+    await signedInAs(backend);
+    const app = await renderApp('/settings');
+    await fireEvent.press(await screen.findByTestId('tab-crm'));
+    await screen.findByTestId('crm-not-connected');
+    await fireEvent.press(screen.getByRole('button', { name: 'Скасувати' }));
+    await waitFor(() => expect(app.getPathname()).toBe('/settings'));
   });
 
   test('the status is requested with our bearer token', async () => {

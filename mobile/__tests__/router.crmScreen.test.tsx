@@ -221,6 +221,9 @@ describe('new lead', () => {
 
     await fireEvent.press(screen.getByTestId('new-lead-submit'));
     expect(screen.getByTestId('new-lead-contact-error')).toHaveTextContent('Вкажіть хоча б одне: ім’я, телефон або електронну пошту.');
+    // One message: the rule's hint turns into the error instead of repeating it.
+    expect(screen.queryByTestId('new-lead-hint')).toBeNull();
+    expect(screen.getAllByText(/хоча б одне/)).toHaveLength(1);
     await fillNewLead({ phone: '12', email: 'ivan@', price: '-3' });
     await fireEvent.press(screen.getByTestId('new-lead-submit'));
     expect(screen.getByTestId('new-lead-phone-error')).toHaveTextContent(/від 7 до 15 цифр/);
@@ -230,7 +233,7 @@ describe('new lead', () => {
 
     await fillNewLead({ name: 'Марія Шевченко', phone: '+38 (067) 111-22-33', email: 'maria@example.com', price: '125 000', comment: 'Дзвінок' });
     await fireEvent.press(screen.getByTestId('new-lead-submit'));
-    expect(await screen.findByTestId('lead-created-notice')).toHaveTextContent(/Угоду «Марія Шевченко» створено в AMO CRM\./);
+    expect(await screen.findByTestId('lead-created-notice')).toHaveTextContent(/Угоду «Марія Шевченко» створено в amoCRM\./);
     expect(app.getPathname()).toBe('/crm');
     const [created] = creates(backend);
     expect(created?.body).toEqual({

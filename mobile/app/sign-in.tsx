@@ -5,6 +5,7 @@ import { SafeAreaView } from 'react-native-safe-area-context';
 
 import { isApiError } from '@/api/client';
 import { useSession } from '@/auth/session';
+import { sessionExpiry, useSessionEnded } from '@/auth/sessionExpiry';
 import { Button } from '@/components/ui/Button';
 import { colors, spacing } from '@/components/ui/theme';
 import { fill, useI18n } from '@/i18n';
@@ -16,6 +17,7 @@ export default function SignInScreen() {
   const [password, setPassword] = useState('');
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
+  const sessionEnded = useSessionEnded();
 
   if (session.status === 'signedIn') return <Redirect href="/" />;
 
@@ -28,6 +30,7 @@ export default function SignInScreen() {
     setError(null);
     try {
       await signIn(email.trim(), password);
+      sessionExpiry.clear();
     } catch (caught) {
       if (isApiError(caught, 'invalid_credentials')) setError(t.signIn.invalidCredentials);
       else if (isApiError(caught, 'too_many_requests')) {
@@ -48,9 +51,15 @@ export default function SignInScreen() {
         <Text style={styles.title} accessibilityRole="header">
           {t.signIn.title}
         </Text>
+        {sessionEnded ? (
+          <View style={styles.notice} accessibilityRole="alert" testID="sign-in-session-ended">
+            <Text style={styles.noticeText}>{t.signIn.sessionEnded}</Text>
+          </View>
+        ) : null}
         <TextInput
           style={styles.input}
           placeholder={t.signIn.email}
+          placeholderTextColor={colors.placeholder}
           accessibilityLabel={t.signIn.email}
           value={email}
           onChangeText={setEmail}
@@ -62,6 +71,7 @@ export default function SignInScreen() {
         <TextInput
           style={styles.input}
           placeholder={t.signIn.password}
+          placeholderTextColor={colors.placeholder}
           accessibilityLabel={t.signIn.password}
           value={password}
           onChangeText={setPassword}
@@ -93,6 +103,9 @@ const styles = StyleSheet.create({
     paddingHorizontal: spacing.md,
     backgroundColor: colors.surface,
     fontSize: 16,
+    color: colors.text,
   },
+  notice: { backgroundColor: colors.infoBackground, borderRadius: 10, padding: spacing.md },
+  noticeText: { color: colors.text, fontSize: 15, lineHeight: 21 },
   error: { color: colors.danger, fontSize: 14 },
 });

@@ -64,7 +64,7 @@ async function shot(page: Page, scenario: string, step: string): Promise<void> {
 
 async function newAppPage(): Promise<{ context: BrowserContext; page: Page }> {
   // A fresh context per scenario: no app session and no amoCRM session cookie carried over.
-  const context = await browser.newContext({ viewport: { width: 430, height: 900 }, locale: 'uk-UA' });
+  const context = await browser.newContext({ viewport: { width: 390, height: 844 }, locale: 'uk-UA' });
   context.setDefaultTimeout(STEP_TIMEOUT);
   const page = await context.newPage();
   // What the browser saw, for diagnosing a failure from the artifacts alone.
@@ -106,7 +106,7 @@ async function signInToApp(page: Page, scenario: string): Promise<void> {
 async function openCrmTab(page: Page, scenario: string): Promise<void> {
   await page.getByTestId('tab-crm').click();
   await page.getByTestId('crm-not-connected').waitFor();
-  await expectVisibleText(page, 'Підключіть AMO CRM');
+  await expectVisibleText(page, 'Підключіть amoCRM');
   await shot(page, scenario, 'crm-connect-screen');
 }
 
@@ -156,14 +156,23 @@ async function expectVisibleText(page: Page, text: string | RegExp): Promise<voi
 }
 
 /** GET on our backend as the app user, outside the browser: what the screen must agree with. */
-async function apiAsBroker<T>(pathAndQuery: string): Promise<T> {
+async function apiAsBroker<T>(pathAndQuery: string, init: { method?: 'POST'; body?: unknown } = {}): Promise<T> {
   const login = await fetch(`${stack.apiUrl}/auth/login`, {
     method: 'POST',
     headers: { 'Content-Type': 'application/json' },
     body: JSON.stringify({ email: stack.appUser.email, password: stack.appUser.password }),
   });
   const token = ((await login.json()) as { data: { accessToken: string } }).data.accessToken;
-  const response = await fetch(`${stack.apiUrl}${pathAndQuery}`, { headers: { Authorization: `Bearer ${token}` } });
+  const response = await fetch(`${stack.apiUrl}${pathAndQuery}`, {
+    method: init.method ?? 'GET',
+    headers: {
+      Authorization: `Bearer ${token}`,
+      ...(init.body === undefined
+        ? {}
+        : { 'Content-Type': 'application/json', 'Idempotency-Key': `e2e-${randomBytes(8).toString('hex')}` }),
+    },
+    ...(init.body === undefined ? {} : { body: JSON.stringify(init.body) }),
+  });
   if (!response.ok) throw new Error(`${pathAndQuery}: ${response.status} ${await response.text()}`);
   return ((await response.json()) as { data: T }).data;
 }
@@ -203,7 +212,7 @@ test('a broker connects amoCRM, sees their leads, and disconnects', () =>
     await reachAmoDecision(page, 'connect');
     await allowAndReturnConnected(page);
 
-    await expectVisibleText(page, 'Підключено до AMO CRM');
+    await expectVisibleText(page, 'Підключено до amoCRM');
     await expect(page.getByTestId('amo-connected-as').textContent()).resolves.toContain(broker.name);
     await page.getByTestId('lead-list').waitFor();
     const expected = await brokerLeadNames();
@@ -222,7 +231,7 @@ test('a broker connects amoCRM, sees their leads, and disconnects', () =>
     await shot(page, 'connect', 'disconnect-confirmation');
     await page.getByTestId('amo-disconnect-confirm').click();
     await page.getByTestId('crm-not-connected').waitFor();
-    await expectVisibleText(page, 'Підключіть AMO CRM');
+    await expectVisibleText(page, 'Підключіть amoCRM');
     await shot(page, 'connect', 'disconnected');
   }));
 
@@ -234,7 +243,7 @@ test('"Отказать" ends on a clear message and connecting works again', ()
     await backInApp(page);
     await page.getByTestId('amo-connect-error').waitFor();
     await expect(page.getByTestId('amo-connect-error').textContent()).resolves.toContain(
-      'Ви відмовили в доступі на сторінці AMO CRM',
+      'Ви відмовили в доступі на сторінці amoCRM',
     );
     await page.getByTestId('crm-not-connected').waitFor();
     await shot(page, 'deny', 'denied-message');
@@ -279,7 +288,7 @@ test('a connection the amoCRM admin switched off asks to reconnect and says why'
     await page.getByTestId('crm-reauth').waitFor();
     await expectVisibleText(page, 'Потрібно підключитися знову');
     await expect(page.getByTestId('amo-auth-message').textContent()).resolves.toContain(
-      'Адміністратор вимкнув інтеграцію ForYou в AMO CRM.',
+      'Адміністратор вимкнув інтеграцію ForYou в amoCRM.',
     );
     await shot(page, 'reauth', 'reconnect-prompt');
 
@@ -355,6 +364,7 @@ test('a connected broker filters to a stage, opens a lead, creates a lead and fi
     await page.getByTestId('new-lead-form').waitFor();
     await page.getByTestId('new-lead-submit').click();
     await expectVisibleText(page, 'Вкажіть хоча б одне: ім’я, телефон або електронну пошту.');
+    await shot(page, 'crm', 'new-lead-empty-submit');
     await page.getByTestId('new-lead-phone').fill('12');
     await page.getByTestId('new-lead-submit').click();
     await page.getByTestId('new-lead-phone-error').waitFor();
@@ -403,6 +413,77 @@ test('a connected broker filters to a stage, opens a lead, creates a lead and fi
     await expectVisibleText(page, '+380507654321');
     await shot(page, 'crm', 'new-lead-detail');
     await page.getByTestId('crm-back').click();
+    await page.getByTestId('amo-status-badge').waitFor();
+    await disconnect(page);
+  }));
+
+test('the list loads the next page at its end; another pipeline shows its stages from the start; a refused session says so', () =>
+  inFreshAppPage(async (page) => {
+    await reachAmoDecision(page, 'scroll');
+    await allowAndReturnConnected(page);
+
+    // More leads than one page (25) in the main pipeline: the seed gives the broker fewer.
+    const pipeline = await mainPipeline();
+    const seeded = await brokerLeads(pipeline.id);
+    const stageId = seeded.items[0]?.stageId as number;
+    for (let index = seeded.items.length; index <= 25; index += 1) {
+      await apiAsBroker('/crm/leads', {
+        method: 'POST',
+        body: { pipelineId: pipeline.id, stageId, name: `E2E Сторінка ${index} ${randomBytes(2).toString('hex')}` },
+      });
+    }
+    await page.reload();
+    await page.getByTestId('lead-list').waitFor();
+    const first = await brokerLeads(pipeline.id);
+    expect(first.hasMore).toBe(true);
+    const second = await apiAsBroker<ApiLeadPage>(`/crm/leads?mine=true&page=2&limit=25&pipelineId=${pipeline.id}`);
+    const nextLead = second.items.find((lead) => !first.items.some((seen) => seen.id === lead.id));
+    if (!nextLead) throw new Error('page 2 repeats page 1');
+    await page.getByTestId(`lead-${first.items[0]?.id}`).waitFor();
+    expect(await page.getByTestId(`lead-${nextLead.id}`).count()).toBe(0);
+    await shot(page, 'scroll', 'first-page');
+
+    // Scroll to the end of what is shown until the next page arrives (the list renders in windows).
+    const list = page.getByTestId('lead-list');
+    const pageTwo = page.waitForResponse(
+      (response) => response.url().startsWith(`${stack.apiUrl}/crm/leads?`) && new URL(response.url()).searchParams.get('page') === '2',
+    );
+    await list.hover();
+    for (let attempt = 0; attempt < 30 && (await page.getByTestId(`lead-${nextLead.id}`).count()) === 0; attempt += 1) {
+      await page.mouse.wheel(0, 2000);
+      await page.waitForTimeout(200);
+    }
+    expect((await pageTwo).status()).toBe(200);
+    await page.getByTestId(`lead-${nextLead.id}`).waitFor();
+    await page.getByTestId('leads-summary').filter({ hasText: `${pipeline.name} — ` }).waitFor();
+    await shot(page, 'scroll', 'next-page-loaded');
+
+    // Another pipeline: the stage chips start again at «Усі етапи», even if scrolled before.
+    const pipelines = (await apiAsBroker<{ items: ApiPipeline[] }>('/crm/pipelines')).items;
+    const other = pipelines.find((candidate) => candidate.id !== pipeline.id);
+    if (!other) throw new Error('the broker sees only one pipeline');
+    const stageChips = page.getByTestId('stage-filter');
+    await list.evaluate((element) => element.scrollTo({ top: 0 }));
+    await stageChips.hover();
+    await page.mouse.wheel(2000, 0);
+    await page.waitForFunction(() => (document.querySelector('[data-testid="stage-filter"]')?.scrollLeft ?? 0) > 0);
+    await shot(page, 'scroll', 'stage-chips-scrolled');
+    await page.getByTestId(`pipeline-chip-${other.id}`).click();
+    await page.getByTestId('leads-summary').filter({ hasText: other.name }).waitFor();
+    await page.waitForFunction(() => document.querySelector('[data-testid="stage-filter"]')?.scrollLeft === 0);
+    const allStages = await page.getByTestId('stage-chip-all').boundingBox();
+    expect(allStages?.x).toBeGreaterThanOrEqual(0);
+    await shot(page, 'scroll', 'other-pipeline');
+
+    // The app's token is refused (expired, or the signing key rotated): sign-in says why.
+    await page.evaluate(() => window.sessionStorage.setItem('foryou.session-token', 'a-token-the-backend-refuses'));
+    await page.reload();
+    await page.getByTestId('sign-in-session-ended').waitFor();
+    await expectVisibleText(page, 'Ваш сеанс завершився. Увійдіть знову.');
+    await shot(page, 'session', 'ended');
+
+    await signInToApp(page, 'session');
+    await page.getByTestId('tab-crm').click();
     await page.getByTestId('amo-status-badge').waitFor();
     await disconnect(page);
   }));

@@ -22,7 +22,9 @@ export default function TabsLayout() {
   if (session.status === 'signedOut') return <Redirect href="/sign-in" />;
 
   return (
-    <Tabs screenOptions={{ tabBarActiveTintColor: colors.primary }}>
+    // "history": going back (the connect screen's «Скасувати», Android's back button) returns to
+    // the tab the broker came from, not always to the first tab.
+    <Tabs backBehavior="history" screenOptions={{ tabBarActiveTintColor: colors.primary, tabBarInactiveTintColor: colors.muted }}>
       <Tabs.Screen name="index" options={{ title: t.tabs.home, tabBarButtonTestID: 'tab-home', tabBarIcon: tabIcon('⌂') }} />
       <Tabs.Screen
         name="crm"

@@ -75,7 +75,7 @@ export default function CrmScreen() {
     <View style={styles.gate} testID={reauth ? 'crm-reauth' : 'crm-not-connected'}>
       <AmoCrmAuthScreen
         onConnect={() => void connect()}
-        onCancel={() => router.navigate('/')}
+        onCancel={() => (router.canGoBack() ? router.back() : router.navigate('/'))}
         connecting={isConnecting}
         notice={notice?.kind === 'connected' ? null : banner}
         {...(reauth

@@ -10,7 +10,7 @@ import { connectNotice } from './connectNotice';
 import { colors, spacing } from '../ui/theme';
 
 /**
- * "Connected to AMO CRM", who is connected, and disconnect behind an inline confirmation
+ * "Connected to amoCRM", who is connected, and disconnect behind an inline confirmation
  * (an inline step rather than `Alert`, which does nothing in the web build).
  */
 export function AmoCrmStatusBadge({
@@ -46,7 +46,11 @@ export function AmoCrmStatusBadge({
         {!confirming ? (
           <Button
             title={t.amo.disconnect}
-            onPress={() => setConfirming(true)}
+            onPress={() => {
+              // The question replaces the "connected" confirmation; both at once contradict.
+              connectNotice.clear();
+              setConfirming(true);
+            }}
             variant="secondary"
             testID="amo-disconnect"
           />
@@ -69,7 +73,7 @@ export function AmoCrmStatusBadge({
                 disconnect.mutate(undefined, {
                   onSuccess: () => {
                     setConfirming(false);
-                    connectNotice.clear(); // "connected" no longer holds
+                    connectNotice.set({ kind: 'disconnected' });
                   },
                 })
               }

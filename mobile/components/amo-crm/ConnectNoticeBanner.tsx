@@ -1,10 +1,11 @@
-import { StyleSheet, Text, View } from 'react-native';
+import { useEffect } from 'react';
+import { Pressable, StyleSheet, Text, View } from 'react-native';
 
 import { isAmoReturnErrorCode } from '@/api/types';
 import { type Messages, useI18n } from '@/i18n';
 
-import { colors, spacing } from '../ui/theme';
-import type { ConnectNotice } from './connectNotice';
+import { colors, MIN_TOUCH, spacing } from '../ui/theme';
+import { type ConnectNotice, connectNotice } from './connectNotice';
 
 export function connectErrorMessage(t: Messages, code: string): string {
   if (isAmoReturnErrorCode(code)) return t.amo.errors[code];
@@ -13,33 +14,65 @@ export function connectErrorMessage(t: Messages, code: string): string {
   return t.amo.errors.unknown;
 }
 
-/** The outcome of the last connect attempt, in words a broker can act on. */
+/** How long "connected" and "disconnected" stay on screen unless dismissed earlier. */
+export const NOTICE_AUTO_HIDE_MS = 8000;
+
+/**
+ * The outcome of the last connect or disconnect, in words a broker can act on. Errors stay until
+ * the next attempt; a confirmation ("connected", "disconnected", "cancelled") is shown once: it
+ * can be closed and hides itself after a few seconds.
+ */
 export function ConnectNoticeBanner({ notice }: { notice: ConnectNotice | null }) {
   const { t } = useI18n();
+  const transient = notice !== null && notice.kind !== 'error';
+  useEffect(() => {
+    if (!transient) return;
+    const timer = setTimeout(() => connectNotice.clear(), NOTICE_AUTO_HIDE_MS);
+    return () => clearTimeout(timer);
+  }, [transient, notice]);
+
   if (!notice) return null;
   if (notice.kind === 'error') {
     return (
       <View style={[styles.banner, styles.error]} testID="amo-connect-error" accessibilityRole="alert">
-        <Text style={styles.errorText}>{connectErrorMessage(t, notice.code)}</Text>
+        <Text style={[styles.text, styles.errorText]}>{connectErrorMessage(t, notice.code)}</Text>
       </View>
     );
   }
-  const text = notice.kind === 'connected' ? t.amo.returnConnected : t.amo.returnCancelled;
+  const text = {
+    connected: t.amo.returnConnected,
+    disconnected: t.amo.returnDisconnected,
+    cancelled: t.amo.returnCancelled,
+  }[notice.kind];
   return (
     <View
-      style={[styles.banner, notice.kind === 'connected' ? styles.success : styles.info]}
+      style={[styles.banner, styles.row, notice.kind === 'cancelled' ? styles.info : styles.success]}
+      accessibilityRole="alert"
       testID={`amo-connect-${notice.kind}`}
     >
-      <Text style={styles.text}>{text}</Text>
+      <Text style={[styles.text, styles.grow]}>{text}</Text>
+      <Pressable
+        accessibilityRole="button"
+        accessibilityLabel={t.common.closeNotice}
+        onPress={() => connectNotice.clear()}
+        style={styles.close}
+        testID="amo-notice-close"
+      >
+        <Text style={styles.closeText}>×</Text>
+      </Pressable>
     </View>
   );
 }
 
 const styles = StyleSheet.create({
   banner: { borderRadius: 10, padding: spacing.md },
+  row: { flexDirection: 'row', alignItems: 'center', gap: spacing.sm, paddingVertical: 0 },
+  grow: { flex: 1, paddingVertical: spacing.md },
   error: { backgroundColor: colors.dangerBackground },
   success: { backgroundColor: colors.successBackground },
   info: { backgroundColor: colors.infoBackground },
-  errorText: { color: colors.danger, fontSize: 15, lineHeight: 21 },
-  text: { color: colors.text, fontSize: 15 },
+  text: { color: colors.text, fontSize: 15, lineHeight: 21 },
+  errorText: { color: colors.danger },
+  close: { minWidth: MIN_TOUCH, minHeight: MIN_TOUCH, alignItems: 'center', justifyContent: 'center' },
+  closeText: { color: colors.text, fontSize: 22, lineHeight: 24 },
 });

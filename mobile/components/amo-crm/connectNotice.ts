@@ -7,6 +7,7 @@ import { useSyncExternalStore } from 'react';
  */
 export type ConnectNotice =
   | { kind: 'connected' }
+  | { kind: 'disconnected' }
   | { kind: 'cancelled' }
   | { kind: 'error'; code: string };
 

@@ -1,9 +1,10 @@
+import { useEffect, useRef } from 'react';
 import { Pressable, ScrollView, StyleSheet, Text, View } from 'react-native';
 
 import type { Pipeline, Stage } from '@/api/types';
 import { useI18n } from '@/i18n';
 
-import { colors, spacing } from '../ui/theme';
+import { colors, MIN_TOUCH, spacing } from '../ui/theme';
 
 type ChipProps = {
   label: string;
@@ -36,9 +37,18 @@ export function Chip({ label, selected, onPress, color, testID }: ChipProps) {
   );
 }
 
-function ChipRow({ children, testID }: { children: React.ReactNode; testID: string }) {
+/**
+ * A horizontal row of chips. When `resetKey` changes (another pipeline) the row scrolls back
+ * to its start, so the first chip («Усі етапи») is in view again.
+ */
+function ChipRow({ children, testID, resetKey }: { children: React.ReactNode; testID: string; resetKey?: number }) {
+  const scroller = useRef<ScrollView>(null);
+  useEffect(() => {
+    scroller.current?.scrollTo({ x: 0, animated: false });
+  }, [resetKey]);
   return (
     <ScrollView
+      ref={scroller}
       horizontal
       showsHorizontalScrollIndicator={false}
       style={styles.scroller}
@@ -77,17 +87,19 @@ export function PipelinePicker({
 
 /** "All stages" and the pipeline's stages in amoCRM's order, each in its amoCRM colour. */
 export function StageFilter({
+  pipelineId,
   stages,
   selectedId,
   onSelect,
 }: {
+  pipelineId: number;
   stages: Stage[];
   selectedId: number | null;
   onSelect(id: number | null): void;
 }) {
   const { t } = useI18n();
   return (
-    <ChipRow testID="stage-filter">
+    <ChipRow testID="stage-filter" resetKey={pipelineId}>
       <Chip label={t.crm.allStages} selected={selectedId === null} onPress={() => onSelect(null)} testID="stage-chip-all" />
       {stages.map((stage) => (
         <Chip
@@ -111,12 +123,12 @@ const styles = StyleSheet.create({
     flexDirection: 'row',
     alignItems: 'center',
     gap: spacing.xs,
-    borderRadius: 16,
+    borderRadius: MIN_TOUCH / 2,
     borderWidth: 1,
     borderColor: colors.border,
     backgroundColor: colors.surface,
     paddingHorizontal: spacing.md,
-    paddingVertical: 6,
+    minHeight: MIN_TOUCH,
     maxWidth: 240,
   },
   chipSelected: { backgroundColor: colors.primary, borderColor: colors.primary },

@@ -8,7 +8,7 @@ import { fill, useI18n } from '@/i18n';
 
 import { Button } from '../ui/Button';
 import { ErrorView, LoadingView, MessageView } from '../ui/StateViews';
-import { colors, spacing } from '../ui/theme';
+import { colors, MIN_TOUCH, spacing } from '../ui/theme';
 import { PipelinePicker, StageFilter } from './Chips';
 import { crmListState, useCrmListState } from './crmListState';
 import { LOCALES, leadCount } from './format';
@@ -130,7 +130,7 @@ function PipelineLeads({ pipelines }: { pipelines: Pipeline[] }) {
   return (
     <View style={styles.container} testID="crm-area">
       <PipelinePicker pipelines={pipelines} selectedId={pipeline.id} onSelect={selectPipeline} />
-      <StageFilter stages={pipeline.stages} selectedId={stage?.id ?? null} onSelect={selectStage} />
+      <StageFilter pipelineId={pipeline.id} stages={pipeline.stages} selectedId={stage?.id ?? null} onSelect={selectStage} />
       <View style={styles.summaryRow}>
         <Text style={styles.summary} testID="leads-summary" numberOfLines={2}>
           {summary}
@@ -146,7 +146,7 @@ function PipelineLeads({ pipelines }: { pipelines: Pipeline[] }) {
         onChangeText={changeSearch}
         placeholder={t.crm.searchPlaceholder}
         accessibilityLabel={t.crm.searchLabel}
-        placeholderTextColor={colors.muted}
+        placeholderTextColor={colors.placeholder}
         autoCorrect={false}
         returnKeyType="search"
         style={styles.search}
@@ -157,6 +157,8 @@ function PipelineLeads({ pipelines }: { pipelines: Pipeline[] }) {
           <Text style={styles.noticeText}>{fill(t.crm.createdNotice, { name: state.created.name })}</Text>
           <Pressable
             accessibilityRole="button"
+            accessibilityLabel={fill(t.crm.openCreatedLabel, { name: state.created.name })}
+            style={styles.noticeAction}
             onPress={() => {
               const created = state.created;
               crmListState.update({ created: null });
@@ -193,6 +195,7 @@ const styles = StyleSheet.create({
   summaryRow: { flexDirection: 'row', alignItems: 'center', gap: spacing.md },
   summary: { flex: 1, fontSize: 17, fontWeight: '700', color: colors.text },
   search: {
+    minHeight: MIN_TOUCH,
     borderWidth: 1,
     borderColor: colors.border,
     borderRadius: 10,
@@ -211,6 +214,7 @@ const styles = StyleSheet.create({
     padding: spacing.md,
   },
   noticeText: { flex: 1, color: colors.success, fontSize: 14 },
+  noticeAction: { minHeight: MIN_TOUCH, minWidth: MIN_TOUCH, justifyContent: 'center' },
   noticeLink: { color: colors.primary, fontWeight: '700', fontSize: 14 },
   footer: { alignItems: 'center', gap: spacing.sm, padding: spacing.lg },
   muted: { color: colors.muted, fontSize: 14, textAlign: 'center' },

@@ -7,7 +7,7 @@ import { canUseCrm, useSession } from '@/auth/session';
 import { useI18n } from '@/i18n';
 
 import { LoadingView, MessageView } from '../ui/StateViews';
-import { colors, spacing } from '../ui/theme';
+import { colors, MIN_TOUCH, spacing } from '../ui/theme';
 
 /** Back to where the broker came from, or to the CRM tab when the screen was opened directly. */
 export function useBackToCrm() {
@@ -30,7 +30,7 @@ export function CrmScreenFrame({ title, children, testID }: PropsWithChildren<{ 
   return (
     <SafeAreaView style={styles.safe} edges={['top', 'bottom']} testID={testID}>
       <View style={styles.header}>
-        <Pressable accessibilityRole="button" accessibilityLabel={t.crm.lead.backToList} onPress={back} testID="crm-back" hitSlop={12}>
+        <Pressable accessibilityRole="button" accessibilityLabel={t.crm.lead.backToList} onPress={back} testID="crm-back" style={styles.backButton}>
           <Text style={styles.back}>‹ {t.tabs.crm}</Text>
         </Pressable>
         <Text style={styles.title} numberOfLines={1} accessibilityRole="header">
@@ -58,6 +58,7 @@ const styles = StyleSheet.create({
     borderBottomColor: colors.border,
     backgroundColor: colors.surface,
   },
+  backButton: { minHeight: MIN_TOUCH, justifyContent: 'center' },
   back: { color: colors.primary, fontSize: 16, fontWeight: '600' },
   title: { flex: 1, fontSize: 17, fontWeight: '700', color: colors.text },
 });

@@ -3,7 +3,7 @@ import { Linking, Pressable, RefreshControl, ScrollView, StyleSheet, Text, View 
 import type { LeadDetail, TimelineEntry } from '@/api/types';
 import { fill, type Messages, useI18n } from '@/i18n';
 
-import { colors, spacing } from '../ui/theme';
+import { colors, MIN_TOUCH, spacing } from '../ui/theme';
 import { formatDateTime, formatPrice, LOCALES } from './format';
 
 /** `tel:` keeps only what a dialler understands: digits and a leading plus. */
@@ -209,7 +209,7 @@ const styles = StyleSheet.create({
   sectionTitle: { fontSize: 16, fontWeight: '700', color: colors.text },
   contact: { gap: spacing.xs },
   contactName: { fontSize: 15, fontWeight: '600', color: colors.text },
-  link: { paddingVertical: 6 },
+  link: { minHeight: MIN_TOUCH, justifyContent: 'center' },
   pressed: { opacity: 0.6 },
   linkText: { color: colors.primary, fontSize: 15 },
   tags: { flexDirection: 'row', flexWrap: 'wrap', gap: spacing.sm },

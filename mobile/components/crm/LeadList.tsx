@@ -23,7 +23,8 @@ export function LeadCard({ lead, locale, onPress }: { lead: Lead; locale: string
         <Text style={styles.avatarText}>{initials(lead.name)}</Text>
       </View>
       <View style={styles.body}>
-        <Text style={styles.name} numberOfLines={1}>
+        {/* Two lines: a lead's title usually ends with the client's name. */}
+        <Text style={styles.name} numberOfLines={2}>
           {lead.name}
         </Text>
         <Text style={styles.meta} numberOfLines={1}>

@@ -8,7 +8,7 @@ import { fill, useI18n } from '@/i18n';
 
 import { Button } from '../ui/Button';
 import { ErrorView, LoadingView, MessageView } from '../ui/StateViews';
-import { colors, spacing } from '../ui/theme';
+import { colors, MIN_TOUCH, spacing } from '../ui/theme';
 import { crmListState } from './crmListState';
 import {
   describeSubmitFailure,
@@ -136,7 +136,13 @@ function Chosen({ label, color, onChange, testID }: { label: string; color?: str
     <View style={styles.chosen}>
       {color !== undefined ? <View style={[styles.dot, { backgroundColor: color ?? colors.border }]} /> : null}
       <Text style={styles.chosenText}>{label}</Text>
-      <Pressable accessibilityRole="button" onPress={onChange} testID={testID} hitSlop={8}>
+      <Pressable
+        accessibilityRole="button"
+        accessibilityLabel={`${t.crm.create.change}: ${label}`}
+        onPress={onChange}
+        testID={testID}
+        style={styles.changeButton}
+      >
         <Text style={styles.link}>{t.crm.create.change}</Text>
       </Pressable>
     </View>
@@ -164,7 +170,7 @@ function Field({
         value={value}
         onChangeText={(text) => onChange(field, text)}
         accessibilityLabel={label}
-        placeholderTextColor={colors.muted}
+        placeholderTextColor={colors.placeholder}
         style={[styles.input, error ? styles.inputInvalid : null]}
         testID={`new-lead-${field}`}
         {...inputProps}
@@ -272,20 +278,24 @@ function LeadForm({
     <ScrollView contentContainerStyle={styles.content} keyboardShouldPersistTaps="handled" testID="new-lead-form">
       <Chosen label={pipeline.name} onChange={onChangePipeline} testID="new-lead-change-pipeline" />
       <Chosen label={stage.name} color={stage.color} onChange={onChangeStage} testID="new-lead-change-stage" />
-      <Text style={styles.muted}>{t.crm.create.hint}</Text>
+      {/* The rule itself turns into the error when it is broken: one message, not two. */}
       {errors.contact ? (
-        <Text style={styles.fieldError} testID="new-lead-contact-error">
+        <Text style={styles.fieldError} accessibilityRole="alert" testID="new-lead-contact-error">
           {invalid.needContact}
         </Text>
-      ) : null}
+      ) : (
+        <Text style={styles.muted} testID="new-lead-hint">
+          {t.crm.create.hint}
+        </Text>
+      )}
       <Field {...fieldProps('name')} autoCapitalize="words" />
-      <Field {...fieldProps('phone')} keyboardType="phone-pad" autoComplete="tel" placeholder="+380 50 123 45 67" />
+      <Field {...fieldProps('phone')} keyboardType="phone-pad" autoComplete="tel" placeholder="+380 …" />
       <Field
         {...fieldProps('email')}
         keyboardType="email-address"
         autoCapitalize="none"
         autoCorrect={false}
-        placeholder="name@example.com"
+        placeholder="name@…"
       />
       <Field {...fieldProps('price')} keyboardType="number-pad" />
       <Field {...fieldProps('comment')} multiline numberOfLines={3} />
@@ -332,10 +342,12 @@ const styles = StyleSheet.create({
   dot: { width: 12, height: 12, borderRadius: 6, borderWidth: 1, borderColor: 'rgba(0,0,0,0.15)' },
   chosen: { flexDirection: 'row', alignItems: 'center', gap: spacing.sm },
   chosenText: { flex: 1, fontSize: 15, fontWeight: '600', color: colors.text },
+  changeButton: { minHeight: MIN_TOUCH, minWidth: MIN_TOUCH, justifyContent: 'center', alignItems: 'flex-end' },
   link: { color: colors.primary, fontWeight: '600', fontSize: 14 },
   field: { gap: spacing.xs },
   label: { fontSize: 14, color: colors.muted },
   input: {
+    minHeight: MIN_TOUCH,
     borderWidth: 1,
     borderColor: colors.border,
     borderRadius: 10,

@@ -1,16 +1,25 @@
+/**
+ * The palette. Every text colour keeps a contrast of at least 4.5:1 (WCAG AA) on the
+ * backgrounds it is drawn on; `__tests__/contrast.test.ts` computes each pair.
+ */
 export const colors = {
   background: '#F6F7F9',
   surface: '#FFFFFF',
   text: '#1B1F24',
   muted: '#5E6773',
-  primary: '#1F5EFF',
+  /** Hints inside empty inputs: lighter than what the broker typed, still readable. */
+  placeholder: '#6B7480',
+  primary: '#1A56F0',
   primaryText: '#FFFFFF',
   border: '#DDE1E6',
-  success: '#1E8E3E',
+  success: '#137333',
   successBackground: '#E6F4EA',
   danger: '#C5221F',
   dangerBackground: '#FCE8E6',
   infoBackground: '#E8F0FE',
 };
+
+/** The smallest touch target (Apple HIG 44 pt; Material asks 48 dp, which our buttons meet). */
+export const MIN_TOUCH = 44;
 
 export const spacing = { xs: 4, sm: 8, md: 12, lg: 16, xl: 24 };
