@@ -17,11 +17,12 @@ PY_PATHS := backend emulator bench scripts conftest.py
 export FORYOU_TEST_POSTGRES_URL ?= postgresql+asyncpg://postgres@127.0.0.1:5432/test
 export FORYOU_TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: help install install-python install-mobile fmt check check-mobile typecheck-tests test test-fast test-python test-mobile demo bench clean
+.PHONY: help install install-python install-mobile fmt check check-mobile typecheck-tests test test-fast test-python test-mobile demo demo-reset bench clean
 
 help:
 	@echo "make install   install everything (Python workspace + mobile app)"
-	@echo "make demo      run emulator + backend (SQLite) + the app's web build"
+	@echo "make demo      run emulator + backend (SQLite) + the app's web build; state kept in data/demo/"
+	@echo "make demo-reset  the same from scratch (forgets the demo's users, connections and secrets)"
 	@echo "make test      lint, types and every test suite"
 	@echo "make check     ruff + mypy --strict (+ tsc for the app)"
 	@echo "make test-fast make check + the unit tests (no processes, no database servers), < 1 min"
@@ -86,9 +87,13 @@ BACKEND_PORT ?= 8000
 EMULATOR_PORT ?= 8020
 APP_PORT ?= 8081
 
+# The demo keeps its state in data/demo/ between runs; RESET=1 (or `make demo-reset`) empties it first.
 demo: install
 	$(RUN) python -m scripts.demo --backend-port $(BACKEND_PORT) \
-		--emulator-port $(EMULATOR_PORT) --app-port $(APP_PORT)
+		--emulator-port $(EMULATOR_PORT) --app-port $(APP_PORT) $(if $(filter 1,$(RESET)),--reset)
+
+demo-reset:
+	$(MAKE) --no-print-directory demo RESET=1
 
 bench: install-python
 	$(RUN) python -m bench

@@ -1,48 +1,73 @@
 """`make demo`: the whole product on this machine, until Ctrl-C.
 
-First it checks that every port is free (and names the one that is not, with the override
-to use: `make demo BACKEND_PORT=8100`, `EMULATOR_PORT=…`, `APP_PORT=…`). Then it starts, in
-order and each once the previous one is ready:
+It checks first that no other demo runs on this checkout and that every port is free (naming
+the busy one with the override to use: `make demo BACKEND_PORT=8100`, `EMULATOR_PORT=…`,
+`APP_PORT=…`). Then it starts:
   1. the amoCRM emulator on 127.0.0.1:8020 with a demo integration registered,
-  2. the backend on 127.0.0.1:8000 (a fresh SQLite database, demo app users created),
-     with its keep-alive worker embedded (FORYOU_EMBEDDED_WORKER),
-  3. the app's web build (exported from mobile/) on 127.0.0.1:8081, served by the same
-     SPA server the browser end-to-end tests use.
-Then it prints the URL and the demo logins. The emulator's and the app server's output is shown
-with a prefix; the backend (started by scripts/foryou_process.py, like in the tests and the
-benchmarks) logs to a file named in the summary. On Ctrl-C (or when any service dies) every
-service is stopped in reverse order.
+  2. the backend on 127.0.0.1:8000 (SQLite) with its keep-alive worker embedded
+     (FORYOU_EMBEDDED_WORKER); on the first run it creates the demo app users,
+  3. the app's web build (exported from mobile/, again only when its sources changed) on
+     127.0.0.1:8081, served by the same SPA server the browser end-to-end tests use.
+State is kept in data/demo/ between runs (see scripts/demo_state.py); `--reset`
+(`make demo-reset`) starts from scratch. Each part's output goes to data/demo/logs/; the
+terminal gets one status line per part, then the address to open and the demo logins. On Ctrl-C
+(or when any part dies) every part is stopped in reverse order.
 """
 
 from __future__ import annotations
 
 import argparse
-import base64
-import json
+import contextlib
 import os
-import secrets
 import shutil
 import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import threading
 import time
-import urllib.request
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
+from typing import IO
 
+import httpx
+
+from scripts.demo_state import (
+    REPO_ROOT,
+    DemoState,
+    StateInUse,
+    mark_web_build,
+    web_build_is_current,
+    web_sources_hash,
+)
 from scripts.foryou_process import ForyouProcess, run_once, start_server
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
 MOBILE_DIR = REPO_ROOT / "mobile"
+WEB_BUILD_DIR = MOBILE_DIR / "dist"
 HOST = "127.0.0.1"
-DEMO_CLIENT_ID = "6f1c2a4e-5b7d-4e3a-9c1f-2d8e7a6b5c40"
 READY_TIMEOUT_SECONDS = 90.0
-# amoCRM brokers of the default account who get an app login in the demo.
-DEMO_BROKERS = ("broker1@reforyou.example", "broker2@reforyou.example")
+# The demo integration in the emulator. Both values only ever reach the local emulator, and
+# staying the same across runs keeps the backend's stored connections refreshable.
+DEMO_CLIENT_ID = "6f1c2a4e-5b7d-4e3a-9c1f-2d8e7a6b5c40"
+DEMO_CLIENT_SECRET = "demo-only-emulator-client-secret"  # noqa: S105 - not a real secret
+
+
+@dataclass(frozen=True)
+class DemoLogin:
+    """An app login of the demo and the amoCRM broker (of the seeded account) it connects as.
+    The passwords are fixed and public on purpose: they exist only in data/demo/."""
+
+    email: str
+    password: str
+    amo_login: str
+
+
+DEMO_LOGINS = (
+    DemoLogin("broker1@foryou.demo", "demo-broker-1", "broker1@reforyou.example"),
+    DemoLogin("broker2@foryou.demo", "demo-broker-2", "broker2@reforyou.example"),
+)
 
 
 @dataclass(frozen=True)
@@ -92,44 +117,53 @@ class Ports:
 
 @dataclass
 class Service:
+    """A part other than the backend: its output goes to a log file, and it is ready once
+    `ready_url` answers."""
+
     name: str
     command: list[str]
-    ready_line: str | None
-    env: dict[str, str] = field(default_factory=dict)
+    ready_url: str
+    log_path: Path
     cwd: Path = REPO_ROOT
-    process: subprocess.Popen[str] | None = None
-    ready: threading.Event = field(default_factory=threading.Event)
+    process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
-        self.process = subprocess.Popen(  # noqa: S603 - our own commands
-            self.command,
-            cwd=self.cwd,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            env={**os.environ, "PYTHONUNBUFFERED": "1", **self.env},
-            start_new_session=True,  # Ctrl-C reaches the orchestrator, which stops us in order
-        )
-        if self.ready_line is None:
-            self.ready.set()
-        threading.Thread(target=self._pump, daemon=True).start()
-
-    def _pump(self) -> None:
-        assert self.process is not None
-        assert self.process.stdout is not None
-        for line in self.process.stdout:
-            print(f"[{self.name}] {line.rstrip()}", flush=True)  # noqa: T201 - console output
-            if self.ready_line is not None and self.ready_line in line:
-                self.ready.set()
+        with self.log_path.open("ab") as log_file:
+            self.process = subprocess.Popen(  # noqa: S603 - our own commands
+                self.command,
+                cwd=self.cwd,
+                stdout=log_file,
+                stderr=subprocess.STDOUT,
+                env={**os.environ, "PYTHONUNBUFFERED": "1"},
+                # Ctrl-C reaches only the orchestrator, which stops the parts in order.
+                start_new_session=True,
+            )
 
     def alive(self) -> bool:
         return self.process is not None and self.process.poll() is None
+
+    def wait_ready(self, timeout: float, should_stop: Callable[[], bool]) -> bool:
+        """True once `ready_url` answers; False if asked to stop; raises if it exits or times
+        out."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if should_stop():
+                return False
+            if not self.alive():
+                msg = f"{self.name} exited; see {shown(self.log_path)}"
+                raise RuntimeError(msg)
+            with contextlib.suppress(httpx.HTTPError):
+                if httpx.get(self.ready_url, timeout=2).status_code == 200:
+                    return True
+            time.sleep(0.1)
+        msg = f"{self.name} was not ready in {timeout:.0f} s; see {shown(self.log_path)}"
+        raise RuntimeError(msg)
 
     def stop(self) -> None:
         if not self.alive():
             return
         assert self.process is not None
-        # The whole process group: uvicorn and npm-started children go too.
+        # The whole process group: uvicorn's and node's children go too.
         os.killpg(self.process.pid, signal.SIGTERM)
         try:
             self.process.wait(10)
@@ -138,59 +172,62 @@ class Service:
             self.process.wait(5)
 
 
+def shown(path: Path) -> str:
+    """A path as the person at the terminal (in the repository root) would type it."""
+    with contextlib.suppress(ValueError):
+        return str(path.relative_to(Path.cwd()))
+    return str(path)
+
+
+def say(line: str) -> None:
+    print(line, flush=True)  # noqa: T201 - the demo talks to the terminal
+
+
 def console_script(name: str) -> list[str]:
     """A console script of this environment (`make demo` runs under `uv run`)."""
     path = Path(sys.executable).parent / name
     return [str(path)] if path.exists() else [sys.executable, "-m", name.replace("-", "_")]
 
 
-def run(command: list[str], env: dict[str, str], cwd: Path = REPO_ROOT) -> str:
-    result = subprocess.run(  # noqa: S603 - our own commands
-        command,
-        cwd=cwd,
-        env={**os.environ, **env},
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if result.returncode != 0:
-        raise RuntimeError(f"{' '.join(command[:3])} … failed:\n{result.stderr}{result.stdout}")
-    return result.stdout
-
-
-def build_web_app() -> Path:
-    """Export the app for the web (Metro's cache makes repeat builds quick)."""
+def build_web_app(log_path: Path) -> None:
+    """Export the app for the web unless the build in mobile/dist is of the current sources."""
+    sources_hash = web_sources_hash(MOBILE_DIR, os.environ)
+    if web_build_is_current(WEB_BUILD_DIR, sources_hash):
+        return
     npm = shutil.which("npm")
     if npm is None:
         raise RuntimeError("npm is needed to build the app (Node.js 20)")
-    print("demo: building the app's web version…", flush=True)  # noqa: T201
-    run([npm, "run", "--silent", "export:web"], {"CI": "1"}, cwd=MOBILE_DIR)
-    return MOBILE_DIR / "dist"
+    # Only the first run and runs after a change to mobile/ get here.
+    say("demo: building the app's web version (about a minute)…")
+    with log_path.open("ab") as log_file:
+        done = subprocess.run(  # noqa: S603 - our own command
+            [npm, "run", "--silent", "export:web"],
+            cwd=MOBILE_DIR,
+            env={**os.environ, "CI": "1"},
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            check=False,
+        )
+    if done.returncode != 0:
+        raise RuntimeError(f"the app's web build failed; see {shown(log_path)}")
+    mark_web_build(WEB_BUILD_DIR, sources_hash)
 
 
-def wait_ready(service: Service, stopping: threading.Event) -> bool:
-    deadline = time.monotonic() + READY_TIMEOUT_SECONDS
-    while not service.ready.wait(0.1):
-        if stopping.is_set() or not service.alive() or time.monotonic() > deadline:
-            return False
-    return True
+def amo_users(ports: Ports) -> dict[str, dict[str, object]]:
+    """The emulator's amoCRM users by login."""
+    response = httpx.get(f"{ports.emulator_url}/_emulator/users", timeout=5)
+    response.raise_for_status()
+    return {str(user["login"]): user for user in response.json()["users"]}
 
 
-def amo_users(ports: Ports) -> list[dict[str, object]]:
-    url = f"{ports.emulator_url}/_emulator/users"
-    with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310 - loopback
-        users: list[dict[str, object]] = json.load(response)["users"]
-    return users
-
-
-def backend_env(ports: Ports, database_url: str, client_secret: str) -> dict[str, str]:
+def backend_env(ports: Ports, state: DemoState) -> dict[str, str]:
+    # No FORYOU_JWT_SECRET / FORYOU_ENCRYPTION_KEYS: the backend generates them once into
+    # data/demo/ next to its database and finds them again on every later run.
     return {
-        "FORYOU_DATABASE_URL": database_url,
+        "FORYOU_DATABASE_URL": state.database_url,
         "FORYOU_PUBLIC_URL": ports.backend_url,
-        "FORYOU_JWT_SECRET": secrets.token_urlsafe(48),
-        "FORYOU_ENCRYPTION_KEYS": f"demo:{base64.b64encode(secrets.token_bytes(32)).decode()}",
         "FORYOU_AMOCRM_CLIENT_ID": DEMO_CLIENT_ID,
-        "FORYOU_AMOCRM_CLIENT_SECRET": client_secret,
+        "FORYOU_AMOCRM_CLIENT_SECRET": DEMO_CLIENT_SECRET,
         "FORYOU_AMOCRM_REDIRECT_URI": ports.redirect_uri,
         "FORYOU_AMOCRM_UPSTREAM_URL": ports.emulator_url,
         "FORYOU_WEB_RETURN_URL": f"{ports.app_url}/amo-crm/callback",
@@ -200,132 +237,168 @@ def backend_env(ports: Ports, database_url: str, client_secret: str) -> dict[str
     }
 
 
-def parse_ports(argv: list[str]) -> Ports:
+def create_demo_users(
+    env: dict[str, str], state: DemoState, users: dict[str, dict[str, object]]
+) -> None:
+    """A new database: its schema and the demo app users, or no database at all, so the next
+    run tries again instead of starting with some users missing."""
+    try:
+        run_once(["db", "upgrade"], env, state.root)
+        for login in DEMO_LOGINS:
+            name = str(users[login.amo_login]["name"])
+            create = ["users", "create", "--email", login.email, "--password", login.password]
+            run_once([*create, "--role", "broker", "--name", name], env, state.root)
+    except BaseException:
+        state.database.unlink(missing_ok=True)
+        raise
+
+
+def summary(
+    ports: Ports,
+    parts: list[tuple[str, str, Path]],
+    users: dict[str, dict[str, object]],
+    seconds: float,
+) -> str:
+    lines = [""]
+    lines += [f"✓ {name:<16} {url:<34} log: {shown(log)}" for name, url, log in parts]
+    lines += [
+        "",
+        f"Ready in {seconds:.0f} s. Open {ports.app_url}",
+        "  (exactly this address: amoCRM sends the browser back to it, and the app keeps",
+        "  its session per address)",
+        "",
+        "Demo logins (fixed, demo-only; kept in data/demo/ with everything else,",
+        "`make demo-reset` starts over):",
+        "  app e-mail / password                 amoCRM user it connects as (login / password)",
+    ]
+    for login in DEMO_LOGINS:
+        amo = users[login.amo_login]
+        app_side = f"{login.email} / {login.password}"
+        lines.append(f"  {app_side:<37} {amo['login']} / {amo['password']} ({amo['name']})")
+    lines += [
+        "  Connect: CRM tab -> «Підключити» -> sign in on the amoCRM page -> «Разрешить».",
+        "",
+        "Ctrl-C stops everything.",
+    ]
+    return "\n".join(lines)
+
+
+def parse_args(argv: list[str]) -> tuple[Ports, bool]:
     parser = argparse.ArgumentParser(prog="python -m scripts.demo", description=__doc__)
     defaults = Ports()
     parser.add_argument("--backend-port", type=int, default=defaults.backend)
     parser.add_argument("--emulator-port", type=int, default=defaults.emulator)
     parser.add_argument("--app-port", type=int, default=defaults.app)
+    parser.add_argument(
+        "--reset", action="store_true", help="forget the kept state (users, connections, secrets)"
+    )
     options = parser.parse_args(argv)
-    return Ports(options.backend_port, options.emulator_port, options.app_port)
+    ports = Ports(options.backend_port, options.emulator_port, options.app_port)
+    return ports, options.reset
+
+
+def claim_state(state: DemoState, reset: bool) -> IO[str] | None:
+    try:
+        lock = state.lock()
+    except StateInUse as in_use:
+        say(
+            f"demo: another `make demo` is already running from this checkout (process "
+            f"{in_use.holder}); stop it with Ctrl-C in its terminal first"
+        )
+        return None
+    if reset:
+        state.reset()
+        say(f"demo: starting fresh ({shown(state.root)} emptied)")
+    return lock
 
 
 def main(argv: list[str]) -> int:
-    ports = parse_ports(argv)
+    started_at = time.monotonic()
+    ports, reset = parse_args(argv)
+    state = DemoState()
+    lock = claim_state(state, reset)
+    if lock is None:
+        return 1
     busy = ports.busy()
     if busy:
         print("\n".join(busy), file=sys.stderr)  # noqa: T201 - console output
         return 1
-    # Fresh secrets and a fresh database every run: the demo lives only in this process tree.
-    client_secret = secrets.token_urlsafe(32)
-    workdir = Path(tempfile.mkdtemp(prefix="foryou-demo-"))
-    env = backend_env(ports, f"sqlite+aiosqlite:///{workdir / 'foryou.sqlite3'}", client_secret)
+    state.start_logs()
+    fresh_database = not state.database.exists()
+    env = {**os.environ, **backend_env(ports, state)}
     stopping = threading.Event()
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
         stopping.set()
 
-    signal.signal(signal.SIGINT, on_signal)
-    signal.signal(signal.SIGTERM, on_signal)
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, on_signal)
     started: list[Service | ForyouProcess] = []
-
-    def start(service: Service) -> bool:
-        service.start()
-        started.append(service)
-        if wait_ready(service, stopping):
-            return True
-        if not stopping.is_set():
-            print(f"demo: {service.name} did not start", file=sys.stderr)  # noqa: T201
-        return False
-
     try:
-        dist = build_web_app()
         emulator = Service(
-            name="amocrm",
+            name="amoCRM emulator",
             command=[
                 *console_script("amocrm-emulator"),
                 *("--host", HOST, "--port", str(ports.emulator), "--control"),
-                *("--client-id", DEMO_CLIENT_ID, "--client-secret", client_secret),
+                *("--client-id", DEMO_CLIENT_ID, "--client-secret", DEMO_CLIENT_SECRET),
                 *("--redirect-uri", ports.redirect_uri),
+                *("--state-file", str(state.emulator_state)),
             ],
-            ready_line="amocrm-emulator listening on",
+            ready_url=f"{ports.emulator_url}/_emulator/users",
+            log_path=state.log("emulator"),
         )
-        if not start(emulator):
-            return 0 if stopping.is_set() else 1
-
-        serve_env = {**os.environ, **env}
-        run_once(["db", "upgrade"], serve_env, workdir)
-        logins: list[tuple[str, str, dict[str, object]]] = []
-        by_login = {str(user["login"]): user for user in amo_users(ports)}
-        for amo_login in DEMO_BROKERS:
-            amo_user = by_login[amo_login]
-            email = amo_login.replace("@reforyou.example", "@foryou.demo")
-            password = secrets.token_urlsafe(9)
-            create = ["users", "create", "--email", email, "--password", password]
-            run_once(
-                [*create, "--role", "broker", "--name", str(amo_user["name"])], serve_env, workdir
-            )
-            logins.append((email, password, amo_user))
-
+        emulator.start()
+        started.append(emulator)
+        if fresh_database:
+            # The demo users carry the names of the amoCRM brokers they stand for.
+            if not emulator.wait_ready(READY_TIMEOUT_SECONDS, stopping.is_set):
+                return 0
+            create_demo_users(env, state, amo_users(ports))
         backend = start_server(
-            serve_env, log_path=workdir / "backend.log", host=HOST, port=ports.backend, cwd=workdir
+            env, log_path=state.log("backend"), host=HOST, port=ports.backend, cwd=state.root
         )
         started.append(backend)
-        if not backend.wait_ready(READY_TIMEOUT_SECONDS, should_stop=stopping.is_set):
-            return 0
-
+        # The backend and the emulator start while the app is (re)built.
+        build_web_app(state.log("app"))
         node = shutil.which("node") or "node"
         app = Service(
             name="app",
             command=[
                 node,
                 str(MOBILE_DIR / "e2e" / "spa-server.mjs"),
-                *("--dir", str(dist), "--port", str(ports.app)),
+                *("--dir", str(WEB_BUILD_DIR), "--port", str(ports.app)),
                 *("--api-url", f"{ports.backend_url}/api/v1"),
             ],
-            ready_line="spa-server listening on",
+            ready_url=ports.app_url,
+            log_path=state.log("app"),
         )
-        if not start(app):
-            return 0 if stopping.is_set() else 1
-
-        lines = [
-            "",
-            "ForYou CRM Connect demo is running.",
-            f"  Open the app:      {ports.app_url}   (use this exact address: the way back from",
-            "                     amoCRM returns to it)",
-            "  App logins (e-mail / password) and the amoCRM user each broker signs in as:",
+        app.start()
+        started.append(app)
+        for part in (emulator, backend, app):
+            if not part.wait_ready(READY_TIMEOUT_SECONDS, should_stop=stopping.is_set):
+                return 0
+        parts = [
+            ("amoCRM emulator", ports.emulator_url, emulator.log_path),
+            ("backend", f"{ports.backend_url}/api/v1", backend.log_path),
+            ("app (web build)", ports.app_url, app.log_path),
         ]
-        for email, password, amo_user in logins:
-            lines.append(
-                f"    {email} / {password}   ->  amoCRM {amo_user['login']} / "
-                f"{amo_user['password']} ({amo_user['name']})"
-            )
-        lines += [
-            "  Then: CRM tab -> «Підключити» -> sign in on the amoCRM page -> «Разрешить».",
-            f"  Backend API:       {ports.backend_url}/api/v1"
-            f"   (OpenAPI: {ports.backend_url}/api/v1/openapi.json)",
-            f"  Backend log:       {backend.log_path}",
-            f"  amoCRM emulator:   {ports.emulator_url}"
-            f"   (request log: {ports.emulator_url}/_emulator/requests)",
-            "  Every seeded amoCRM login is listed above the [amocrm] ready line.",
-            "Press Ctrl-C to stop.",
-            "",
-        ]
-        print("\n".join(lines), flush=True)  # noqa: T201 - console output
+        say(summary(ports, parts, amo_users(ports), time.monotonic() - started_at))
         while not stopping.wait(0.5):
-            dead = [s.name for s in started if not s.alive()]
+            dead = [part.name for part in started if not part.alive()]
             if dead:
-                print(f"demo: {', '.join(dead)} stopped; shutting down", file=sys.stderr)  # noqa: T201
+                say(f"demo: {', '.join(dead)} stopped; shutting down (logs in {shown(state.root)})")
                 return 1
         return 0
     except RuntimeError as error:
+        if stopping.is_set():  # Ctrl-C during a build or a setup command ends it with an error
+            return 0
         print(f"demo: {error}", file=sys.stderr)  # noqa: T201
         return 1
     finally:
-        for service in reversed(started):
-            service.stop()
-        shutil.rmtree(workdir, ignore_errors=True)
-        print("demo: stopped", flush=True)  # noqa: T201
+        for part in reversed(started):
+            part.stop()
+        say("demo: stopped")
+        lock.close()
 
 
 if __name__ == "__main__":
