@@ -45,6 +45,7 @@ from foryou.crm.domain import (
     parse_tags,
     timestamp,
 )
+from foryou.crm.submissions import SubmissionLedger
 from foryou.crm.users import UserDirectory
 from foryou.db import Database
 from foryou.errors import InvalidRequest, NotFound
@@ -457,5 +458,5 @@ def build_crm_service(
         reads,
         catalog,
         UserDirectory(gateway, cache, db),
-        LeadCreator(db, gateway, catalog, clock),
+        LeadCreator(SubmissionLedger(db, clock), gateway, catalog, clock),
     )

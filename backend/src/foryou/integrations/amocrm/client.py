@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -85,6 +86,18 @@ def _json(response: httpx.Response) -> dict[str, Any]:
     return body
 
 
+_LEGACY_NO_RIGHTS = re.compile(r"\b244\b")
+
+
+def _is_legacy_no_rights(response: httpx.Response) -> bool:
+    """A 400 whose `detail` names amoCRM's legacy code 244 ("no rights")."""
+    try:
+        detail = response.json().get("detail")
+    except (ValueError, AttributeError):
+        return False
+    return isinstance(detail, str) and _LEGACY_NO_RIGHTS.search(detail) is not None
+
+
 def raise_for_api_status(response: httpx.Response) -> None:
     """amoCRM's verdict on one API v4 request as a vendor error, unless it is a 200.
 
@@ -99,6 +112,10 @@ def raise_for_api_status(response: httpx.Response) -> None:
     if status == 403:
         raise AmoForbidden("amoCRM refused access")
     if status in (400, 422):
+        if status == 400 and _is_legacy_no_rights(response):
+            # amoCRM answers some writes beyond the user's rights with a plain 400 carrying
+            # its legacy code 244 ("no rights") instead of a 403.
+            raise AmoForbidden("amoCRM refused access (legacy code 244)")
         raise AmoRejected("amoCRM rejected the request as invalid", status)
     raise AmoBadResponse("unexpected API status", status)
 
