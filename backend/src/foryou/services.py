@@ -91,6 +91,7 @@ def build_services(
             clock=clock,
             redis=redis,
             redis_prefix=settings.redis_prefix,
+            followed_cache_seconds=settings.followed_cache_seconds,
         ),
         amocrm=amocrm,
         redis=redis,

@@ -40,6 +40,19 @@ class CrmGateway:
             token.host, token.access_token, path, account_id=token.account_id, params=params
         )
 
+    async def patch(self, token: UsableToken, path: str, body: dict[str, Any]) -> None:
+        """PATCH one entity by id (amoCRM answers with its id and time only)."""
+        response = await self._transport.send(
+            "PATCH",
+            token.host.host,
+            path,
+            account_id=token.account_id,
+            idempotent=False,
+            headers={"Authorization": f"Bearer {token.access_token}"},
+            json=body,
+        )
+        raise_for_api_status(response)
+
     async def post(self, token: UsableToken, path: str, body: list[dict[str, Any]]) -> int:
         """POST one entity to a batch endpoint and return the id amoCRM gave it."""
         response = await self._transport.send(

@@ -30,6 +30,7 @@ from foryou.integrations.amocrm.errors import (
     AmoCrmError,
     AmoRejected,
     AmoTimeout,
+    AmoUnauthorized,
     AmoUnavailable,
     to_app_error,
 )
@@ -100,6 +101,47 @@ class SubmissionLedger:
     def __init__(self, db: Database, clock: Clock) -> None:
         self._db = db
         self._clock = clock
+
+    async def write_once(
+        self,
+        token: UsableToken,
+        user_id: uuid.UUID,
+        key: str,
+        request_hash: str,
+        step: str,
+        *,
+        check: Callable[[], Awaitable[None]],
+        send: Callable[[str], Awaitable[int]],
+        find_existing: Callable[[], Awaitable[int | None]],
+        answer: Callable[[int], Awaitable[dict[str, Any]]],
+    ) -> tuple[dict[str, Any], bool]:
+        """One amoCRM entity per key (a note, a task): `check` before the first write,
+        `send(request_id)` creates it, `answer(id)` is stored and replayed. True: a replay."""
+        earlier = await self.completed_answer(token, user_id, key, request_hash)
+        if earlier is not None:
+            return earlier, True
+        await check()
+        submission, owner = await self.claim(token, user_id, key, request_hash)
+        if submission.response_json is not None:
+            stored: dict[str, Any] = json.loads(submission.response_json)
+            return stored, True
+        try:
+            entity_id = await self.send_once(
+                submission, owner, step, lambda: send(f"{submission.id}:{step}"), find_existing
+            )
+        except AmoCrmError as error:
+            await self.fail(submission, owner, step, error)
+            if isinstance(error, AmoUnauthorized):
+                raise  # the token provider refreshes and runs the write again
+            upstream = to_app_error(error)
+            upstream.headers = failure_headers(error, upstream)
+            raise upstream from None
+        except LostSubmission:
+            raise IdempotencyInProgress(headers={"Retry-After": "2"}) from None
+        await self.record(submission, owner, **{f"{step}_id": entity_id}, attempted_step=None)
+        result = await answer(entity_id)
+        await self.complete(submission, owner, result)
+        return result, False
 
     async def completed_answer(
         self, token: UsableToken, user_id: uuid.UUID, key: str, request_hash: str
