@@ -45,6 +45,12 @@ class TokenGrant:
 
 
 @dataclass(frozen=True)
+class UserProfile:
+    name: str | None
+    is_admin: bool
+
+
+@dataclass(frozen=True)
 class AccountInfo:
     id: int
     subdomain: str
@@ -194,18 +200,21 @@ class AmoCrmClient:
             raise AmoBadResponse("account response is missing fields") from None
         return AccountInfo(account_id, subdomain, current_user_id, None)
 
-    async def get_user_name(
+    async def get_user_profile(
         self, host: AccountHost, access_token: str, user_id: int, account_id: int
-    ) -> str | None:
-        """The amoCRM user's display name, or None when this user may not read users."""
+    ) -> UserProfile:
+        """The amoCRM user's display name and admin flag; amoCRM lets only admins read users,
+        so a refusal means a user who is no admin and whose name is unknown."""
         try:
             body = await self.api_get(
                 host, access_token, f"/api/v4/users/{user_id}", account_id=account_id
             )
         except AmoForbidden:
-            return None
+            return UserProfile(None, is_admin=False)
         name = body.get("name") if body else None
-        return name if isinstance(name, str) else None
+        rights = body.get("rights") if body else None
+        is_admin = isinstance(rights, dict) and rights.get("is_admin") is True
+        return UserProfile(name if isinstance(name, str) else None, is_admin=is_admin)
 
     async def api_get(
         self,
