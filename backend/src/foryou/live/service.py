@@ -47,7 +47,20 @@ log = get_logger(__name__)
 T = TypeVar("T")
 
 WEBHOOK_PATH = "/api/v1/integrations/amo-crm/webhooks/"
-WEBHOOK_EVENTS = ["add_lead", "update_lead", "status_lead", "responsible_lead", "note_lead", "delete_lead", "add_task", "update_task", "delete_task", "responsible_task", "add_contact", "update_contact"]
+WEBHOOK_EVENTS = [
+    "add_lead",
+    "update_lead",
+    "status_lead",
+    "responsible_lead",
+    "note_lead",
+    "delete_lead",
+    "add_task",
+    "update_task",
+    "delete_task",
+    "responsible_task",
+    "add_contact",
+    "update_contact",
+]
 # The poll reads events from a little before the newest one seen (amoCRM gives no order
 # guarantee) and drops those already handled.
 POLL_OVERLAP_SECONDS = 60
