@@ -193,7 +193,11 @@ class LiveService:
         async with self._db.transaction() as session:
             followers = await repository.followers(session, account)
         if change.entity == "contact":
+            # Lists show contact names and phones; which leads carry the contact is unknown.
             await self._catalog.forget_account_lists(account)
+            for follower in followers:
+                if follower.amo_user_id in change.responsible_ids:
+                    await self._hub.publish(follower.user_id, "crm.invalidated", {})
             return
         if change.entity == "task":
             for amo_user in change.responsible_ids:
