@@ -31,7 +31,7 @@ class StreamReader:
     task: asyncio.Task[None] | None = None
     opened: asyncio.Event = field(default_factory=asyncio.Event)
 
-    async def wait_for(self, kind: str, timeout: float = 15.0) -> dict[str, Any]:
+    async def wait_for(self, kind: str, timeout: float = 30.0) -> dict[str, Any]:
         deadline = asyncio.get_running_loop().time() + timeout
         while asyncio.get_running_loop().time() < deadline:
             found = [e for e in self.events if e["event"] == kind]
