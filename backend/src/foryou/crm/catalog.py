@@ -12,6 +12,7 @@ from typing import Any
 from foryou.crm.amo import CrmGateway
 from foryou.crm.cache import CachedRead, CachedReads, CrmCache
 from foryou.crm.domain import Pipeline, Stage, parse_pipelines
+from foryou.integrations.amocrm.errors import AmoUnauthorized
 from foryou.integrations.amocrm.tokens import UsableToken
 
 
@@ -32,8 +33,10 @@ PIPELINES = CachedRead[list[Pipeline]](
     min_refresh_seconds=5.0,
     to_json=_pipelines_to_json,
     from_json=_pipelines_from_json,
-    # Concurrent tab opens of one account share one upstream read.
+    # Concurrent tab opens of one account share one upstream read, made with the first
+    # caller's token: amoCRM refusing that token says nothing about the others' tokens.
     single_flight=True,
+    leaders_own=(AmoUnauthorized,),
 )
 
 
