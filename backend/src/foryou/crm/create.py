@@ -147,7 +147,7 @@ class LeadCreator:
         self._clock = clock
 
     async def create(
-        self, broker: Broker, key: str, request: NewLead, *, language: str = DEFAULT_LANGUAGE
+        self, broker: Broker, key: str, request: NewLead, *, language: str
     ) -> tuple[CreatedLead, bool]:
         """The created lead, and whether it is the stored result of an earlier request.
 
