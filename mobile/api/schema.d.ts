@@ -560,6 +560,10 @@ export interface components {
         PipelineList: {
             /** Items */
             items: components["schemas"]["PipelineOut"][];
+            /** Currency */
+            currency: string | null;
+            /** Currencysymbol */
+            currencySymbol: string | null;
         };
         /** PipelineOut */
         PipelineOut: {
@@ -588,7 +592,7 @@ export interface components {
              * Type
              * @enum {string}
              */
-            type: "open" | "won" | "lost";
+            type: "open" | "won" | "lost" | "unsorted";
         };
         /** StatusOut */
         StatusOut: {
@@ -1334,6 +1338,8 @@ export interface operations {
             header?: {
                 /** @description 8–100 characters [A-Za-z0-9_.:-], new for every new lead (a UUID) */
                 "Idempotency-Key"?: string | null;
+                /** @description The language of the call task: uk, en or ru (default uk) */
+                "Accept-Language"?: string | null;
             };
             path?: never;
             cookie?: never;

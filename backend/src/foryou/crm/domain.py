@@ -12,6 +12,8 @@ from foryou.integrations.amocrm.errors import AmoBadResponse
 # amoCRM's fixed system stages: 142 "won", 143 "lost" in every pipeline.
 WON_STATUS_ID = 142
 LOST_STATUS_ID = 143
+# amoCRM's status `type`: 1 is "Неразобранное", where incoming leads wait to be sorted.
+UNSORTED_STATUS_TYPE = 1
 
 
 @dataclass(frozen=True)
@@ -32,12 +34,26 @@ class Stage:
 
 
 @dataclass(frozen=True)
+class Currency:
+    """The account's currency: an ISO code (amoCRM) and a symbol (Kommo), either may be absent."""
+
+    code: str | None
+    symbol: str | None
+
+
+@dataclass(frozen=True)
 class Pipeline:
     id: int
     name: str
     sort: int
     is_main: bool
     stages: list[Stage]
+
+
+@dataclass(frozen=True)
+class AccountPipelines:
+    pipelines: list[Pipeline]
+    currency: Currency
 
 
 @dataclass(frozen=True)
@@ -160,12 +176,23 @@ def has_next_page(body: dict[str, Any] | None) -> bool:
     return isinstance(links, dict) and bool(links.get("next"))
 
 
-def stage_type(status_id: int) -> str:
+def stage_type(status_id: int, amo_type: int | None) -> str:
     if status_id == WON_STATUS_ID:
         return "won"
     if status_id == LOST_STATUS_ID:
         return "lost"
+    if amo_type == UNSORTED_STATUS_TYPE:
+        return "unsorted"
     return "open"
+
+
+def parse_currency(account: dict[str, Any] | None) -> Currency:
+    if account is None:
+        return Currency(code=None, symbol=None)
+    return Currency(
+        code=as_text(account.get("currency")) or None,
+        symbol=as_text(account.get("currency_symbol")) or None,
+    )
 
 
 def parse_pipelines(body: dict[str, Any] | None) -> list[Pipeline]:
@@ -180,7 +207,7 @@ def parse_pipelines(body: dict[str, Any] | None) -> list[Pipeline]:
                 name=as_text(status.get("name")) or "",
                 color=as_text(status.get("color")),
                 sort=as_int(status.get("sort")) or 0,
-                type=stage_type(status_id),
+                type=stage_type(status_id, as_int(status.get("type"))),
             )
             for status in embedded(raw, "statuses")
             if (status_id := as_int(status.get("id"))) is not None

@@ -12,7 +12,7 @@ from fastapi.encoders import jsonable_encoder
 from starlette.responses import JSONResponse, Response
 
 from foryou.auth.deps import CrmUser
-from foryou.crm.create import CreatedLead, NewLead
+from foryou.crm.create import DEFAULT_LANGUAGE, LANGUAGES, CreatedLead, NewLead
 from foryou.crm.deps import CrmDep
 from foryou.crm.domain import Broker, LeadDetail, LeadQuery, LeadSummary
 from foryou.crm.schemas import (
@@ -40,6 +40,24 @@ RefreshQuery = Annotated[
     bool, Query(description="Read amoCRM again instead of the short-lived copy")
 ]
 IfNoneMatch = Annotated[str | None, Header(alias="If-None-Match", max_length=1000)]
+
+
+def _language(accept_language: str | None) -> str:
+    """The broker's preferred language we speak (`uk-UA,en;q=0.8` → uk), else the default."""
+    ranked: list[tuple[float, int, str]] = []
+    for position, item in enumerate((accept_language or "").split(",")):
+        tag, _, params = item.strip().partition(";")
+        primary = tag.strip().split("-")[0].lower()
+        quality = 1.0
+        name, _, value = params.strip().partition("=")
+        if name.strip() == "q":
+            try:
+                quality = float(value)
+            except ValueError:
+                continue
+        if primary in LANGUAGES and quality > 0:
+            ranked.append((-quality, position, primary))
+    return min(ranked)[2] if ranked else DEFAULT_LANGUAGE
 
 
 def _broker(user: CrmUser) -> Broker:
@@ -73,8 +91,12 @@ async def list_pipelines(
     if_none_match: IfNoneMatch = None,
     refresh: RefreshQuery = False,
 ) -> Response:
-    pipelines = await crm.pipelines(_broker(user), refresh=refresh)
-    payload = PipelineList(items=[PipelineOut.model_validate(asdict(p)) for p in pipelines])
+    catalog = await crm.pipelines(_broker(user), refresh=refresh)
+    payload = PipelineList(
+        items=[PipelineOut.model_validate(asdict(p)) for p in catalog.pipelines],
+        currency=catalog.currency.code,
+        currency_symbol=catalog.currency.symbol,
+    )
     return _conditional(payload, if_none_match)
 
 
@@ -175,6 +197,14 @@ async def create_lead(
             description="8–100 characters [A-Za-z0-9_.:-], new for every new lead (a UUID)",
         ),
     ] = None,
+    accept_language: Annotated[
+        str | None,
+        Header(
+            alias="Accept-Language",
+            max_length=1000,
+            description="The language of the call task: uk, en or ru (default uk)",
+        ),
+    ] = None,
 ) -> JSONResponse:
     if idempotency_key is None or not _KEY.match(idempotency_key):
         raise InvalidRequest(
@@ -194,7 +224,9 @@ async def create_lead(
         price=body.price,
         comment=body.comment,
     )
-    created, replayed = await crm.create_lead(_broker(user), idempotency_key, request)
+    created, replayed = await crm.create_lead(
+        _broker(user), idempotency_key, request, language=_language(accept_language)
+    )
     return JSONResponse(
         jsonable_encoder(ok(_created_out(created)), by_alias=True),
         status_code=201,

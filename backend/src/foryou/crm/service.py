@@ -22,6 +22,7 @@ from foryou.crm.cache import CachedRead, CachedReads, build_cache
 from foryou.crm.catalog import CrmCatalog
 from foryou.crm.create import CreatedLead, LeadCreator, NewLead
 from foryou.crm.domain import (
+    AccountPipelines,
     Broker,
     ContactValue,
     CustomField,
@@ -84,16 +85,22 @@ class CrmService:
         self._creator = creator
 
     async def create_lead(
-        self, broker: Broker, key: str, request: NewLead
+        self, broker: Broker, key: str, request: NewLead, *, language: str
     ) -> tuple[CreatedLead, bool]:
         """Create a lead once per Idempotency-Key; True when replaying the first result."""
-        return await self._creator.create(broker, key, request)
+        return await self._creator.create(broker, key, request, language=language)
 
     # --- pipelines --------------------------------------------------------------------
 
-    async def pipelines(self, broker: Broker, *, refresh: bool = False) -> list[Pipeline]:
-        async def run(token: UsableToken) -> list[Pipeline]:
-            return await self._catalog.pipelines(token, refresh=refresh)
+    async def pipelines(self, broker: Broker, *, refresh: bool = False) -> AccountPipelines:
+        """The account's pipelines, with the currency its prices are in."""
+
+        async def run(token: UsableToken) -> AccountPipelines:
+            pipelines, currency = await asyncio.gather(
+                self._catalog.pipelines(token, refresh=refresh),
+                self._catalog.currency(token, refresh=refresh),
+            )
+            return AccountPipelines(pipelines=pipelines, currency=currency)
 
         return await self._call(broker, run)
 
