@@ -301,6 +301,23 @@ async def release_refresh_lease(
     )
 
 
+async def release_unsent_refresh(
+    session: AsyncSession,
+    connection_id: uuid.UUID,
+    *,
+    owner: str,
+    started_at: datetime | None,
+) -> None:
+    """Free the lease of a refresh that never reached amoCRM: `refresh_started_at` goes back
+    to what it was before the claim, so no rotation looks possibly lost, and no failure is
+    counted."""
+    await session.execute(
+        update(AmoCrmConnection)
+        .where(AmoCrmConnection.id == connection_id, AmoCrmConnection.lease_owner == owner)
+        .values(lease_owner=None, lease_until=None, refresh_started_at=started_at)
+    )
+
+
 async def renew_refresh_lease(
     session: AsyncSession,
     connection_id: uuid.UUID,
