@@ -274,7 +274,8 @@ class ConnectionService:
             created_at=now,
             expires_at=now + timedelta(seconds=self._settings.oauth_flow_ttl_seconds),
         )
-        async with self._db.transaction() as session:
+        # Counting and adding in one write transaction: the count is still true at the write.
+        async with self._db.write_transaction() as session:
             recent = await repository.count_flows_since(session, user_id, now - _FLOW_RATE_WINDOW)
             if recent >= self._settings.oauth_flows_per_minute:
                 raise TooManyFlows(headers={"Retry-After": str(_FLOW_RATE_WINDOW.seconds)})
