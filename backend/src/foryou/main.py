@@ -74,6 +74,7 @@ def create_app(
     # container stays reachable for the lifespan above and for tests, never for a route.
     app.state.users = services.users
     app.state.connections = services.connections
+    app.state.disable_hook = services.disable_hook
     app.state.crm = services.crm
     app.state.db = services.db
     app.state.services = services

@@ -17,6 +17,7 @@ from foryou.crm.service import CrmService, build_crm_service
 from foryou.crypto import TokenCipher
 from foryou.db import Database
 from foryou.integrations.amocrm.client import AmoCrmClient
+from foryou.integrations.amocrm.hook import DisableHookService
 from foryou.integrations.amocrm.service import ConnectionService
 from foryou.integrations.amocrm.tokens import TokenProvider
 from foryou.integrations.amocrm.transport import (
@@ -36,6 +37,7 @@ class Services:
     http: httpx.AsyncClient
     users: UserService
     connections: ConnectionService
+    disable_hook: DisableHookService
     tokens: TokenProvider
     crm: CrmService
     amocrm: AmoCrmClient
@@ -80,6 +82,9 @@ def build_services(
         http=http_client,
         users=UserService(db, app_tokens, clock, passwords_from(settings)),
         connections=ConnectionService(
+            db=db, cipher=cipher, client=amocrm, clock=clock, settings=settings
+        ),
+        disable_hook=DisableHookService(
             db=db, cipher=cipher, client=amocrm, clock=clock, settings=settings
         ),
         tokens=tokens,

@@ -11,20 +11,18 @@ import uuid
 from typing import Any
 
 import pytest
-from backend_support import (
+from backend_support import Backend, amo_user, connect, token_grants
+from foryou.config import parse_encryption_keys
+from foryou.crypto import DecryptionError, TokenCipher, TokenContext
+from sqlalchemy import text
+
+from scripts.harness_constants import (
     API,
     CLIENT_ID,
     CLIENT_SECRET,
     ENCRYPTION_KEY_1,
     ENCRYPTION_KEY_2,
-    Backend,
-    amo_user,
-    connect,
-    token_grants,
 )
-from foryou.config import parse_encryption_keys
-from foryou.crypto import DecryptionError, TokenCipher, TokenContext
-from sqlalchemy import text
 
 DAY = 86400
 ACCOUNT = "https://reforyou.amocrm.ru"

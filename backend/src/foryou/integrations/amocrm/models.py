@@ -26,6 +26,8 @@ class EventKind(enum.StrEnum):
     DISCONNECTED = "disconnected"
     REVOKED = "revoked"
     REAUTH_REQUIRED = "reauth_required"
+    # A disable hook amoCRM did not confirm (the token still works, or no verdict): no change.
+    HOOK_UNCONFIRMED = "hook_unconfirmed"
 
 
 class ClientKind(enum.StrEnum):

@@ -301,6 +301,23 @@ async def release_refresh_lease(
     )
 
 
+async def release_unsent_refresh(
+    session: AsyncSession,
+    connection_id: uuid.UUID,
+    *,
+    owner: str,
+    started_at: datetime | None,
+) -> None:
+    """Free the lease of a refresh that never reached amoCRM: `refresh_started_at` goes back
+    to what it was before the claim, so no rotation looks possibly lost, and no failure is
+    counted."""
+    await session.execute(
+        update(AmoCrmConnection)
+        .where(AmoCrmConnection.id == connection_id, AmoCrmConnection.lease_owner == owner)
+        .values(lease_owner=None, lease_until=None, refresh_started_at=started_at)
+    )
+
+
 async def renew_refresh_lease(
     session: AsyncSession,
     connection_id: uuid.UUID,
@@ -490,26 +507,42 @@ async def disconnect_user(
     return connection
 
 
-async def revoke_account(
-    session: AsyncSession, account_id: int, reason: str, now: datetime
-) -> list[tuple[uuid.UUID, uuid.UUID]]:
-    """amoCRM disabled the integration for an account: every live connection there dies."""
+async def live_connections_of_account(
+    session: AsyncSession, account_id: int
+) -> Sequence[AmoCrmConnection]:
+    """The account's connections that still hold tokens (what a disable hook may revoke)."""
     result = await session.execute(
-        select(AmoCrmConnection.id, AmoCrmConnection.user_id).where(
+        select(AmoCrmConnection)
+        .where(
             AmoCrmConnection.account_id == account_id,
-            AmoCrmConnection.status.in_(
-                [ConnectionStatus.ACTIVE.value, ConnectionStatus.REAUTH_REQUIRED.value]
-            ),
+            AmoCrmConnection.status == ConnectionStatus.ACTIVE.value,
+            AmoCrmConnection.token_key_id.is_not(None),
         )
+        .order_by(AmoCrmConnection.connected_at.desc())
     )
-    affected = [(row.id, row.user_id) for row in result]
-    if affected:
-        await session.execute(
-            update(AmoCrmConnection)
-            .where(AmoCrmConnection.id.in_([connection_id for connection_id, _ in affected]))
-            .values(**_tokens_wiped(ConnectionStatus.REVOKED, reason, now))
+    return result.scalars().all()
+
+
+async def revoke_connection(
+    session: AsyncSession,
+    connection_id: uuid.UUID,
+    *,
+    expected_version: int,
+    reason: str,
+    now: datetime,
+) -> bool:
+    """Revoke the tokens that were checked, and only those: a reconnect or refresh since the
+    check bumped `version`, and the newer tokens are left alone."""
+    result = await session.execute(
+        update(AmoCrmConnection)
+        .where(
+            AmoCrmConnection.id == connection_id,
+            AmoCrmConnection.version == expected_version,
+            AmoCrmConnection.status == ConnectionStatus.ACTIVE.value,
         )
-    return affected
+        .values(**_tokens_wiped(ConnectionStatus.REVOKED, reason, now))
+    )
+    return _rowcount(result) == 1
 
 
 async def connections_with_tokens(session: AsyncSession) -> Sequence[AmoCrmConnection]:

@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Query, Request
+from fastapi import APIRouter, Body, Depends, Query, Request
 from fastapi.responses import HTMLResponse
 
 from foryou.auth.deps import BearerSubject, CrmUser
-from foryou.integrations.amocrm.deps import ConnectionsDep
+from foryou.integrations.amocrm.deps import ConnectionsDep, DisableHookDep
 from foryou.integrations.amocrm.models import ClientKind
 from foryou.integrations.amocrm.pages import callback_page
 from foryou.integrations.amocrm.schemas import (
@@ -27,6 +27,7 @@ from foryou.integrations.amocrm.service import (
     StatusView,
 )
 from foryou.schemas import Envelope, MessageEnvelope, error_responses, ok
+from foryou.throttle_http import throttle_by_address
 
 router = APIRouter(prefix="/integrations/amo-crm", tags=["amo-crm"])
 
@@ -138,13 +139,16 @@ async def disconnect(user: CrmUser, connections: ConnectionsDep) -> MessageEnvel
 
 
 @router.get(
-    "/hooks/disabled", response_model=MessageEnvelope, responses=error_responses(401, 422, 503)
+    "/hooks/disabled",
+    response_model=MessageEnvelope,
+    responses=error_responses(401, 422, 429, 503),
+    dependencies=[Depends(throttle_by_address("amocrm_disable_hook"))],
 )
 async def integration_disabled_hook(
-    connections: ConnectionsDep,
-    account_id: Annotated[str, Query(min_length=1, max_length=20)],
-    client_uuid: Annotated[str, Query(min_length=1, max_length=64)],
-    signature: Annotated[str, Query(min_length=1, max_length=128)],
+    disable_hook: DisableHookDep,
+    account_id: Annotated[str, Query(max_length=18)],
+    client_uuid: Annotated[str, Query(max_length=64)],
+    signature: Annotated[str, Query(max_length=64)],
 ) -> MessageEnvelope:
-    revoked = await connections.integration_disabled(account_id, client_uuid, signature)
-    return MessageEnvelope(message=f"{revoked} connection(s) revoked.")
+    outcome = await disable_hook.integration_disabled(account_id, client_uuid, signature)
+    return MessageEnvelope(message=outcome.message)

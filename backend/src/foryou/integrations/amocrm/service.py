@@ -1,4 +1,4 @@
-"""The connect flow (DESIGN §2), status, disconnect and amoCRM's disable hook.
+"""The connect flow (DESIGN §2), status and disconnect (the disable hook is in `hook.py`).
 
 No web framework here: the router turns results and AppErrors into HTTP.
 """
@@ -123,12 +123,6 @@ class IntegrationNotConfigured(AppError):
     status_code = 503
     code = "amo_not_configured"
     message = "The amoCRM integration is not configured on this server."
-
-
-class InvalidSignature(AppError):
-    status_code = 401
-    code = "invalid_signature"
-    message = "The hook signature is not valid."
 
 
 # --- results -------------------------------------------------------------------------------
@@ -280,7 +274,8 @@ class ConnectionService:
             created_at=now,
             expires_at=now + timedelta(seconds=self._settings.oauth_flow_ttl_seconds),
         )
-        async with self._db.transaction() as session:
+        # Counting and adding in one write transaction: the count is still true at the write.
+        async with self._db.write_transaction() as session:
             recent = await repository.count_flows_since(session, user_id, now - _FLOW_RATE_WINDOW)
             if recent >= self._settings.oauth_flows_per_minute:
                 raise TooManyFlows(headers={"Retry-After": str(_FLOW_RATE_WINDOW.seconds)})
@@ -515,7 +510,7 @@ class ConnectionService:
             log.warning("amocrm_exchange_failed", error_type=type(error).__name__)
         return ExchangeFailed()
 
-    # --- status, disconnect, disable hook ------------------------------------------------
+    # --- status and disconnect ----------------------------------------------------------
 
     async def status(self, subject: TokenSubject) -> StatusView:
         """The caller's connection status; the user is read and admitted in the same query
@@ -538,37 +533,3 @@ class ConnectionService:
                     account_id=connection.account_id,
                     now=now,
                 )
-
-    async def integration_disabled(self, account_id: str, client_uuid: str, signature: str) -> int:
-        """amoCRM's signed disable hook; returns how many connections were revoked."""
-        client_id = self._settings.amocrm_client_id
-        secret = self._settings.amocrm_client_secret
-        if not client_id or secret is None:
-            raise IntegrationNotConfigured()
-        expected = hmac.new(
-            secret.get_secret_value().encode(),
-            f"{client_uuid}|{account_id}".encode(),
-            hashlib.sha256,
-        ).hexdigest()
-        signature_ok = hmac.compare_digest(expected, signature.lower())
-        client_ok = hmac.compare_digest(client_uuid.encode(), client_id.encode())
-        if not (signature_ok and client_ok) or not account_id.isdigit():
-            log.warning("amocrm_disable_hook_rejected")
-            raise InvalidSignature()
-        now = self._clock.now()
-        async with self._db.write_transaction() as session:
-            affected = await repository.revoke_account(
-                session, int(account_id), "integration_disabled", now
-            )
-            for connection_id, user_id in affected:
-                await repository.add_event(
-                    session,
-                    user_id=user_id,
-                    connection_id=connection_id,
-                    kind=EventKind.REVOKED,
-                    reason="integration_disabled",
-                    account_id=int(account_id),
-                    now=now,
-                )
-        log.info("amocrm_integration_disabled", account_id=int(account_id), revoked=len(affected))
-        return len(affected)

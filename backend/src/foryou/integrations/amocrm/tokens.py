@@ -333,8 +333,7 @@ class TokenProvider:
         try:
             refresh_token = open_token(self._cipher, connection, "refresh_token")
         except TokenKeysUnavailable:
-            async with self._db.transaction() as session:
-                await repository.release_refresh_lease(session, connection.id, owner=self._owner)
+            await self._release_unsent(connection)
             TOKEN_REFRESHES.labels("keys_unavailable").inc()
             raise
         await self._failpoints.hit("before_token_request")
@@ -345,6 +344,19 @@ class TokenProvider:
         except AmoGrantRejected:
             return await self._on_rejected(connection, previous_unfinished=previous_unfinished)
         except AmoCrmError as error:
+            if error.never_sent:
+                # Our own budget or circuit (e.g. Redis down) held the request back: amoCRM
+                # saw nothing, so nothing failed there and nothing may have rotated.
+                await self._release_unsent(connection)
+                TOKEN_REFRESHES.labels("not_sent").inc()
+                log.warning(
+                    "amocrm_refresh_not_sent",
+                    connection_id=str(connection.id),
+                    error_type=type(error).__name__,
+                )
+                if self._still_usable(connection, forced=forced):
+                    return self._usable(connection)
+                raise to_app_error(error) from None
             # Includes AmoClientRejected: our configuration is wrong, the tokens are not. A
             # timeout with an unknown outcome may have rotated the token at amoCRM: the
             # journal keeps the refresh unfinished, so the next attempt knows.
@@ -352,13 +364,26 @@ class TokenProvider:
             await self._on_transient_failure(
                 connection, reason, backoff=not isinstance(error, AmoClientRejected)
             )
-            assert connection.access_expires_at is not None
-            if not forced and connection.access_expires_at > self._clock.now():
+            if self._still_usable(connection, forced=forced):
                 return self._usable(connection)
             raise to_app_error(error) from None
         return await self._commit_new_pair(
             connection, grant, reason="recovered_unfinished" if previous_unfinished else None
         )
+
+    async def _release_unsent(self, connection: AmoCrmConnection) -> None:
+        async with self._db.transaction() as session:
+            await repository.release_unsent_refresh(
+                session,
+                connection.id,
+                owner=self._owner,
+                started_at=connection.refresh_started_at,
+            )
+
+    def _still_usable(self, connection: AmoCrmConnection, *, forced: bool) -> bool:
+        """Whether a refresh that did not happen may still hand out the current token."""
+        assert connection.access_expires_at is not None
+        return not forced and connection.access_expires_at > self._clock.now()
 
     async def _commit_new_pair(
         self, connection: AmoCrmConnection, grant: TokenGrant, *, reason: str | None
