@@ -129,7 +129,6 @@ class Backend:
         back = urlsplit(response.headers["location"])
         return response, {k: v[0] for k, v in parse_qs(back.query).items()}
 
-
     async def complete(self, headers: dict[str, str], ticket: str) -> httpx.Response:
         """The app redeems the callback's ticket with its own JWT."""
         return await self.client.post(f"{AMO}/complete", headers=headers, json={"ticket": ticket})
