@@ -306,7 +306,10 @@ async def test_caches_cut_upstream_calls(
 async def test_twenty_brokers_open_the_tab_at_once(
     backend: Backend, emu: Any, connected: Any, api_log: Any
 ) -> None:
-    brokers = [await connected("broker", i % 8) for i in range(20)]
+    # Each amoCRM user links to one ForYou user: every seeded user of the account connects
+    # once, and each opens the tab on two devices at the same time (20 tabs in all).
+    users = [await connected("admin", 0)] + [await connected("broker", i) for i in range(9)]
+    brokers = users + users
     emu.control.clear_requests()
 
     async def open_tab(headers: dict[str, str]) -> list[int]:
