@@ -1,6 +1,6 @@
 import { StyleSheet, Text, View } from 'react-native';
 
-import { isAmoReturnErrorCode } from '@/api/types';
+import { isAmoCompleteErrorCode, isAmoReturnErrorCode } from '@/api/types';
 import { type Messages, useI18n } from '@/i18n';
 
 import { colors, spacing } from '../ui/theme';
@@ -8,6 +8,7 @@ import type { ConnectNotice } from './connectNotice';
 
 export function connectErrorMessage(t: Messages, code: string): string {
   if (isAmoReturnErrorCode(code)) return t.amo.errors[code];
+  if (isAmoCompleteErrorCode(code)) return t.amo.completeErrors[code];
   // The backend caps how many connect attempts one user may start per minute.
   if (code === 'too_many_requests') return t.amo.errors.too_many_requests;
   return t.amo.errors.unknown;
