@@ -45,6 +45,7 @@ class RunCounts:
     failed: int = 0
     reauth: int = 0
     purged: int = 0
+    pending_wiped: int = 0
 
 
 class KeepAliveWorker:
@@ -114,10 +115,11 @@ class KeepAliveWorker:
             else:
                 counts.refreshed += 1
         if not self._stopping.is_set():
+            now = self._clock.now()
             async with self._db.transaction() as session:
-                counts.purged = await repository.purge_flows(
-                    session, self._clock.now() - FLOW_PURGE_GRACE
-                )
+                # Unredeemed results lose their tokens at expiry; the flow rows go later.
+                counts.pending_wiped = await repository.wipe_expired_pending(session, now)
+                counts.purged = await repository.purge_flows(session, now - FLOW_PURGE_GRACE)
         log.info(
             "worker_run",
             due=counts.due,
@@ -125,5 +127,6 @@ class KeepAliveWorker:
             failed=counts.failed,
             reauth=counts.reauth,
             purged=counts.purged,
+            pending_wiped=counts.pending_wiped,
         )
         return counts

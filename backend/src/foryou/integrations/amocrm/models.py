@@ -6,7 +6,7 @@ import enum
 import uuid
 from datetime import datetime
 
-from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text, Uuid
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text, Uuid, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from foryou.db import Base, UTCDateTime, new_id
@@ -26,6 +26,13 @@ class EventKind(enum.StrEnum):
     DISCONNECTED = "disconnected"
     REVOKED = "revoked"
     REAUTH_REQUIRED = "reauth_required"
+    # Someone other than the flow's owner tried to redeem its ticket; the flow was killed.
+    FLOW_HIJACK_REFUSED = "flow_hijack_refused"
+
+
+#: Statuses in which a connection holds its amoCRM user (one ForYou user per amoCRM user).
+LINKED_STATUSES = (ConnectionStatus.ACTIVE.value, ConnectionStatus.REAUTH_REQUIRED.value)
+_LINKED = text("status IN ('active', 'reauth_required')")
 
 
 class ClientKind(enum.StrEnum):
@@ -35,6 +42,18 @@ class ClientKind(enum.StrEnum):
 
 class AmoCrmConnection(Base):
     __tablename__ = "amocrm_connections"
+    # One amoCRM user is linked to at most one ForYou user per account: the last word when two
+    # redemptions race (the service checks first, so this only ever fires on a true race).
+    __table_args__ = (
+        Index(
+            "ux_amocrm_connections_linked_amo_user",
+            "account_id",
+            "amo_user_id",
+            unique=True,
+            sqlite_where=_LINKED,
+            postgresql_where=_LINKED,
+        ),
+    )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
     user_id: Mapped[uuid.UUID] = mapped_column(
@@ -84,6 +103,20 @@ class AmoCrmOAuthFlow(Base):
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The callback's result, pending until the flow's owner redeems the ticket: SHA-256 of
+    # the ticket, the token pair sealed to this flow, and the amoCRM identity it belongs to.
+    # `pending_until` is cleared with the rest once the ticket is redeemed, refused or expired.
+    ticket_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    pending_until: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    pending_key_id: Mapped[str | None] = mapped_column(String(32))
+    pending_access_enc: Mapped[str | None] = mapped_column(Text)
+    pending_refresh_enc: Mapped[str | None] = mapped_column(Text)
+    pending_access_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    pending_account_id: Mapped[int | None] = mapped_column(BigInteger)
+    pending_account_domain: Mapped[str | None] = mapped_column(String(253))
+    pending_base_domain: Mapped[str | None] = mapped_column(String(40))
+    pending_amo_user_id: Mapped[int | None] = mapped_column(BigInteger)
+    pending_amo_user_name: Mapped[str | None] = mapped_column(String(200))
 
 
 class AmoCrmConnectionEvent(Base):

@@ -19,12 +19,27 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from foryou.auth.models import CurrentUser, User
 from foryou.auth.repository import CURRENT_USER_COLUMNS, current_user_from
 from foryou.integrations.amocrm.models import (
+    LINKED_STATUSES,
     AmoCrmConnection,
     AmoCrmConnectionEvent,
     AmoCrmOAuthFlow,
     ConnectionStatus,
     EventKind,
 )
+
+#: Every column of a flow's pending result, wiped together.
+_PENDING_WIPED: dict[str, Any] = {
+    "pending_until": None,
+    "pending_key_id": None,
+    "pending_access_enc": None,
+    "pending_refresh_enc": None,
+    "pending_access_expires_at": None,
+    "pending_account_id": None,
+    "pending_account_domain": None,
+    "pending_base_domain": None,
+    "pending_amo_user_id": None,
+    "pending_amo_user_name": None,
+}
 
 
 @dataclass(frozen=True)
@@ -133,9 +148,97 @@ async def kill_flow(session: AsyncSession, flow_id: uuid.UUID, now: datetime) ->
     )
 
 
-async def purge_flows(session: AsyncSession, expired_before: datetime) -> int:
+@dataclass(frozen=True)
+class FlowHolder:
+    """Whose ForYou account a flow connects (what the start page shows)."""
+
+    email: str
+    name: str | None
+
+
+async def get_flow_holder(session: AsyncSession, flow_id: uuid.UUID) -> FlowHolder | None:
     result = await session.execute(
-        delete(AmoCrmOAuthFlow).where(AmoCrmOAuthFlow.expires_at < expired_before)
+        select(User.email, User.name)
+        .join(AmoCrmOAuthFlow, AmoCrmOAuthFlow.user_id == User.id)
+        .where(AmoCrmOAuthFlow.id == flow_id)
+    )
+    row = result.first()
+    return None if row is None else FlowHolder(email=row.email, name=row.name)
+
+
+@dataclass(frozen=True)
+class PendingResult:
+    """What the callback verified, waiting on the flow for its owner's ticket."""
+
+    ticket_hash: str
+    until: datetime
+    key_id: str
+    access_token_enc: str
+    refresh_token_enc: str
+    access_expires_at: datetime
+    account_id: int
+    account_domain: str
+    base_domain: str
+    amo_user_id: int
+    amo_user_name: str | None
+
+
+async def store_pending(session: AsyncSession, flow_id: uuid.UUID, pending: PendingResult) -> None:
+    await session.execute(
+        update(AmoCrmOAuthFlow)
+        .where(AmoCrmOAuthFlow.id == flow_id)
+        .values(
+            ticket_hash=pending.ticket_hash,
+            pending_until=pending.until,
+            pending_key_id=pending.key_id,
+            pending_access_enc=pending.access_token_enc,
+            pending_refresh_enc=pending.refresh_token_enc,
+            pending_access_expires_at=pending.access_expires_at,
+            pending_account_id=pending.account_id,
+            pending_account_domain=pending.account_domain,
+            pending_base_domain=pending.base_domain,
+            pending_amo_user_id=pending.amo_user_id,
+            pending_amo_user_name=pending.amo_user_name,
+        )
+    )
+
+
+async def get_flow_by_ticket(session: AsyncSession, ticket_hash: str) -> AmoCrmOAuthFlow | None:
+    result = await session.execute(
+        select(AmoCrmOAuthFlow)
+        .where(AmoCrmOAuthFlow.ticket_hash == ticket_hash)
+        .execution_options(populate_existing=True)
+    )
+    return result.scalar_one_or_none()
+
+
+async def take_pending(session: AsyncSession, flow_id: uuid.UUID) -> bool:
+    """Wipe the flow's pending result if it is still there; exactly one caller gets True
+    (redemption, refusal and expiry all end the ticket through here)."""
+    result = await session.execute(
+        update(AmoCrmOAuthFlow)
+        .where(AmoCrmOAuthFlow.id == flow_id, AmoCrmOAuthFlow.pending_until.is_not(None))
+        .values(**_PENDING_WIPED)
+    )
+    return _rowcount(result) == 1
+
+
+async def wipe_expired_pending(session: AsyncSession, now: datetime) -> int:
+    """Pending results nobody redeemed in time lose their tokens."""
+    result = await session.execute(
+        update(AmoCrmOAuthFlow).where(AmoCrmOAuthFlow.pending_until <= now).values(**_PENDING_WIPED)
+    )
+    return _rowcount(result)
+
+
+async def purge_flows(session: AsyncSession, expired_before: datetime) -> int:
+    """Delete flows long expired, unless their result is still pending (it outlives the flow
+    by up to its own lifetime and is wiped first)."""
+    result = await session.execute(
+        delete(AmoCrmOAuthFlow).where(
+            AmoCrmOAuthFlow.expires_at < expired_before,
+            AmoCrmOAuthFlow.pending_until.is_(None),
+        )
     )
     return _rowcount(result)
 
@@ -214,6 +317,20 @@ async def get_user_and_standing(
     if values[first] is None:  # no connection row (outer join)
         return user, None
     return user, ConnectionStanding(*values[first + 1 :])
+
+
+async def linked_user_of(
+    session: AsyncSession, account_id: int, amo_user_id: int
+) -> uuid.UUID | None:
+    """The ForYou user whose live connection holds this amoCRM user, if any."""
+    result = await session.execute(
+        select(AmoCrmConnection.user_id).where(
+            AmoCrmConnection.account_id == account_id,
+            AmoCrmConnection.amo_user_id == amo_user_id,
+            AmoCrmConnection.status.in_(LINKED_STATUSES),
+        )
+    )
+    return result.scalar_one_or_none()
 
 
 async def list_connections(session: AsyncSession) -> Sequence[AmoCrmConnection]:

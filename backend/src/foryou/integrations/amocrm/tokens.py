@@ -83,14 +83,53 @@ def seal_pair(
     grant: TokenGrant,
     now: datetime,
 ) -> SealedPair:
-    access_context = TokenContext(connection_id, user_id, "access_token")
-    refresh_context = TokenContext(connection_id, user_id, "refresh_token")
-    return SealedPair(
-        key_id=cipher.current_key_id,
-        access_token_enc=cipher.encrypt(grant.access_token, access_context),
-        refresh_token_enc=cipher.encrypt(grant.refresh_token, refresh_context),
+    return seal_tokens(
+        cipher,
+        bound_to=TokenBinding(connection_id, user_id),
+        access_token=grant.access_token,
+        refresh_token=grant.refresh_token,
         access_expires_at=now + timedelta(seconds=grant.expires_in),
         refresh_expires_at=now + REFRESH_TOKEN_LIFETIME,
+    )
+
+
+@dataclass(frozen=True)
+class TokenBinding:
+    """What a sealed pair is bound to: a connection, or (`pending`) the flow whose callback
+    produced it while the ticket waits; a pair copied between the two fails to open."""
+
+    owner_id: uuid.UUID
+    user_id: uuid.UUID
+    pending: bool = False
+
+    def context(self, token: str) -> TokenContext:
+        field = f"pending_{token}" if self.pending else token
+        return TokenContext(self.owner_id, self.user_id, field)
+
+
+def seal_tokens(
+    cipher: TokenCipher,
+    *,
+    bound_to: TokenBinding,
+    access_token: str,
+    refresh_token: str,
+    access_expires_at: datetime,
+    refresh_expires_at: datetime,
+) -> SealedPair:
+    return SealedPair(
+        key_id=cipher.current_key_id,
+        access_token_enc=cipher.encrypt(access_token, bound_to.context("access_token")),
+        refresh_token_enc=cipher.encrypt(refresh_token, bound_to.context("refresh_token")),
+        access_expires_at=access_expires_at,
+        refresh_expires_at=refresh_expires_at,
+    )
+
+
+def open_tokens(cipher: TokenCipher, pair: SealedPair, bound_to: TokenBinding) -> tuple[str, str]:
+    """The access and refresh token of a sealed pair; raises `DecryptionError`."""
+    return (
+        cipher.decrypt(pair.access_token_enc, pair.key_id, bound_to.context("access_token")),
+        cipher.decrypt(pair.refresh_token_enc, pair.key_id, bound_to.context("refresh_token")),
     )
 
 
