@@ -16,7 +16,7 @@ export type AuthorizeResult = Schemas['AuthorizeOut'];
 export type AuthorizeClient = NonNullable<Schemas['AuthorizeIn']['client']>;
 export type ExchangeCodeInput = Schemas['ExchangeCodeIn'];
 /** `POST /integrations/amo-crm/complete`: the ticket the backend's callback put in the return URL. */
-export type CompleteConnectInput = { ticket: string };
+export type CompleteConnectInput = Schemas['CompleteIn'];
 export type Lead = Schemas['LeadSummaryOut'];
 export type LeadPage = Schemas['LeadPageOut'];
 export type Pipeline = Schemas['PipelineOut'];
