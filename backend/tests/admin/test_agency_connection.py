@@ -64,7 +64,8 @@ async def test_valid_admin_token_for_our_integration_is_stored_and_never_shown(
         assert minted.token[:40] not in body
     async with backend.services.db.transaction() as session:
         (row,) = (await session.execute(select(AgencyConnection))).scalars()
-    assert row.token_enc is not None and minted.token not in row.token_enc
+    assert row.token_enc is not None
+    assert minted.token not in row.token_enc
 
 
 async def test_rejected_tokens_leave_nothing_stored(backend: Backend, emu: Any) -> None:
