@@ -246,7 +246,9 @@ class AdminService:
         assert user is not None
         return CreatedUser(_user_view(user), one_time)
 
-    async def set_blocked(self, admin_id: uuid.UUID, user_id: uuid.UUID, blocked: bool) -> UserView:
+    async def set_blocked(
+        self, admin_id: uuid.UUID | None, user_id: uuid.UUID, blocked: bool
+    ) -> UserView:
         """Block: the user's next request is refused (their app token too) and the worker
         stops keeping their connection alive; unblock undoes both."""
         if blocked and user_id == admin_id:

@@ -127,3 +127,12 @@ async def fill_broker_names(session: AsyncSession, account_id: int, names: dict[
         )
         changed += int(getattr(result, "rowcount", 0) or 0)
     return changed
+
+
+async def reseal(session: AsyncSession, agency_id: uuid.UUID, key_id: str, token_enc: str) -> None:
+    """Key rotation: the same token under the current key."""
+    await session.execute(
+        update(AgencyConnection)
+        .where(AgencyConnection.id == agency_id)
+        .values(token_key_id=key_id, token_enc=token_enc)
+    )

@@ -129,7 +129,9 @@ class AgencyService:
 
     # --- set -----------------------------------------------------------------------------
 
-    async def set_long_lived(self, admin_id: uuid.UUID, domain: str, token: str) -> AgencyView:
+    async def set_long_lived(
+        self, admin_id: uuid.UUID | None, domain: str, token: str
+    ) -> AgencyView:
         """Check a pasted long-lived token every way we can, then store it sealed."""
         if not self._settings.amocrm_configured:
             raise IntegrationNotConfigured()
