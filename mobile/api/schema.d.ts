@@ -1007,13 +1007,10 @@ export interface components {
             amoUserName: string | null;
             /** Connectedat */
             connectedAt: string | null;
-            /**
-             * Reconnectrequested
-             * @default false
-             */
+            /** Reconnectrequested */
             reconnectRequested: boolean;
             /** Reconnectnote */
-            reconnectNote?: string | null;
+            reconnectNote: string | null;
         };
         /** TagOut */
         TagOut: {
