@@ -279,7 +279,8 @@ class AgencyService:
             )
         if agency is None:
             return NO_AGENCY
-        health = self._health(agency, owner is not None and owner.status == "active")
+        owner_active = owner is not None and owner.status == ConnectionStatus.ACTIVE.value
+        health = self._health(agency, owner_active)
         return AgencyView(
             health=health,
             source=agency.source,
