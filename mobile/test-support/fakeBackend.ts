@@ -34,6 +34,8 @@ export const notConnected: ConnectionStatus = {
   amoUserId: null,
   amoUserName: null,
   connectedAt: null,
+  reconnectRequested: false,
+  reconnectNote: null,
 };
 
 export const connected: ConnectionStatus = {
@@ -46,6 +48,8 @@ export const connected: ConnectionStatus = {
   amoUserId: 7001,
   amoUserName: 'Олена Коваль',
   connectedAt: '2026-11-27T20:00:00Z',
+  reconnectRequested: false,
+  reconnectNote: null,
 };
 
 export const sampleLeads: Lead[] = [

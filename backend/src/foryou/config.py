@@ -81,6 +81,8 @@ class Settings(BaseSettings):
     worker_interval_seconds: float = Field(default=60.0, ge=0.1, le=86400)
     worker_refresh_ahead_seconds: int = Field(default=1800, ge=0, le=86400)
     worker_keepalive_days: float = Field(default=7.0, gt=0, le=80)
+    # The worker warns this many days before the agency's long-lived token expires.
+    agency_token_warning_days: int = Field(default=14, ge=1, le=365)
     # Tests only: `name:action[:arg],...` (see foryou.failpoints).
     test_failpoints: str | None = None
 

@@ -12,6 +12,7 @@ from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from starlette.responses import Response
 
+from foryou.admin.router import router as admin_router
 from foryou.auth.router import router as auth_router
 from foryou.clock import Clock, SystemClock
 from foryou.config import Settings, load_settings
@@ -50,7 +51,11 @@ def create_app(
         worker_task: asyncio.Task[None] | None = None
         if settings.embedded_worker:
             worker = KeepAliveWorker(
-                db=services.db, tokens=services.tokens, clock=services.clock, settings=settings
+                db=services.db,
+                tokens=services.tokens,
+                agency=services.agency,
+                clock=services.clock,
+                settings=settings,
             )
             worker_task = asyncio.create_task(worker.run_forever())
         yield
@@ -76,6 +81,8 @@ def create_app(
     app.state.connections = services.connections
     app.state.disable_hook = services.disable_hook
     app.state.crm = services.crm
+    app.state.agency = services.agency
+    app.state.admin = services.admin
     app.state.db = services.db
     app.state.services = services
     app.state.throttles = Throttles(settings, services.redis)
@@ -84,6 +91,7 @@ def create_app(
     app.include_router(auth_router, prefix=API_PREFIX)
     app.include_router(amocrm_router, prefix=API_PREFIX)
     app.include_router(crm_router, prefix=API_PREFIX)
+    app.include_router(admin_router, prefix=API_PREFIX)
     app.include_router(health_router)
 
     @app.get("/metrics", include_in_schema=False, dependencies=[Depends(metrics_guard(settings))])
@@ -96,7 +104,7 @@ def create_app(
             CORSMiddleware,
             allow_origins=settings.cors_origins,
             allow_credentials=False,
-            allow_methods=["GET", "POST"],
+            allow_methods=["GET", "POST", "DELETE"],
             allow_headers=[
                 "Authorization",
                 "Content-Type",

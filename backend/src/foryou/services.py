@@ -8,6 +8,9 @@ from typing import Any
 import httpx
 from redis.asyncio import Redis
 
+from foryou.admin.service import AdminService
+from foryou.agency.gateway import AccountGateway
+from foryou.agency.service import AgencyService
 from foryou.auth.passwords import Passwords
 from foryou.auth.service import UserService
 from foryou.auth.tokens import AppTokens
@@ -40,6 +43,8 @@ class Services:
     disable_hook: DisableHookService
     tokens: TokenProvider
     crm: CrmService
+    agency: AgencyService
+    admin: AdminService
     amocrm: AmoCrmClient
     redis: Redis[Any] | None
 
@@ -75,12 +80,16 @@ def build_services(
     transport = AmoCrmTransport(upstream, settings)
     amocrm = AmoCrmClient(transport, settings)
     tokens = TokenProvider(db=db, cipher=cipher, client=amocrm, clock=clock, settings=settings)
+    account_gateway = AccountGateway(
+        db=db, cipher=cipher, client=amocrm, tokens=tokens, clock=clock
+    )
+    users = UserService(db, app_tokens, clock, passwords_from(settings))
     return Services(
         settings=settings,
         clock=clock,
         db=db,
         http=http_client,
-        users=UserService(db, app_tokens, clock, passwords_from(settings)),
+        users=users,
         connections=ConnectionService(
             db=db, cipher=cipher, client=amocrm, clock=clock, settings=settings
         ),
@@ -96,7 +105,18 @@ def build_services(
             clock=clock,
             redis=redis,
             redis_prefix=settings.redis_prefix,
+            agency=account_gateway,
         ),
+        agency=AgencyService(
+            db=db,
+            cipher=cipher,
+            client=amocrm,
+            tokens=tokens,
+            gateway=account_gateway,
+            clock=clock,
+            settings=settings,
+        ),
+        admin=AdminService(db=db, clock=clock, users=users),
         amocrm=amocrm,
         redis=redis,
     )

@@ -75,6 +75,8 @@ class TestDisconnect:
             "amoUserId": None,
             "amoUserName": None,
             "connectedAt": None,
+            "reconnectRequested": False,
+            "reconnectNote": None,
         }
         crm = await backend.client.get("/api/v1/crm/pipelines", headers=headers)
         assert crm.status_code == 409

@@ -107,3 +107,30 @@ async def test_no_secret_in_responses_or_logs(backend: Backend, emu: Any) -> Non
         assert secret not in log_text, f"secret in logs: {secret[:6]}…"
         for body in bodies:
             assert secret not in body, f"secret in a response: {secret[:6]}…"
+
+
+async def test_no_token_in_admin_responses_or_logs(backend: Backend, emu: Any) -> None:
+    """The agency's long-lived token and brokers' tokens never leave the backend: not in
+    any admin answer (accepted, refused, shown, listed), not in a log line."""
+    from foryou.auth.models import Role
+
+    admin_email, _ = await backend.create_user(role=Role.ADMIN)
+    admin = await backend.login(admin_email)
+    minted = emu.control.long_lived_token(amo_user(emu, "admin")["id"], days=30)
+    broker_token = emu.token_for(amo_user(emu)["login"])["access_token"]
+    agency = f"{API}/admin/amo-crm/agency-connection"
+    bodies: list[str] = []
+    with captured_logs() as logs:
+        for token in (broker_token, minted.token):
+            answer = await backend.client.post(
+                agency, headers=admin, json={"domain": "reforyou.amocrm.ru", "token": token}
+            )
+            bodies.append(answer.text)
+        for path in ("/amo-crm/agency-connection", "/brokers", "/users"):
+            bodies.append((await backend.client.get(f"{API}/admin{path}", headers=admin)).text)
+    assert '"health":"active"' in bodies[1]
+    for secret in (minted.token, broker_token):
+        for piece in (secret, secret[:40], secret[-40:]):
+            assert piece not in logs.getvalue()
+            for body in bodies:
+                assert piece not in body

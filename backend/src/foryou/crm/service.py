@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 
 from redis.asyncio import Redis
 
+from foryou.agency.gateway import AccountGateway
 from foryou.clock import Clock
 from foryou.crm.amo import CrmGateway
 from foryou.crm.cache import CachedRead, CachedReads, build_cache
@@ -453,6 +454,7 @@ def build_crm_service(
     clock: Clock,
     redis: Redis[Any] | None,
     redis_prefix: str,
+    agency: AccountGateway | None = None,
 ) -> CrmService:
     """The CRM feature wired to the shared token provider, amoCRM client and Redis."""
     gateway = CrmGateway(tokens, client, transport)
@@ -463,6 +465,6 @@ def build_crm_service(
         gateway,
         reads,
         catalog,
-        UserDirectory(gateway, cache, db),
+        UserDirectory(gateway, cache, db, agency),
         LeadCreator(db, gateway, catalog, clock),
     )

@@ -30,6 +30,10 @@ class EventKind(enum.StrEnum):
     HOOK_UNCONFIRMED = "hook_unconfirmed"
     # Someone other than the flow's owner tried to redeem its ticket; the flow was killed.
     FLOW_HIJACK_REFUSED = "flow_hijack_refused"
+    # An app admin ended the connection (`actor_user_id` names them).
+    UNLINKED = "unlinked"
+    # An app admin asked the broker to connect again.
+    RECONNECT_REQUESTED = "reconnect_requested"
 
 
 #: Statuses in which a connection holds its amoCRM user (one ForYou user per amoCRM user).
@@ -133,4 +137,24 @@ class AmoCrmConnectionEvent(Base):
     kind: Mapped[str] = mapped_column(String(30))
     reason: Mapped[str | None] = mapped_column(String(60))
     account_id: Mapped[int | None] = mapped_column(BigInteger)
+    # The app admin behind the event, for those an admin causes (unlink, reconnect request).
+    actor_user_id: Mapped[uuid.UUID | None] = mapped_column(
+        Uuid, ForeignKey("users.id", ondelete="SET NULL")
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class AmoCrmReconnectRequest(Base):
+    """An app admin's request that a broker connect again; it stands until the broker's next
+    connection (`connected_at` later than `requested_at`), so the connect flow never clears it."""
+
+    __tablename__ = "amocrm_reconnect_requests"
+
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    requested_by: Mapped[uuid.UUID | None] = mapped_column(
+        Uuid, ForeignKey("users.id", ondelete="SET NULL")
+    )
+    note: Mapped[str | None] = mapped_column(String(500))
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime)

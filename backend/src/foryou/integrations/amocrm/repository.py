@@ -16,13 +16,14 @@ from typing import Any
 from sqlalchemy import CursorResult, and_, bindparam, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-from foryou.auth.models import CurrentUser, User
+from foryou.auth.models import CurrentUser, User, UserStatus
 from foryou.auth.repository import CURRENT_USER_COLUMNS, current_user_from
 from foryou.integrations.amocrm.models import (
     LINKED_STATUSES,
     AmoCrmConnection,
     AmoCrmConnectionEvent,
     AmoCrmOAuthFlow,
+    AmoCrmReconnectRequest,
     ConnectionStatus,
     EventKind,
 )
@@ -297,26 +298,44 @@ _STANDING_COLUMNS = (
 # Built once: executing the very statement object that was compiled and cached skips
 # building the query and re-mapping its result columns on every request.
 _USER_AND_STANDING = (
-    select(*CURRENT_USER_COLUMNS, AmoCrmConnection.id, *_STANDING_COLUMNS)
+    select(
+        *CURRENT_USER_COLUMNS,
+        AmoCrmReconnectRequest.requested_at,
+        AmoCrmReconnectRequest.note,
+        AmoCrmConnection.id,
+        *_STANDING_COLUMNS,
+    )
     .outerjoin(AmoCrmConnection, AmoCrmConnection.user_id == User.id)
+    .outerjoin(AmoCrmReconnectRequest, AmoCrmReconnectRequest.user_id == User.id)
     .where(User.id == bindparam("user_id"))
 )
 
 
+@dataclass(frozen=True, slots=True)
+class ReconnectRequest:
+    """An admin's standing request that the user connect again."""
+
+    requested_at: datetime
+    note: str | None
+
+
 async def get_user_and_standing(
     connection: AsyncConnection, user_id: uuid.UUID
-) -> tuple[CurrentUser | None, ConnectionStanding | None]:
-    """The user and their connection in one statement: the status endpoint's only query."""
+) -> tuple[CurrentUser | None, ConnectionStanding | None, ReconnectRequest | None]:
+    """The user, their connection and any reconnect request in one statement: the status
+    endpoint's only query."""
     result = await connection.execute(_USER_AND_STANDING, {"user_id": user_id})
     row = result.first()
     if row is None:
-        return None, None
+        return None, None, None
     values: tuple[Any, ...] = tuple(row)
     user = current_user_from(values)
     first = len(CURRENT_USER_COLUMNS)
-    if values[first] is None:  # no connection row (outer join)
-        return user, None
-    return user, ConnectionStanding(*values[first + 1 :])
+    requested_at, note = values[first], values[first + 1]
+    reconnect = None if requested_at is None else ReconnectRequest(requested_at, note)
+    if values[first + 2] is None:  # no connection row (outer join)
+        return user, None, reconnect
+    return user, ConnectionStanding(*values[first + 3 :]), reconnect
 
 
 async def linked_user_of(
@@ -478,6 +497,10 @@ async def release_after_failure(
 def _due_filter(now: datetime, refresh_before: datetime, stale_before: datetime) -> Any:
     return and_(
         AmoCrmConnection.status == ConnectionStatus.ACTIVE.value,
+        # A blocked user's connection is not kept alive: blocking ends its use at once.
+        AmoCrmConnection.user_id.not_in(
+            select(User.id).where(User.status != UserStatus.ACTIVE.value)
+        ),
         AmoCrmConnection.token_key_id.is_not(None),
         or_(AmoCrmConnection.lease_until.is_(None), AmoCrmConnection.lease_until <= now),
         or_(AmoCrmConnection.refresh_retry_at.is_(None), AmoCrmConnection.refresh_retry_at <= now),
@@ -709,6 +732,7 @@ async def add_event(
     now: datetime,
     reason: str | None = None,
     account_id: int | None = None,
+    actor_user_id: uuid.UUID | None = None,
 ) -> None:
     session.add(
         AmoCrmConnectionEvent(
@@ -718,6 +742,7 @@ async def add_event(
             kind=kind.value,
             reason=reason,
             account_id=account_id,
+            actor_user_id=actor_user_id,
             created_at=now,
         )
     )

@@ -21,6 +21,8 @@ class StatusOut(ApiModel):
     amo_user_id: int | None
     amo_user_name: str | None
     connected_at: datetime | None
+    reconnect_requested: bool
+    reconnect_note: str | None
 
 
 class AuthorizeIn(RequestModel):

@@ -12,7 +12,7 @@ import secrets
 import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from urllib.parse import urlencode
 
@@ -258,9 +258,19 @@ class StatusView:
     amo_user_id: int | None
     amo_user_name: str | None
     connected_at: datetime | None
+    # An admin asked this broker to connect again (and has not seen them do it yet).
+    reconnect_requested: bool = False
+    reconnect_note: str | None = None
 
 
 NOT_CONNECTED = StatusView(False, False, None, None, "not_connected", None, None, None, None)
+
+
+def reconnect_pending(
+    reconnect: repository.ReconnectRequest | None, connected_at: datetime | None
+) -> bool:
+    """A request stands until the broker's next connection after it."""
+    return reconnect is not None and (connected_at is None or connected_at < reconnect.requested_at)
 
 
 @dataclass(frozen=True)
@@ -802,9 +812,15 @@ class ConnectionService:
         """The caller's connection status; the user is read and admitted in the same query
         (one database round trip for the endpoint the app polls most)."""
         async with self._db.read() as connection:
-            user, standing = await repository.get_user_and_standing(connection, subject.user_id)
+            user, standing, reconnect = await repository.get_user_and_standing(
+                connection, subject.user_id
+            )
         admit(user, crm_only=True)
-        return status_of(standing)
+        view = status_of(standing)
+        if not reconnect_pending(reconnect, standing.connected_at if standing else None):
+            return view
+        assert reconnect is not None
+        return replace(view, reconnect_requested=True, reconnect_note=reconnect.note)
 
     async def disconnect(self, user_id: uuid.UUID) -> None:
         now = self._clock.now()
