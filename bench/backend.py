@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import html
 import os
+import re
 import secrets
 import subprocess
 import tempfile
@@ -78,26 +80,34 @@ class Backend:
         return {"Authorization": f"Bearer {response.json()['data']['accessToken']}"}
 
     def connect(self, emu: RunningEmulator, headers: dict[str, str], login: str) -> None:
-        """The broker's whole browser round trip: authorize, consent at amoCRM, callback."""
+        """The broker's whole round trip: authorize, the start page, consent at amoCRM, the
+        callback, and the app redeeming the callback's ticket."""
         user = next(u for u in emu.control.users() if u["login"] == login)
         with httpx.Client(base_url=self.base_url, timeout=30) as client:
             answer = client.post(f"{AMO}/authorize", headers=headers, json={"client": "web"})
             answer.raise_for_status()
             start = urlsplit(answer.json()["data"]["authorizeUrl"])
             started = client.get(f"{start.path}?{start.query}")
-            if started.status_code != 302:
+            consent = re.search(r'<a href="([^"]*/oauth\?[^"]*)"', started.text)
+            if started.status_code != 200 or consent is None:
                 msg = f"oauth/start answered {started.status_code}: {started.text[:200]}"
                 raise RuntimeError(msg)
             binder = started.cookies.get(BINDER_COOKIE)
             client.cookies.clear()
-            location = emu.consent(started.headers["location"], user["login"], user["password"])
+            location = emu.consent(html.unescape(consent.group(1)), user["login"], user["password"])
             back = urlsplit(location)
             done = client.get(
                 f"{back.path}?{back.query}", headers={"Cookie": f"{BINDER_COOKIE}={binder}"}
             )
             outcome = parse_qs(urlsplit(done.headers.get("location", "")).query)
-            if outcome.get("status") != ["connected"]:
+            if outcome.get("status") != ["pending"]:
                 msg = f"connect of {login} ended with {outcome}"
+                raise RuntimeError(msg)
+            completed = client.post(
+                f"{AMO}/complete", headers=headers, json={"ticket": outcome["ticket"][0]}
+            )
+            if completed.status_code != 200:
+                msg = f"completing the connect of {login} answered {completed.status_code}"
                 raise RuntimeError(msg)
 
     def cpu_seconds(self) -> float:

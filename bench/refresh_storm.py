@@ -1,6 +1,7 @@
 """Refresh storm, side by side: our backend vs aioamocrm vs Authlib, 4 processes each.
 
-The same work for every contender: 20 brokers whose access tokens have expired (our own record
+The same work for every contender: 10 brokers (every seeded amoCRM user of the account, since
+one amoCRM user links to one ForYou user) whose access tokens have expired (our own record
 of the expiry says so, and the emulator has expired them too), then 200 requests at once,
 spread so that every broker's requests reach all 4 processes. The emulator runs in strict
 mode: a refresh token works once, as amoCRM.ru documents. Its request log counts the refresh
@@ -8,11 +9,11 @@ grants; the clients count failed requests; afterwards every broker's stored toke
 and a broker whose tokens no longer work has lost the connection (they must reconnect by hand).
 
 Rate limits are lifted on every side (emulator and ours) so that only refresh discipline is
-measured: 20 brokers share the one seeded account and 200 calls in a second would otherwise
+measured: 10 brokers share the one seeded account and 200 calls in a second would otherwise
 meet amoCRM's 7 rps, which the rate-limit benchmark measures on its own.
 
 * ours: `foryou serve --workers 4` (SQLite and PostgreSQL), the requests are
-  `GET /api/v1/crm/pipelines` of the 20 app users, each connected through the real flow.
+  `GET /api/v1/crm/pipelines` of the 10 app users, each connected through the real flow.
 * aioamocrm 0.1.1: one `AmoCRMClient` + `OAuth2` per broker per process, tokens shared
   through its `JsonFileTokenStorage`, requests `GET /api/v4/account`.
 * Authlib: one `AsyncOAuth2Client` per broker per process with an `update_token` callback
@@ -44,14 +45,14 @@ from bench.common import (
 )
 from scripts.harness_constants import ACCOUNT_HOST, AMO, API, CLIENT_ID, REDIRECT_URI
 
-BROKERS = 20
+BROKERS = 10
 REQUESTS = 200
 PROCESSES = 4
 
 
 def amo_logins(emu: RunningEmulator) -> list[str]:
-    """The seeded amoCRM users of the default account; brokers reuse them round robin (each
-    consent is a token family of its own)."""
+    """The seeded amoCRM users of the default account, one per broker (an amoCRM user links to
+    one ForYou user)."""
     return [u["login"] for u in emu.control.users(account_subdomain="reforyou")]
 
 

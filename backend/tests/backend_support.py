@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import html
 import http.server
 import logging
+import re
 import threading
 import uuid
 from collections.abc import Iterator
@@ -103,14 +105,15 @@ class Backend:
         return url
 
     async def start(self, authorize_url: str) -> tuple[str, str]:
-        """Open the authorize URL like a browser: returns (consent URL, binder cookie)."""
+        """Open the authorize URL like a browser: the start page names the account and links
+        on to amoCRM's consent page. Returns (consent URL, binder cookie)."""
         parts = urlsplit(authorize_url)
         response = await self.client.get(f"{parts.path}?{parts.query}")
-        assert response.status_code == 302, response.text
+        assert response.status_code == 200, response.text
         binder = response.cookies.get(BINDER_COOKIE)
         assert binder, "start did not set the binder cookie"
         self.client.cookies.clear()
-        return response.headers["location"], binder
+        return consent_link(response.text), binder
 
     async def callback(
         self, location: str, binder: str | None
@@ -125,15 +128,36 @@ class Backend:
         back = urlsplit(response.headers["location"])
         return response, {k: v[0] for k, v in parse_qs(back.query).items()}
 
+    async def complete(self, headers: dict[str, str], ticket: str) -> httpx.Response:
+        """The app redeems the callback's ticket with its own JWT."""
+        return await self.client.post(f"{AMO}/complete", headers=headers, json={"ticket": ticket})
+
+    async def finish(self, headers: dict[str, str], back: dict[str, str]) -> dict[str, Any]:
+        """The app's side after the callback sent it back pending: redeem, return the status."""
+        assert back.get("status") == "pending", back
+        response = await self.complete(headers, back["ticket"])
+        assert response.status_code == 200, response.text
+        data: dict[str, Any] = response.json()["data"]
+        return data
+
+
+def consent_link(start_page: str) -> str:
+    """The consent URL behind the start page's "Continue to amoCRM" button."""
+    match = re.search(r'<a href="([^"]*/oauth\?[^"]*)"', start_page)
+    assert match, start_page
+    return html.unescape(match.group(1))
+
 
 async def connect(
     backend: Backend, emu: Any, headers: dict[str, str], amo_user: dict[str, Any]
 ) -> None:
-    """The whole browser round trip for an app user; asserts it ends connected."""
+    """The whole round trip for an app user (start page, consent, callback, the app redeems
+    the ticket); asserts it ends connected."""
     consent_url, binder = await backend.start(await backend.authorize(headers))
     location = emu.consent(consent_url, amo_user["login"], amo_user["password"])
     _, back = await backend.callback(location, binder)
-    assert back == {"status": "connected"}, back
+    status = await backend.finish(headers, back)
+    assert status["state"] == "connected", status
 
 
 _seeded_users: dict[str, list[dict[str, Any]]] = {}

@@ -41,6 +41,7 @@ ROUTES = [
     ("GET", f"{AMO}/oauth/start"),
     ("GET", f"{AMO}/oauth/callback"),
     ("POST", f"{AMO}/exchange-code"),
+    ("POST", f"{AMO}/complete"),
     ("POST", f"{AMO}/disconnect"),
     ("GET", f"{AMO}/hooks/disabled"),
     ("GET", f"{API}/crm/pipelines"),
@@ -52,9 +53,20 @@ ROUTES = [
 ]
 
 
+BROWSER_ROUTE_PREFIXES = (f"('GET', '{AMO}/oauth/start", f"('GET', '{AMO}/oauth/callback")
+
+
 def assert_envelope_or_redirect(response: Any, context: object) -> None:
     assert response.status_code < 500, (context, response.status_code, response.text[:300])
     if response.status_code in (302,):
+        return
+    browser = str(context).startswith(BROWSER_ROUTE_PREFIXES)
+    # A person's browser gets a page, not JSON (docs/api.md, "Pages"); a body too large for
+    # any route is refused before routing, in the envelope.
+    if response.status_code >= 400 and browser and response.status_code != 413:
+        assert response.headers["content-type"].startswith("text/html"), context
+        assert "Traceback" not in response.text
+        assert HUGE[:100] not in response.text
         return
     if response.status_code >= 400:
         body = response.json()

@@ -14,13 +14,25 @@ from backend_support import Backend, amo_user, connect
 from foryou.integrations.amocrm.models import AmoCrmConnection
 from sqlalchemy import select
 
-from scripts.harness_constants import ENCRYPTION_KEY_1, ENCRYPTION_KEY_2, JWT_SECRET
+from scripts.harness_constants import (
+    CLIENT_ID,
+    CLIENT_SECRET,
+    ENCRYPTION_KEY_1,
+    ENCRYPTION_KEY_2,
+    JWT_SECRET,
+    REDIRECT_URI,
+)
 
 
 def run_cli(
-    database_url: str, *args: str, keys: str | None = None
+    database_url: str,
+    *args: str,
+    keys: str | None = None,
+    stdin: str | None = None,
+    extra_env: dict[str, str] | None = None,
 ) -> subprocess.CompletedProcess[str]:
     env = {
+        **(extra_env or {}),
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "FORYOU_DATABASE_URL": database_url,
         "FORYOU_JWT_SECRET": JWT_SECRET,
@@ -35,6 +47,7 @@ def run_cli(
         text=True,
         timeout=120,
         check=False,
+        input=stdin,
         cwd=Path(__file__).parent,
     )
 
@@ -116,3 +129,48 @@ async def test_connections_list_and_keys_rotate(
     only_new = await make_backend(encryption_keys=f"k2:{ENCRYPTION_KEY_2}")
     token = await only_new.services.tokens.usable_token(connection.user_id)
     assert token.access_token.startswith("eyJ")
+
+
+async def test_agency_connection_set_show_connections_by_state_and_block(
+    backend: Backend, emu: Any, database_url: str
+) -> None:
+    amocrm = {
+        "FORYOU_AMOCRM_CLIENT_ID": CLIENT_ID,
+        "FORYOU_AMOCRM_CLIENT_SECRET": CLIENT_SECRET,
+        "FORYOU_AMOCRM_REDIRECT_URI": REDIRECT_URI,
+        "FORYOU_AMOCRM_UPSTREAM_URL": emu.base_url,
+    }
+    minted = emu.control.long_lived_token(amo_user(emu, "admin")["id"], days=30)
+    refused = run_cli(
+        database_url, "agency-connection", "set", "--domain", "reforyou.amocrm.ru",
+        "--token-file", "-", stdin="not-a-token\n", extra_env=amocrm,
+    )  # fmt: skip
+    assert refused.returncode == 1
+    assert "agency_token_invalid" in refused.stderr
+    stored = run_cli(
+        database_url, "agency-connection", "set", "--domain", "reforyou.amocrm.ru",
+        "--token-file", "-", stdin=minted.token + "\n", extra_env=amocrm,
+    )  # fmt: skip
+    assert stored.returncode == 0, stored.stderr
+    shown = run_cli(database_url, "agency-connection", "show", extra_env=amocrm)
+    assert "health: active" in shown.stdout
+    assert f"token_last4: {minted.token[-4:]}" in shown.stdout
+    for output in (stored, shown):
+        assert minted.token not in output.stdout + output.stderr
+
+    email, _ = await backend.create_user()
+    headers = await backend.login(email)
+    await connect(backend, emu, headers, amo_user(emu))
+    await backend.create_user()
+    listed = run_cli(database_url, "connections", "list", "--json", "--state", "never_connected")
+    assert listed.returncode == 0, listed.stderr
+    assert [json.loads(line)["status"] for line in listed.stdout.splitlines()] == [
+        "never_connected"
+    ]
+    assert "read 1/1" in listed.stderr
+    blocked = run_cli(database_url, "users", "block", email.upper())
+    assert blocked.returncode == 0, blocked.stderr
+    assert f"{email}: BLOCKED" in blocked.stdout
+    assert (await backend.client.get("/api/v1/auth/me", headers=headers)).status_code == 401
+    unknown = run_cli(database_url, "users", "block", "nobody@foryou.test")
+    assert unknown.returncode == 1

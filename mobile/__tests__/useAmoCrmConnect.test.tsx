@@ -6,7 +6,9 @@ import type { PropsWithChildren } from 'react';
 import { amoCrmKeys, useAmoCrmStatus } from '@/api/amo-crm';
 import { setTokenSource } from '@/api/client';
 import { connectNotice } from '@/components/amo-crm/connectNotice';
+import { parseReturnUrl } from '@/components/amo-crm/returnUrl';
 import { connectMode, useAmoCrmConnect } from '@/components/amo-crm/useAmoCrmConnect';
+import { useAmoCrmReturn } from '@/components/amo-crm/useAmoCrmReturn';
 import { connected, installFakeBackend } from '@/test-support/fakeBackend';
 import { testQueryClient } from '@/test-support/render';
 
@@ -125,6 +127,32 @@ describe('connecting amoCRM', () => {
     expect(result.current.webView.url).toContain('/oauth/start?flow=flow-native-');
     await act(() => result.current.webView.onReturn('foryouapp://amo-crm/callback?status=connected'));
     expect(result.current.webView.url).toBeNull();
+    expect(connectNotice.get()).toEqual({ kind: 'connected' });
+  });
+
+  test('native: the ticket that reaches both the auth-session promise and the deep link is redeemed once', async () => {
+    const { backend, queryClient, wrapper } = setup();
+    const returnUrl = 'foryouapp://amo-crm/callback?status=pending&ticket=Yq3vW0m9c2rN7eTq4bXo8kZ1s5fH6jLpA-uD_gE0iKw';
+    backend.issueTicket('Yq3vW0m9c2rN7eTq4bXo8kZ1s5fH6jLpA-uD_gE0iKw');
+    const { result } = await renderHook(
+      () => ({ connect: useAmoCrmConnect({ mode: 'auth-session' }), deepLink: useAmoCrmReturn() }),
+      { wrapper },
+    );
+    // Android: the router gets the deep link, and while the redemption it started is still in
+    // flight, the auth-session promise resolves with the same URL.
+    const release = backend.hold('POST', '/integrations/amo-crm/complete');
+    let routeDelivery: Promise<void> = Promise.resolve();
+    openAuthSession.mockImplementation(async () => {
+      routeDelivery = result.current.deepLink.handle(parseReturnUrl(returnUrl));
+      setTimeout(release, 20);
+      return { type: 'success', url: returnUrl };
+    });
+
+    await act(() => result.current.connect.connect());
+    await act(() => routeDelivery);
+
+    expect(backend.count('POST', '/integrations/amo-crm/complete')).toBe(1);
+    expect(queryClient.getQueryData(amoCrmKeys.status())).toEqual(connected);
     expect(connectNotice.get()).toEqual({ kind: 'connected' });
   });
 });

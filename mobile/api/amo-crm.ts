@@ -5,6 +5,7 @@ import { crmKeys } from './crm';
 import type {
   AuthorizeClient,
   AuthorizeResult,
+  CompleteConnectInput,
   ConnectionStatus,
   ExchangeCodeInput,
 } from './types';
@@ -29,6 +30,14 @@ export function authorize(client: AuthorizeClient): Promise<AuthorizeResult> {
 /** The seed's exchange-code mode: the app received `code`, `state`, `referer` on an app link. */
 export function exchangeCode(input: ExchangeCodeInput): Promise<ConnectionStatus> {
   return apiRequest<ConnectionStatus>(`${BASE}/exchange-code`, { method: 'POST', body: input });
+}
+
+/**
+ * Redeems the ticket of a `?status=pending&ticket=…` return: the backend turns the consent it
+ * holds for this flow into the caller's connection, once, and only for the flow's owner.
+ */
+export function completeConnect(input: CompleteConnectInput): Promise<ConnectionStatus> {
+  return apiRequest<ConnectionStatus>(`${BASE}/complete`, { method: 'POST', body: input });
 }
 
 export function disconnect(): Promise<string> {

@@ -15,6 +15,8 @@ export type ConnectionState = ConnectionStatus['state'];
 export type AuthorizeResult = Schemas['AuthorizeOut'];
 export type AuthorizeClient = NonNullable<Schemas['AuthorizeIn']['client']>;
 export type ExchangeCodeInput = Schemas['ExchangeCodeIn'];
+/** `POST /integrations/amo-crm/complete`: the ticket the backend's callback put in the return URL. */
+export type CompleteConnectInput = Schemas['CompleteIn'];
 export type Lead = Schemas['LeadSummaryOut'];
 export type LeadPage = Schemas['LeadPageOut'];
 export type Pipeline = Schemas['PipelineOut'];
@@ -44,4 +46,17 @@ export type AmoReturnErrorCode = (typeof AMO_RETURN_ERROR_CODES)[number];
 
 export function isAmoReturnErrorCode(code: string): code is AmoReturnErrorCode {
   return (AMO_RETURN_ERROR_CODES as readonly string[]).includes(code);
+}
+
+/** Error codes of redeeming a return ticket (`POST /integrations/amo-crm/complete`). */
+export const AMO_COMPLETE_ERROR_CODES = [
+  'amo_ticket_invalid',
+  'amo_ticket_expired',
+  'amo_flow_not_yours',
+  'amo_user_already_linked',
+] as const;
+export type AmoCompleteErrorCode = (typeof AMO_COMPLETE_ERROR_CODES)[number];
+
+export function isAmoCompleteErrorCode(code: string): code is AmoCompleteErrorCode {
+  return (AMO_COMPLETE_ERROR_CODES as readonly string[]).includes(code);
 }

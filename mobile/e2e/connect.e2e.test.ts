@@ -50,9 +50,9 @@ afterAll(async () => {
   await stack?.stop();
 });
 
-/** amoCRM codes, states and flow ids stay out of the logs, even test logs. */
+/** amoCRM codes, states, flow ids and return tickets stay out of the logs, even test logs. */
 function redact(url: string): string {
-  return url.replace(/([?&](?:code|state|flow)=)[^&]*/g, '$1***');
+  return url.replace(/([?&](?:code|state|flow|ticket)=)[^&]*/g, '$1***');
 }
 
 let shotCounter = 0;
@@ -110,11 +110,30 @@ async function openCrmTab(page: Page, scenario: string): Promise<void> {
   await shot(page, scenario, 'crm-connect-screen');
 }
 
-/** Clicks "Підключити" and lands on the emulator's amoCRM consent page. */
-async function startConnecting(page: Page, scenario: string): Promise<void> {
-  await page.getByRole('button', { name: 'Підключити', exact: true }).click();
+/**
+ * The backend's start page names the ForYou account the connection will belong to; its
+ * «Продовжити до amoCRM» leads on to the emulator's amoCRM consent page.
+ */
+async function continueFromStartPage(page: Page, scenario: string, owner: { name: string }): Promise<void> {
+  await page.waitForURL((url) => url.href.startsWith(`${stack.apiUrl}/integrations/amo-crm/oauth/start`));
+  await expectVisibleText(page, owner.name);
+  await shot(page, scenario, 'start-page');
+  await page.getByRole('link', { name: 'Продовжити до amoCRM' }).click();
   await page.waitForURL((url) => url.href.startsWith(`${stack.emulatorUrl}/oauth`));
   await shot(page, scenario, 'amocrm-consent');
+}
+
+/** Clicks "Підключити" and lands on the emulator's amoCRM consent page. */
+async function startConnecting(page: Page, scenario: string, label = 'Підключити'): Promise<void> {
+  await page.getByRole('button', { name: label, exact: true }).click();
+  await continueFromStartPage(page, scenario, stack.appUser);
+}
+
+/** The URL the backend sends the browser back to the web app with, once it is requested. */
+function returnUrlRequested(page: Page): Promise<string> {
+  return page
+    .waitForRequest((request) => request.url().startsWith(`${stack.appUrl}/amo-crm/callback?`))
+    .then((request) => request.url());
 }
 
 async function amoSignIn(page: Page, user: AmoUser, scenario: string): Promise<void> {
@@ -155,12 +174,14 @@ async function expectVisibleText(page: Page, text: string | RegExp): Promise<voi
   await page.getByText(text).first().waitFor({ state: 'visible' });
 }
 
-/** GET on our backend as the app user, outside the browser: what the screen must agree with. */
-async function apiAsBroker<T>(pathAndQuery: string, init: { method?: 'POST'; body?: unknown } = {}): Promise<T> {
+type AppUser = { email: string; password: string };
+
+/** A call to our backend as an app user, outside the browser. */
+async function apiAs<T>(user: AppUser, pathAndQuery: string, init: { method?: string; body?: unknown } = {}): Promise<T> {
   const login = await fetch(`${stack.apiUrl}/auth/login`, {
     method: 'POST',
     headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify({ email: stack.appUser.email, password: stack.appUser.password }),
+    body: JSON.stringify({ email: user.email, password: user.password }),
   });
   const token = ((await login.json()) as { data: { accessToken: string } }).data.accessToken;
   const response = await fetch(`${stack.apiUrl}${pathAndQuery}`, {
@@ -175,6 +196,11 @@ async function apiAsBroker<T>(pathAndQuery: string, init: { method?: 'POST'; bod
   });
   if (!response.ok) throw new Error(`${pathAndQuery}: ${response.status} ${await response.text()}`);
   return ((await response.json()) as { data: T }).data;
+}
+
+/** GET as the broker signed in to the app: what the screen must agree with. */
+function apiAsBroker<T>(pathAndQuery: string, init: { method?: string; body?: unknown } = {}): Promise<T> {
+  return apiAs<T>(stack.appUser, pathAndQuery, init);
 }
 
 type ApiStage = { id: number; name: string; type: string };
@@ -210,7 +236,15 @@ async function brokerLeadNames(): Promise<string[]> {
 test('a broker connects amoCRM, sees their leads, and disconnects', () =>
   inFreshAppPage(async (page) => {
     await reachAmoDecision(page, 'connect');
+    const returnUrl = returnUrlRequested(page);
     await allowAndReturnConnected(page);
+    // The backend holds the result and hands the app a one-time ticket, which it redeemed.
+    const ticketReturn = new URL(await returnUrl);
+    expect(ticketReturn.searchParams.get('status')).toBe('pending');
+    expect(ticketReturn.searchParams.get('ticket')).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(page.url()).not.toContain('ticket');
+    await page.getByTestId('amo-connect-connected').waitFor();
+    await shot(page, 'connect', 'connected-via-ticket');
 
     await expectVisibleText(page, 'Підключено до amoCRM');
     await expect(page.getByTestId('amo-connected-as').textContent()).resolves.toContain(broker.name);
@@ -220,11 +254,18 @@ test('a broker connects amoCRM, sees their leads, and disconnects', () =>
     for (const name of expected) await expectVisibleText(page, name);
     await shot(page, 'connect', 'connected-with-leads');
 
-    // The same return delivered again (a reload of the callback URL) changes nothing.
-    await page.goto(`${stack.appUrl}/amo-crm/callback?status=connected`);
+    // The same return delivered again (the ticket is spent: the backend refuses it) ends
+    // connected, without an error.
+    const redemptions: number[] = [];
+    page.on('response', (response) => {
+      if (response.url() === `${stack.apiUrl}/integrations/amo-crm/complete`) redemptions.push(response.status());
+    });
+    await page.goto(ticketReturn.href);
     await backInApp(page);
     await page.getByTestId('amo-status-badge').waitFor();
+    await page.getByTestId('amo-connect-connected').waitFor();
     expect(await page.getByTestId('amo-connect-error').count()).toBe(0);
+    expect(redemptions).toEqual([400]);
 
     await page.getByTestId('amo-disconnect').click();
     await page.getByTestId('amo-disconnect-confirmation').waitFor();
@@ -233,6 +274,44 @@ test('a broker connects amoCRM, sees their leads, and disconnects', () =>
     await page.getByTestId('crm-not-connected').waitFor();
     await expectVisibleText(page, 'Підключіть amoCRM');
     await shot(page, 'connect', 'disconnected');
+  }));
+
+test("a colleague's connect link opened by a signed-in broker is refused, and nobody gets connected", () =>
+  inFreshAppPage(async (page) => {
+    // Colleague C starts a connect flow in their own app and passes the link on.
+    const colleague = {
+      email: `colleague.${randomBytes(3).toString('hex')}@foryou.test`,
+      password: randomBytes(12).toString('hex'),
+      name: 'Колега Сторонній',
+    };
+    stack.createAppUser(colleague);
+    const { authorizeUrl } = await apiAs<{ authorizeUrl: string }>(colleague, '/integrations/amo-crm/authorize', {
+      method: 'POST',
+      body: { client: 'web' },
+    });
+
+    // Broker V, signed in to the web app, opens it: the start page names C's account, not V's.
+    await signInToApp(page, 'hijack');
+    await page.goto(authorizeUrl);
+    await continueFromStartPage(page, 'hijack', colleague);
+    await amoSignIn(page, broker, 'hijack');
+    await page.getByRole('button', { name: 'Разрешить' }).click();
+
+    // Back in V's app, the ticket is refused: the flow is not V's.
+    await backInApp(page);
+    await page.getByTestId('crm-not-connected').waitFor();
+    await expect(page.getByTestId('amo-connect-error').textContent()).resolves.toContain(
+      'Це посилання для підключення було створено з іншого облікового запису ForYou. Почніть підключення у своєму застосунку.',
+    );
+    await shot(page, 'hijack', 'refused');
+
+    // Neither V nor C is connected to V's amoCRM user.
+    await expect(apiAsBroker<{ state: string }>('/integrations/amo-crm/status')).resolves.toMatchObject({
+      state: 'not_connected',
+    });
+    await expect(apiAs<{ state: string }>(colleague, '/integrations/amo-crm/status')).resolves.toMatchObject({
+      state: 'not_connected',
+    });
   }));
 
 test('"Отказать" ends on a clear message and connecting works again', () =>
@@ -293,8 +372,7 @@ test('a connection the amoCRM admin switched off asks to reconnect and says why'
     await shot(page, 'reauth', 'reconnect-prompt');
 
     // Reconnecting installs the integration again and brings the leads back.
-    await page.getByRole('button', { name: 'Підключити знову', exact: true }).click();
-    await page.waitForURL((url) => url.href.startsWith(`${stack.emulatorUrl}/oauth`));
+    await startConnecting(page, 'reauth', 'Підключити знову');
     await allowAndReturnConnected(page);
     await page.getByTestId('lead-list').waitFor();
     await shot(page, 'reauth', 'reconnected');

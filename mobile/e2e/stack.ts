@@ -40,6 +40,8 @@ export type Stack = {
   expirePendingFlows(): void;
   /** An amoCRM admin switches the integration off in the broker's account (signed hook to us). */
   disableIntegration(accountId: number): Promise<void>;
+  /** The agency registers one more broker in the app (`foryou users create`). */
+  createAppUser(user: { email: string; password: string; name: string }): void;
   stop(): Promise<void>;
 };
 
@@ -202,12 +204,15 @@ export async function startStack({ distDir, logDir }: { distDir: string; logDir:
     if (!broker) throw new Error('the emulator has no broker in the reforyou account');
 
     runToCompletion([...pythonCommand('foryou'), 'db', 'upgrade'], backendEnv);
+    const createAppUser = (user: { email: string; password: string; name: string }) => {
+      runToCompletion(
+        [...pythonCommand('foryou'), 'users', 'create', '--email', user.email, '--password', user.password, '--role', 'broker', '--name', user.name],
+        backendEnv,
+      );
+    };
     // The agency registers each broker in the app under the same name as in amoCRM.
     const appUser = { email: 'broker.e2e@foryou.test', password: randomBytes(12).toString('hex'), name: broker.name };
-    runToCompletion(
-      [...pythonCommand('foryou'), 'users', 'create', '--email', appUser.email, '--password', appUser.password, '--role', 'broker', '--name', appUser.name],
-      backendEnv,
-    );
+    createAppUser(appUser);
 
     // The backend runs through the one Python helper `make demo`, the benchmarks and the
     // lifecycle tests use (scripts/foryou_process.py): it prints its ready line once /readyz
@@ -268,6 +273,7 @@ export async function startStack({ distDir, logDir }: { distDir: string; logDir:
       amoUsers,
       expirePendingFlows,
       disableIntegration,
+      createAppUser,
       stop,
     };
   } catch (error) {

@@ -186,5 +186,14 @@ export const en: Messages = {
       too_many_requests: 'Too many connection attempts in a row. Wait a minute, then tap “Connect” again.',
       unknown: 'Could not connect amoCRM. Please try again.',
     },
+    /** Answers to redeeming the return ticket (`POST /complete`). */
+    completeErrors: {
+      amo_flow_not_yours:
+        'This connection link was started from another ForYou account. Start connecting from your own app.',
+      amo_ticket_expired: 'The confirmation from amoCRM has expired. Tap “Connect” to start again.',
+      amo_ticket_invalid: 'This connection was already finished or the link is not valid. Tap “Connect” to start again.',
+      amo_user_already_linked:
+        'This amoCRM user is already connected to another ForYou account. Ask your agency’s admin.',
+    },
   },
 };

@@ -34,6 +34,8 @@ export const notConnected: ConnectionStatus = {
   amoUserId: null,
   amoUserName: null,
   connectedAt: null,
+  reconnectRequested: false,
+  reconnectNote: null,
 };
 
 export const connected: ConnectionStatus = {
@@ -46,6 +48,8 @@ export const connected: ConnectionStatus = {
   amoUserId: 7001,
   amoUserName: 'Олена Коваль',
   connectedAt: '2026-11-27T20:00:00Z',
+  reconnectRequested: false,
+  reconnectNote: null,
 };
 
 export const sampleLeads: Lead[] = [
@@ -211,10 +215,20 @@ export class FakeBackend {
   readonly created: Lead[] = [];
   private readonly idempotent = new Map<string, { body: string; result: CreatedLead }>();
   private nextLeadId = 5000;
-  /** What a successful exchange-code turns the status into. */
+  /** What a successful exchange-code or ticket redemption turns the status into. */
   statusAfterExchange: ConnectionStatus = connected;
+  /** Return tickets the backend's callback handed out, by ticket. */
+  private readonly tickets = new Map<string, { ownerId: string; expired: boolean }>();
   private readonly queued = new Map<string, Reply[]>();
   private readonly pending = new Map<string, Promise<void>>();
+
+  /**
+   * The backend's callback checked a consent and holds it for a flow of `ownerId` (by default
+   * the signed-in user); the ticket it put in the return URL redeems it once.
+   */
+  issueTicket(ticket: string, { ownerId = this.user.id, expired = false } = {}): void {
+    this.tickets.set(ticket, { ownerId, expired });
+  }
 
   /** The next request to `METHOD /path` gets this reply instead of the normal one. */
   replyOnce(method: string, path: string, reply: Reply): void {
@@ -299,6 +313,18 @@ export class FakeBackend {
           (r) => r.path === path && (r.body as { code?: string }).code === body.code,
         );
         if (earlier.length > 1) return failure(400, 'amo_state_invalid');
+        this.status = this.statusAfterExchange;
+        return envelope(this.status);
+      }
+      case 'POST /integrations/amo-crm/complete': {
+        const ticket = (request.body as { ticket?: string } | undefined)?.ticket;
+        if (!ticket) return failure(422, 'validation_error');
+        const held = this.tickets.get(ticket);
+        // Like the backend: a ticket works once, and a refused or expired one is wiped.
+        this.tickets.delete(ticket);
+        if (!held) return failure(400, 'amo_ticket_invalid');
+        if (held.expired) return failure(400, 'amo_ticket_expired');
+        if (held.ownerId !== this.user.id) return failure(403, 'amo_flow_not_yours');
         this.status = this.statusAfterExchange;
         return envelope(this.status);
       }

@@ -8,7 +8,7 @@ import os
 import shutil
 import sys
 import tempfile
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -21,11 +21,13 @@ users_app = typer.Typer(help="App users.", no_args_is_help=True)
 connections_app = typer.Typer(help="amoCRM connections.", no_args_is_help=True)
 keys_app = typer.Typer(help="Token encryption keys.", no_args_is_help=True)
 webhooks_app = typer.Typer(help="amoCRM webhooks of connected accounts.", no_args_is_help=True)
+agency_app = typer.Typer(help="The agency's amoCRM connection.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
 app.add_typer(connections_app, name="connections")
 app.add_typer(keys_app, name="keys")
 app.add_typer(webhooks_app, name="webhooks")
+app.add_typer(agency_app, name="agency-connection")
 
 
 def _settings() -> Settings:
@@ -124,22 +126,103 @@ def users_create(
     typer.echo(f"created {role.lower()} {email} ({user_id})")
 
 
+_BROKER_STATES = ("active", "reauth_required", "revoked", "disconnected", "never_connected")
+
+
 @connections_app.command("list")
 def connections_list(
     as_json: Annotated[bool, typer.Option("--json", help="JSON lines instead of a table.")] = False,
+    state: Annotated[
+        str | None, typer.Option(help=f"Only this state: {', '.join(_BROKER_STATES)}.")
+    ] = None,
 ) -> None:
-    """List amoCRM connections (no secrets)."""
+    """List brokers' amoCRM connections (no secrets), as the admin screen shows them."""
     from foryou.cli_ops import list_connections
 
-    rows = asyncio.run(list_connections(_settings()))
+    if state is not None and state not in _BROKER_STATES:
+        typer.echo(f"invalid --state: use one of {', '.join(_BROKER_STATES)}", err=True)
+        raise typer.Exit(2)
+
+    def progress(done: int, total: int) -> None:
+        typer.echo(f"read {done}/{total}", err=True)
+
+    rows = asyncio.run(list_connections(_settings(), state, progress))
     if as_json:
         for row in rows:
             typer.echo(json.dumps(row, default=str))
         return
-    header = ("user", "status", "reason", "domain", "amo_user", "access_expires_at")
+    header = ("user", "status", "reason", "domain", "amo_user", "last_refreshed_at", "last_error")
     typer.echo("\t".join(header))
     for row in rows:
         typer.echo("\t".join(str(row.get(column) or "-") for column in header))
+
+
+@users_app.command("block")
+def users_block(email: Annotated[str, typer.Argument(help="The user's login email.")]) -> None:
+    """Block a user: their app token is refused at once and their amoCRM connection is no
+    longer used or kept alive."""
+    _set_blocked(email, blocked=True)
+
+
+@users_app.command("unblock")
+def users_unblock(email: Annotated[str, typer.Argument(help="The user's login email.")]) -> None:
+    """Unblock a user."""
+    _set_blocked(email, blocked=False)
+
+
+def _set_blocked(email: str, *, blocked: bool) -> None:
+    from foryou.cli_ops import block_user
+
+    try:
+        user = asyncio.run(block_user(_settings(), email, blocked))
+    except ValueError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"{user.email}: {user.status}")
+
+
+@agency_app.command("set")
+def agency_set(
+    domain: Annotated[str, typer.Option(help="The amoCRM account, e.g. reforyou.amocrm.ru.")],
+    token_file: Annotated[
+        str, typer.Option("--token-file", help="File holding the long-lived token; - for stdin.")
+    ],
+) -> None:
+    """Store a long-lived token (from the integration's «Ключи» tab) as the agency
+    connection, after the same checks as the admin API. Never pass a token as an argument."""
+    from foryou.cli_ops import set_agency_token
+    from foryou.errors import AppError
+
+    try:
+        if token_file == "-":  # noqa: S105 - the stdin marker, not a secret
+            token = sys.stdin.read()
+        else:
+            with open(token_file, encoding="utf-8") as handle:
+                token = handle.read()
+    except OSError as exc:
+        typer.echo(f"cannot read --token-file: {exc.strerror}", err=True)
+        raise typer.Exit(2) from None
+    try:
+        view = asyncio.run(set_agency_token(_settings(), domain, token))
+    except AppError as exc:
+        typer.echo(f"{exc.code}: {exc.message}", err=True)
+        raise typer.Exit(1) from None
+    _echo_agency(view)
+
+
+@agency_app.command("show")
+def agency_show() -> None:
+    """The agency connection's health (never its token)."""
+    from foryou.cli_ops import show_agency
+
+    _echo_agency(asyncio.run(show_agency(_settings())))
+
+
+def _echo_agency(view: Any) -> None:
+    from dataclasses import asdict
+
+    for key, value in asdict(view).items():
+        typer.echo(f"{key}: {'-' if value is None else value}")
 
 
 @keys_app.command("rotate")
@@ -147,8 +230,10 @@ def keys_rotate() -> None:
     """Re-encrypt every stored token with the first key of FORYOU_ENCRYPTION_KEYS."""
     from foryou.cli_ops import rotate_keys
 
-    rewritten, key_id = asyncio.run(rotate_keys(_settings()))
+    rewritten, agencies, key_id = asyncio.run(rotate_keys(_settings()))
     typer.echo(f"re-encrypted {rewritten} connection(s) with key {key_id}")
+    if agencies:
+        typer.echo(f"re-encrypted {agencies} agency token(s) with key {key_id}")
 
 
 @webhooks_app.command("register")

@@ -91,6 +91,8 @@ class Settings(BaseSettings):
     webhook_dedupe_seconds: float = Field(default=600.0, ge=1, le=86400)
     # SSE: a comment line this often keeps proxies from closing an idle stream.
     live_heartbeat_seconds: float = Field(default=15.0, gt=0, le=300)
+    # The worker warns this many days before the agency's long-lived token expires.
+    agency_token_warning_days: int = Field(default=14, ge=1, le=365)
     # Tests only: `name:action[:arg],...` (see foryou.failpoints).
     test_failpoints: str | None = None
 

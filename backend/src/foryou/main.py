@@ -12,6 +12,7 @@ from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from starlette.responses import Response
 
+from foryou.admin.router import router as admin_router
 from foryou.auth.router import router as auth_router
 from foryou.clock import Clock, SystemClock
 from foryou.config import Settings, load_settings
@@ -53,6 +54,7 @@ def create_app(
             worker = KeepAliveWorker(
                 db=services.db,
                 tokens=services.tokens,
+                agency=services.agency,
                 clock=services.clock,
                 settings=settings,
                 live=services.live,
@@ -79,8 +81,11 @@ def create_app(
     # container stays reachable for the lifespan above and for tests, never for a route.
     app.state.users = services.users
     app.state.connections = services.connections
+    app.state.disable_hook = services.disable_hook
     app.state.crm = services.crm
     app.state.live = services.live
+    app.state.agency = services.agency
+    app.state.admin = services.admin
     app.state.db = services.db
     app.state.services = services
     app.state.throttles = Throttles(settings, services.redis)
@@ -90,6 +95,7 @@ def create_app(
     app.include_router(amocrm_router, prefix=API_PREFIX)
     app.include_router(crm_router, prefix=API_PREFIX)
     app.include_router(live_router, prefix=API_PREFIX)
+    app.include_router(admin_router, prefix=API_PREFIX)
     app.include_router(health_router)
 
     @app.get("/metrics", include_in_schema=False, dependencies=[Depends(metrics_guard(settings))])
@@ -102,7 +108,7 @@ def create_app(
             CORSMiddleware,
             allow_origins=settings.cors_origins,
             allow_credentials=False,
-            allow_methods=["GET", "POST", "PATCH"],
+            allow_methods=["GET", "POST", "PATCH", "DELETE"],
             allow_headers=[
                 "Authorization",
                 "Content-Type",

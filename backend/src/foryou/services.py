@@ -8,6 +8,9 @@ from typing import Any
 import httpx
 from redis.asyncio import Redis
 
+from foryou.admin.service import AdminService
+from foryou.agency.gateway import AccountGateway
+from foryou.agency.service import AgencyService
 from foryou.auth.passwords import Passwords
 from foryou.auth.service import UserService
 from foryou.auth.tokens import AppTokens
@@ -18,6 +21,7 @@ from foryou.crm.service import CrmService, build_crm_service
 from foryou.crypto import TokenCipher
 from foryou.db import Database
 from foryou.integrations.amocrm.client import AmoCrmClient
+from foryou.integrations.amocrm.hook import DisableHookService
 from foryou.integrations.amocrm.service import ConnectionService
 from foryou.integrations.amocrm.tokens import TokenProvider
 from foryou.integrations.amocrm.transport import (
@@ -39,9 +43,12 @@ class Services:
     http: httpx.AsyncClient
     users: UserService
     connections: ConnectionService
+    disable_hook: DisableHookService
     tokens: TokenProvider
     crm: CrmService
     live: LiveService
+    agency: AgencyService
+    admin: AdminService
     amocrm: AmoCrmClient
     redis: Redis[Any] | None
 
@@ -78,6 +85,10 @@ def build_services(
     transport = AmoCrmTransport(upstream, settings)
     amocrm = AmoCrmClient(transport, settings)
     tokens = TokenProvider(db=db, cipher=cipher, client=amocrm, clock=clock, settings=settings)
+    account_gateway = AccountGateway(
+        db=db, cipher=cipher, client=amocrm, tokens=tokens, clock=clock
+    )
+    users = UserService(db, app_tokens, clock, passwords_from(settings))
     crm = build_crm_service(
         tokens=tokens,
         client=amocrm,
@@ -87,6 +98,7 @@ def build_services(
         redis=redis,
         redis_prefix=settings.redis_prefix,
         followed_cache_seconds=settings.followed_cache_seconds,
+        agency=account_gateway,
     )
     live = LiveService(
         db=db,
@@ -96,19 +108,33 @@ def build_services(
         cache=build_cache(redis, settings.redis_prefix, clock),
         catalog=crm.catalog,
         gateway=crm.gateway,
+        agency=account_gateway,
     )
     return Services(
         settings=settings,
         clock=clock,
         db=db,
         http=http_client,
-        users=UserService(db, app_tokens, clock, passwords_from(settings)),
+        users=users,
         connections=ConnectionService(
+            db=db, cipher=cipher, client=amocrm, clock=clock, settings=settings
+        ),
+        disable_hook=DisableHookService(
             db=db, cipher=cipher, client=amocrm, clock=clock, settings=settings
         ),
         tokens=tokens,
         crm=crm,
         live=live,
+        agency=AgencyService(
+            db=db,
+            cipher=cipher,
+            client=amocrm,
+            tokens=tokens,
+            gateway=account_gateway,
+            clock=clock,
+            settings=settings,
+        ),
+        admin=AdminService(db=db, clock=clock, users=users),
         amocrm=amocrm,
         redis=redis,
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
@@ -82,8 +83,11 @@ class TestCallbackHandling:
         headers = await backend.new_broker()
         location, binder = await consent_location(backend, emu, headers)
         response, back = await backend.callback(location, binder)
-        assert back == {"status": "connected"}
-        assert response.headers["location"] == "foryouapp://amo-crm/callback?status=connected"
+        assert back["status"] == "pending"
+        assert re.fullmatch(r"[A-Za-z0-9_-]{43}", back["ticket"])
+        assert response.headers["location"] == (
+            f"foryouapp://amo-crm/callback?status=pending&ticket={back['ticket']}"
+        )
         assert response.headers["cache-control"] == "no-store"
         assert response.headers["referrer-policy"] == "no-referrer"
         assert response.headers["content-type"].startswith("text/html")
@@ -100,10 +104,11 @@ class TestCallbackHandling:
         consent_url, binder = await backend.start(await backend.authorize(headers, "web"))
         user = amo_user(emu)
         location = emu.consent(consent_url, user["login"], user["password"])
-        response, _ = await backend.callback(location, binder)
+        response, back = await backend.callback(location, binder)
         assert response.headers["location"] == (
-            "http://127.0.0.1:8081/amo-crm/callback?status=connected"
+            f"http://127.0.0.1:8081/amo-crm/callback?status=pending&ticket={back['ticket']}"
         )
+        assert (await backend.finish(headers, back))["state"] == "connected"
 
     async def test_web_client_without_web_url_is_refused(self, make_backend: Any) -> None:
         backend = await make_backend(web_return_url=None)
@@ -146,8 +151,8 @@ class TestCallbackHandling:
         headers = await backend.new_broker()
         parts = urlsplit(await backend.authorize(headers))
         response = await backend.client.get(f"{parts.path}?{parts.query}&next=https://evil.com")
-        assert response.status_code == 302
-        assert "evil.com" not in response.headers["location"]
+        assert response.status_code == 200
+        assert "evil.com" not in response.text
 
 
 class TestRefusals:
@@ -177,7 +182,7 @@ class TestRefusals:
         headers = await backend.new_broker()
         location, binder = await consent_location(backend, emu, headers)
         _, first = await backend.callback(location, binder)
-        assert first == {"status": "connected"}
+        assert first["status"] == "pending"
         forged = with_query(location, code="def50200" + "ab" * 40)
         _, second = await backend.callback(forged, binder)
         assert second == {"status": "error", "code": "amo_state_invalid"}
@@ -190,14 +195,17 @@ class TestRefusals:
             backend.callback(location, binder), backend.callback(location, binder)
         )
         outcomes = sorted(back["status"] for _, back in results)
-        assert outcomes == ["connected", "error"]
+        assert outcomes == ["error", "pending"]
         assert len(token_grants(emu, "authorization_code")) == 1
+        [pending] = [back for _, back in results if back["status"] == "pending"]
+        await backend.finish(headers, pending)
         assert (await backend.status(headers))["state"] == "connected"
 
     async def test_code_redeemed_twice(self, backend: Backend, emu: Any) -> None:
         headers = await backend.new_broker()
         first_location, first_binder = await consent_location(backend, emu, headers)
-        await backend.callback(first_location, first_binder)
+        _, first = await backend.callback(first_location, first_binder)
+        await backend.finish(headers, first)
         [before] = await connection_rows(backend)
         # A fresh flow (new state) carrying the code amoCRM already redeemed.
         second_location, second_binder = await consent_location(backend, emu, headers)
@@ -282,7 +290,7 @@ class TestRefusals:
         headers = await backend.new_broker()
         location, binder = await consent_location(backend, emu, headers)
         _, back = await backend.callback(location, binder)
-        assert back == {"status": "connected"}
+        assert (await backend.finish(headers, back))["state"] == "connected"
 
 
 class TestUpstreamFailures:
@@ -381,7 +389,7 @@ class TestExchangeCode:
         assert (await backend.status(intruder))["state"] == "not_connected"
         # The owner's flow is untouched and still completes.
         _, back = await backend.callback(location, binder)
-        assert back == {"status": "connected"}
+        assert (await backend.finish(owner, back))["state"] == "connected"
 
 
 class TestBinderCookie:
@@ -393,7 +401,7 @@ class TestBinderCookie:
         parts = urlsplit(await backend.authorize(headers))
         assert parts.netloc == "api.foryou.example"
         response = await backend.client.get(f"{parts.path}?{parts.query}")
-        assert response.status_code == 302
+        assert response.status_code == 200
         cookie = response.headers["set-cookie"]
         assert cookie.startswith("__Host-foryou_amo_flow=")
         for attribute in ("Secure", "HttpOnly", "Path=/", "SameSite=lax", "Max-Age=600"):

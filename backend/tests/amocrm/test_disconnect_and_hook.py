@@ -11,13 +11,14 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
+import pytest
 import uvicorn
 from backend_support import Backend, amo_user, connect
 from fastapi import FastAPI
 from foryou.integrations.amocrm.models import AmoCrmConnection, AmoCrmConnectionEvent
 from sqlalchemy import select
 
-from scripts.harness_constants import AMO, CLIENT_ID, CLIENT_SECRET, REDIRECT_URI
+from scripts.harness_constants import AMO, API, CLIENT_ID, CLIENT_SECRET, REDIRECT_URI
 
 
 @asynccontextmanager
@@ -74,6 +75,8 @@ class TestDisconnect:
             "amoUserId": None,
             "amoUserName": None,
             "connectedAt": None,
+            "reconnectRequested": False,
+            "reconnectNote": None,
         }
         crm = await backend.client.get("/api/v1/crm/pipelines", headers=headers)
         assert crm.status_code == 409
@@ -147,12 +150,160 @@ class TestDisableHook:
         headers = await backend.new_broker()
         user = amo_user(emu)
         await connect(backend, emu, headers, user)
-        account = str(user["account_id"])
-        params = {"account_id": account, "client_uuid": CLIENT_ID, "signature": signature(account)}
+        switch_off_in_amocrm(emu, user["account_id"])
         for expected in ("1 connection(s) revoked.", "0 connection(s) revoked."):
-            response = await backend.client.get(f"{AMO}/hooks/disabled", params=params)
+            response = await backend.client.get(
+                f"{AMO}/hooks/disabled", params=hook_params(user["account_id"])
+            )
             assert response.json() == {"success": True, "message": expected}
         assert (await backend.status(headers))["reason"] == "integration_disabled"
+        assert [kind for kind, _ in await events(backend)] == ["connected", "revoked"]
+
+
+def hook_params(account_id: int) -> dict[str, str]:
+    account = str(account_id)
+    return {"account_id": account, "client_uuid": CLIENT_ID, "signature": signature(account)}
+
+
+def switch_off_in_amocrm(emu: Any, account_id: int) -> None:
+    """The integration is switched off in amoCRM (its tokens there die), and the hook is lost:
+    its URL points at a port nobody listens on."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        closed = f"http://127.0.0.1:{sock.getsockname()[1]}/hook"
+    emu.control.register_integration(
+        CLIENT_ID, CLIENT_SECRET, REDIRECT_URI, disable_hook_url=closed
+    )
+    assert emu.control.send_disable_hook(CLIENT_ID, account_id)["status"] is None
+
+
+class TestReplayedDisableHook:
+    """The hook's signature never changes, so every hook is checked with amoCRM first."""
+
+    async def test_a_replayed_hook_while_the_integration_works_revokes_nothing(
+        self, backend: Backend, emu: Any
+    ) -> None:
+        headers = await backend.new_broker()
+        user = amo_user(emu)
+        await connect(backend, emu, headers, user)
+        for _ in range(3):
+            response = await backend.client.get(
+                f"{AMO}/hooks/disabled", params=hook_params(user["account_id"])
+            )
+            assert response.status_code == 200
+            assert response.json() == {
+                "success": True,
+                "message": "amoCRM reports the integration active; nothing was revoked.",
+            }
+        assert (await backend.status(headers))["state"] == "connected"
+        assert (
+            await events(backend)
+            == [("connected", None)] + [("hook_unconfirmed", "token_works")] * 3
+        )
+        crm = await backend.client.get(f"{API}/crm/pipelines", headers=headers)
+        assert crm.status_code == 200
+
+    async def test_a_late_hook_spares_a_broker_who_reconnected_after_the_disable(
+        self, backend: Backend, emu: Any
+    ) -> None:
+        early, late = await backend.new_broker(), await backend.new_broker()
+        early_user, late_user = amo_user(emu, index=0), amo_user(emu, index=1)
+        await connect(backend, emu, early, early_user)
+        await connect(backend, emu, late, late_user)
+        switch_off_in_amocrm(emu, early_user["account_id"])
+        await connect(backend, emu, late, late_user)  # switched on again by reconnecting
+        response = await backend.client.get(
+            f"{AMO}/hooks/disabled", params=hook_params(early_user["account_id"])
+        )
+        assert response.json() == {"success": True, "message": "1 connection(s) revoked."}
+        assert (await backend.status(early))["reason"] == "integration_disabled"
+        assert (await backend.status(late))["state"] == "connected"
+        replay = await backend.client.get(
+            f"{AMO}/hooks/disabled", params=hook_params(early_user["account_id"])
+        )
+        assert replay.status_code == 200
+        assert (await backend.status(late))["state"] == "connected"
+        kinds = [kind for kind, _ in await events(backend)]
+        assert kinds.count("revoked") == 1
+        assert kinds.count("hook_unconfirmed") == 2
+
+    @pytest.mark.parametrize("fault_status", [500, 503, 429])
+    async def test_no_verdict_from_amocrm_changes_nothing_and_asks_for_a_retry(
+        self, backend: Backend, emu: Any, fault_status: int
+    ) -> None:
+        headers = await backend.new_broker()
+        user = amo_user(emu)
+        await connect(backend, emu, headers, user)
+        switch_off_in_amocrm(emu, user["account_id"])
+        emu.control.fault("/api/v4/account", status=fault_status, count=10)
+        response = await backend.client.get(
+            f"{AMO}/hooks/disabled", params=hook_params(user["account_id"])
+        )
+        assert response.status_code == 503
+        assert response.json()["error"]["code"] == "amo_upstream_unavailable"
+        assert int(response.headers["Retry-After"]) >= 1
+        assert (await backend.status(headers))["hasTokens"] is True
+        assert await events(backend) == [
+            ("connected", None),
+            ("hook_unconfirmed", "no_verdict"),
+        ]
+        emu.control.clear_faults()
+        retried = await backend.client.get(
+            f"{AMO}/hooks/disabled", params=hook_params(user["account_id"])
+        )
+        assert retried.json() == {"success": True, "message": "1 connection(s) revoked."}
+
+    async def test_the_amocrm_emulator_kills_tokens_when_the_integration_is_disabled(
+        self, backend: Backend, emu: Any
+    ) -> None:
+        headers = await backend.new_broker()
+        user = amo_user(emu)
+        await connect(backend, emu, headers, user)
+        switch_off_in_amocrm(emu, user["account_id"])
+        crm = await backend.client.get(f"{API}/crm/pipelines", headers=headers)
+        assert crm.status_code == 409
+        assert crm.json()["error"]["code"] == "amo_reauth_required"
+
+
+class TestMalformedHook:
+    @pytest.mark.parametrize(
+        "override",
+        [
+            {"signature": "é" * 64},
+            {"signature": "é"},
+            {"signature": "g" * 64},
+            {"signature": "0" * 63},
+            {"signature": "0" * 65},
+            {"account_id": "12a"},
+            {"account_id": "１２"},
+            {"account_id": "²"},
+            {"account_id": "-1"},
+            {"account_id": "9" * 19},
+            {"client_uuid": "é"},
+            {"client_uuid": "x" * 65},
+            {"client_uuid": ""},
+            {"account_id": None},
+            {"client_uuid": None},
+            {"signature": None},
+        ],
+    )
+    async def test_a_malformed_parameter_gets_a_4xx(
+        self, backend: Backend, emu: Any, override: dict[str, str | None]
+    ) -> None:
+        params = {**hook_params(amo_user(emu)["account_id"]), **override}
+        query = {name: value for name, value in params.items() if value is not None}
+        response = await backend.client.get(f"{AMO}/hooks/disabled", params=query)
+        assert 400 <= response.status_code < 500, response.text
+        assert response.json()["success"] is False
+        assert response.json()["error"]["code"] in {"validation_error", "invalid_signature"}
+
+    async def test_the_hook_is_throttled_per_address(self, backend: Backend, emu: Any) -> None:
+        params = {**hook_params(amo_user(emu)["account_id"]), "signature": "0" * 64}
+        statuses = [
+            (await backend.client.get(f"{AMO}/hooks/disabled", params=params)).status_code
+            for _ in range(31)
+        ]
+        assert statuses == [401] * 30 + [429]
 
 
 async def test_hook_server_helper_speaks_http(backend: Backend) -> None:

@@ -25,8 +25,11 @@ async def test_broker_connects_and_disconnects(backend: Backend, emu: Any) -> No
     location = emu.consent(consent_url, amo_broker["login"], amo_broker["password"])
     response, back = await backend.callback(location, binder)
 
-    assert back == {"status": "connected"}
+    assert back["status"] == "pending"
     assert response.headers["location"].startswith("foryouapp://amo-crm/callback?")
+    # Nothing is connected until the app redeems the ticket.
+    assert (await backend.status(headers))["state"] == "not_connected"
+    assert (await backend.finish(headers, back))["state"] == "connected"
     status = await backend.status(headers)
     assert status["state"] == "connected"
     assert status["connected"] is True
@@ -53,7 +56,7 @@ async def test_broker_name_unknown_when_amocrm_keeps_users_private(
     consent_url, binder = await backend.start(await backend.authorize(headers))
     location = emu.consent(consent_url, amo_broker["login"], amo_broker["password"])
     _, back = await backend.callback(location, binder)
-    assert back == {"status": "connected"}
+    await backend.finish(headers, back)
     status = await backend.status(headers)
     assert status["amoUserId"] == amo_broker["id"]
     assert status["amoUserName"] is None

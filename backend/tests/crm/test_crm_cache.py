@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import replace
 
+import pytest
 from foryou.clock import OffsetClock
 from foryou.crm.cache import CachedRead, CachedReads, LocalCache
 
@@ -92,3 +93,31 @@ async def test_single_flight_reads_share_one_upstream_call() -> None:
     release.set()
     assert await asyncio.gather(first, second) == [7, 7]
     assert calls == 1
+
+
+class Refused(Exception):
+    """Stands in for amoCRM refusing the credentials of the caller that read."""
+
+
+async def test_a_leaders_own_failure_sends_waiters_to_read_for_themselves() -> None:
+    reads, _ = reads_on(OffsetClock())
+    started = asyncio.Event()
+    release = asyncio.Event()
+
+    async def refused() -> int:
+        started.set()
+        await release.wait()
+        raise Refused
+
+    async def own() -> int:
+        return 7
+
+    shared = replace(COUNT, single_flight=True, leaders_own=(Refused,))
+    leader = asyncio.create_task(reads.read(shared, "k", refused))
+    await started.wait()
+    waiter = asyncio.create_task(reads.read(shared, "k", own))
+    await asyncio.sleep(0)
+    release.set()
+    assert await waiter == 7
+    with pytest.raises(Refused):
+        await leader

@@ -324,3 +324,80 @@ async def test_a_write_lost_before_amocrm_saw_it_is_sent_once_more(
     assert [c["id"] for c in found["_embedded"]["contacts"]] == [
         resumed.json()["data"]["contactId"]
     ]
+
+
+async def test_the_unsorted_stage_is_told_apart_and_refused_for_new_leads(
+    backend: Backend, connected: Any, amo_direct: Any, api_log: Any
+) -> None:
+    headers = await connected("broker", 0)
+    raw = amo_direct("broker", 0).get("/api/v4/leads/pipelines")
+    assert raw is not None
+    unsorted_in_amocrm = {
+        status["id"]
+        for pipeline in raw["_embedded"]["pipelines"]
+        for status in pipeline["_embedded"]["statuses"]
+        if status["type"] == 1
+    }
+    assert unsorted_in_amocrm
+    response = await backend.client.get(f"{API}/crm/pipelines", headers=headers)
+    items = response.json()["data"]["items"]
+    unsorted = {
+        (pipeline["id"], stage["id"])
+        for pipeline in items
+        for stage in pipeline["stages"]
+        if stage["type"] == "unsorted"
+    }
+    assert {stage for _, stage in unsorted} == unsorted_in_amocrm
+
+    pipeline_id, stage_id = next(iter(sorted(unsorted)))
+    refused = await submit(backend, headers, new_lead(pipeline_id, stage_id), key=str(uuid.uuid4()))
+    assert refused.status_code == 422, refused.text
+    error = refused.json()["error"]
+    assert error["code"] == "stage_not_allowed"
+    assert error["details"][0]["field"] == "stageId"
+    assert writes(api_log) == dict.fromkeys(WRITES, 0)
+
+
+async def call_task_text(amo_direct: Any, lead_id: int) -> str:
+    tasks = amo_direct("admin").get(
+        "/api/v4/tasks", {"filter[entity_type]": "leads", "filter[entity_id]": lead_id}
+    )
+    (task,) = tasks["_embedded"]["tasks"]
+    text: str = task["text"]
+    return text
+
+
+async def test_the_call_task_speaks_the_brokers_language(
+    backend: Backend, connected: Any, amo_direct: Any, api_log: Any
+) -> None:
+    headers = await connected("broker", 0)
+    pipeline_id, stage_id = await main_pipeline(backend, headers)
+    expected = {
+        None: "Зателефонувати клієнту",
+        "en-GB,en;q=0.9": "Call the client",
+        "de-DE,ru;q=0.8,en;q=0.5": "Позвонить клиенту",
+        "uk-UA": "Зателефонувати клієнту",
+        "fr, de;q=0.5": "Зателефонувати клієнту",
+    }
+    for language, text in expected.items():
+        extra = {"Accept-Language": language} if language else {}
+        response = await submit(
+            backend, {**headers, **extra}, new_lead(pipeline_id, stage_id), key=str(uuid.uuid4())
+        )
+        assert response.status_code == 201, response.text
+        assert await call_task_text(amo_direct, response.json()["data"]["id"]) == text, language
+
+    # A retry from a phone switched to another language replays; nothing is sent again.
+    key = str(uuid.uuid4())
+    first = await submit(
+        backend, {**headers, "Accept-Language": "en"}, new_lead(pipeline_id, stage_id), key
+    )
+    before = writes(api_log)
+    replay = await submit(
+        backend, {**headers, "Accept-Language": "ru"}, new_lead(pipeline_id, stage_id), key
+    )
+    assert replay.status_code == 201, replay.text
+    assert replay.headers["idempotency-replayed"] == "true"
+    assert replay.json() == first.json()
+    assert writes(api_log) == before
+    assert await call_task_text(amo_direct, first.json()["data"]["id"]) == "Call the client"

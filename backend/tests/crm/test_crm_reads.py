@@ -112,3 +112,25 @@ async def test_crm_upstream_rate_limit_maps_to_503(backend: Backend, emu: Any) -
     assert response.status_code == 503
     assert response.json()["error"]["code"] == "amo_upstream_unavailable"
     assert int(response.headers["retry-after"]) >= 1
+
+
+async def test_pipelines_carry_the_accounts_currency_at_no_cost_per_screen(
+    backend: Backend, connected: Any, amo_direct: Any, api_log: Any, emu: Any
+) -> None:
+    headers = await connected("broker", 0)
+    account = amo_direct("broker", 0).get("/api/v4/account")
+    assert account is not None
+    emu.control.clear_requests()
+    response = await backend.client.get(f"{API}/crm/pipelines", headers=headers)
+    assert response.status_code == 200, response.text
+    data = response.json()["data"]
+    assert data["currency"] == account["currency"] == "RUB"
+    assert data["currencySymbol"] == account["currency_symbol"]
+    assert len(api_log(path="/api/v4/account")) == 1
+    # Every other broker of the account, and every later screen, reads the kept copy.
+    other = await connected("broker", 1)
+    emu.control.clear_requests()
+    for broker in (headers, other):
+        again = await backend.client.get(f"{API}/crm/pipelines", headers=broker)
+        assert again.json()["data"]["currency"] == "RUB"
+    assert api_log() == []

@@ -11,9 +11,11 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from backend_support import API, amo_user, connect
+from backend_support import API, amo_user, connect, token_grants
+from foryou.integrations.amocrm.models import AmoCrmConnection, AmoCrmConnectionEvent
 from redis import Redis
 from redis.exceptions import RedisError
+from sqlalchemy import select
 
 
 def _free_port() -> int:
@@ -106,3 +108,36 @@ async def test_requests_succeed_as_soon_as_redis_is_back(
 
     after = await burst(24)
     assert after.count(200) == 24, after
+
+
+async def test_a_refresh_held_back_by_a_redis_outage_is_no_refresh_failure(
+    make_backend: Any, emu: Any, redis_server: RedisServer
+) -> None:
+    """Without Redis no request goes to amoCRM; that says nothing about the tokens, so the
+    broker's refresh is neither backed off nor suspected of a lost rotation."""
+    backend = await make_backend(redis_url=redis_server.url)
+    email, _ = await backend.create_user()
+    headers = await backend.login(email)
+    await connect(backend, emu, headers, amo_user(emu, "broker", 0))
+    backend.clock.advance(86400 - 600)  # due for refresh, still valid at amoCRM
+    refreshes_before = len(token_grants(emu, "refresh_token"))
+
+    redis_server.stop()
+    during = await backend.client.get(f"{API}/crm/pipelines", headers=headers)
+    assert during.status_code == 503, during.text
+    assert during.json()["error"]["code"] == "amo_upstream_unavailable"
+    assert int(during.headers["Retry-After"]) >= 1
+    async with backend.services.db.transaction() as session:
+        [row] = (await session.execute(select(AmoCrmConnection))).scalars()
+        kinds = (await session.execute(select(AmoCrmConnectionEvent.kind))).scalars().all()
+    assert row.refresh_failures == 0
+    assert row.refresh_retry_at is None
+    assert row.refresh_started_at is None  # no rotation may have been lost
+    assert row.lease_owner is None
+    assert "refresh_failed" not in kinds
+    assert len(token_grants(emu, "refresh_token")) == refreshes_before
+
+    redis_server.start()
+    after = await backend.client.get(f"{API}/crm/pipelines", headers=headers)
+    assert after.status_code == 200, after.text
+    assert len(token_grants(emu, "refresh_token")) == refreshes_before + 1

@@ -62,14 +62,15 @@ def start_worker(
 
 
 async def connect_brokers(backend: Backend, emu: Any, count: int) -> list[dict[str, str]]:
-    """`count` app brokers, each connected through the real flow; amoCRM users are reused
-    round robin (every consent starts a token family of its own)."""
+    """`count` app brokers (at most 10), each connected through the real flow to a seeded
+    amoCRM user of its own: one amoCRM user links to one ForYou user."""
     seeded = [amo_user(emu, "admin")] + [amo_user(emu, "broker", i) for i in range(9)]
+    assert count <= len(seeded), f"the account has {len(seeded)} amoCRM users"
     headers = []
-    for index in range(count):
+    for user in seeded[:count]:
         email, _ = await backend.create_user()
         broker = await backend.login(email)
-        await connect(backend, emu, broker, seeded[index % len(seeded)])
+        await connect(backend, emu, broker, user)
         headers.append(broker)
     return headers
 

@@ -1,5 +1,6 @@
-"""Refresh storm over 4 real API processes: 20 brokers with expired access tokens, 200
-requests at once → exactly 20 refresh grants at amoCRM, no failed request, no lost connection.
+"""Refresh storm over 4 real API processes: 10 brokers (every seeded amoCRM user of the
+account, each linked to one ForYou user) with expired access tokens, 200 requests at once →
+exactly 10 refresh grants at amoCRM, no failed request, no lost connection.
 The emulator runs in strict mode (a refresh token works once)."""
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from lifecycle.lifecycle_support import (
 
 from scripts.harness_constants import AMO, API
 
-BROKERS = 20
+BROKERS = 10
 REQUESTS = 200
 PROCESSES = 4
 

@@ -25,7 +25,7 @@ from amocrm_emulator.control import routes as control_routes
 from amocrm_emulator.core import Emulator
 from amocrm_emulator.hosts import HostKind, resolve_host
 from amocrm_emulator.http import RequestContext, blocked, new_request_id, problem
-from amocrm_emulator.oauth import consent, endpoint
+from amocrm_emulator.oauth import consent, endpoint, long_lived
 from amocrm_emulator.requestlog import mask_query
 
 Scope = MutableMapping[str, Any]
@@ -118,7 +118,9 @@ class EmulatorApp:
             emulator, [*CONSENT_ROUTES, *TOKEN_ROUTES, *SUBDOMAIN_ROUTES, *API_ROUTES]
         )
         self.control_app = (
-            _app(emulator, control_routes.ROUTES) if emulator.options.control else None
+            _app(emulator, [*control_routes.ROUTES, *long_lived.CONTROL_ROUTES])
+            if emulator.options.control
+            else None
         )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -165,6 +167,7 @@ class EmulatorApp:
                     "status": status[0] if status and not ctx.dropped else None,
                     "account_subdomain": ctx.account_subdomain,
                     "user_id": ctx.user_id,
+                    "token_fingerprint": ctx.token_fingerprint,
                     "duration_ms": round((time.perf_counter() - started) * 1000, 2),
                 }
             )

@@ -26,6 +26,9 @@ class RequestContext:
     request_id: str
     grant_type: str | None = None
     user_id: int | None = None
+    # Which bearer token answered for the caller, masked (`token_fingerprint`): tests tell
+    # apart two tokens of one amoCRM user (a broker's OAuth token, a long-lived token).
+    token_fingerprint: str | None = None
     # The connection was dropped on purpose (an injected fault): no status was answered.
     dropped: bool = False
 

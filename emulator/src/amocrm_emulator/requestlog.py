@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections import deque
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -24,6 +25,13 @@ SECRET_PARAMS = frozenset(
     }
 )
 MASK = "***"
+
+
+def token_fingerprint(token: str) -> str:
+    """A bearer token as the log shows it: 12 hex digits of its SHA-256, never the token."""
+    return hashlib.sha256(token.encode()).hexdigest()[:12]
+
+
 MAX_ENTRIES = 20_000
 
 
@@ -46,6 +54,7 @@ class LoggedRequest:
     status: int | None
     account_subdomain: str | None
     user_id: int | None
+    token_fingerprint: str | None
     duration_ms: float
 
 

@@ -32,6 +32,8 @@ from urllib.parse import parse_qs, urlencode, urljoin, urlsplit
 
 import httpx
 
+from amocrm_emulator.requestlog import token_fingerprint
+
 READY_PREFIX = "amocrm-emulator listening on "
 START_TIMEOUT_SECONDS = 20.0
 AMO_BASE_DOMAINS = ("amocrm.ru", "amocrm.com", "kommo.com")
@@ -127,6 +129,23 @@ def amo_async_client(emulator_url: str, **kwargs: Any) -> httpx.AsyncClient:
 
 
 # ---- control endpoints --------------------------------------------------------------------
+@dataclass(frozen=True)
+class LongLivedToken:
+    """A minted long-lived token: the token, its jti (to revoke it) and `exp`."""
+
+    token: str
+    jti: str
+    expires_at: int
+
+    def __repr__(self) -> str:
+        return f"LongLivedToken(jti={self.jti[:8]}…, expires_at={self.expires_at})"
+
+    @property
+    def fingerprint(self) -> str:
+        """How the request log names this token (`token_fingerprint`)."""
+        return token_fingerprint(self.token)
+
+
 class EmulatorControl:
     """Sync client of `/_emulator/…` (usable from async tests: calls are short)."""
 
@@ -314,6 +333,31 @@ class EmulatorControl:
 
     def clear_deliveries(self) -> None:
         self._call("DELETE", "webhook-deliveries")
+
+    def long_lived_token(
+        self,
+        user_id: int,
+        *,
+        days: int | None = None,
+        expires_at: str | None = None,
+        client_id: str | None = None,
+        account_id: int | None = None,
+    ) -> LongLivedToken:
+        """A long-lived token generated as an admin does in the integration's «Ключи» tab:
+        `days` from today or `expires_at` (YYYY-MM-DD); a non-admin raises EmulatorError."""
+        body: dict[str, Any] = {"user_id": user_id}
+        extra = {
+            "days": days,
+            "expires_at": expires_at,
+            "client_id": client_id,
+            "account_id": account_id,
+        }
+        body.update({k: v for k, v in extra.items() if v is not None})
+        answer = self._call("POST", "long-lived-tokens", json=body)
+        return LongLivedToken(answer["token"], answer["jti"], int(answer["expires_at"]))
+
+    def revoke_long_lived_token(self, jti: str) -> None:
+        self._call("DELETE", f"long-lived-tokens/{jti}")
 
     def reset(self) -> None:
         self._call("POST", "reset")

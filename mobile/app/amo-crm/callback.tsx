@@ -3,7 +3,7 @@ import { useEffect, useMemo, useRef, useState } from 'react';
 import { View } from 'react-native';
 
 import { useSession } from '@/auth/session';
-import { parseReturnParams } from '@/components/amo-crm/returnUrl';
+import { forgetReturnUrl, parseReturnParams } from '@/components/amo-crm/returnUrl';
 import { useAmoCrmReturn } from '@/components/amo-crm/useAmoCrmReturn';
 import { Button } from '@/components/ui/Button';
 import { LoadingView, MessageView } from '@/components/ui/StateViews';
@@ -15,7 +15,8 @@ import { useI18n } from '@/i18n';
  *
  * No auth-guard redirect runs before the return is applied (the session may still be loading
  * after a cold start), and applying the same return twice changes nothing: the screen handles
- * one URL once, and the handler itself shares one exchange per amoCRM code.
+ * one URL once, and the handler itself shares one request per return ticket or amoCRM code.
+ * In a browser the URL is taken out of the address bar and history as soon as it is read.
  */
 export default function AmoCrmCallbackScreen() {
   const { t } = useI18n();
@@ -29,6 +30,10 @@ export default function AmoCrmCallbackScreen() {
   const handledKey = useRef<string | null>(null);
   const mounted = useRef(true);
   const [done, setDone] = useState(false);
+
+  useEffect(() => {
+    forgetReturnUrl();
+  }, [paramsKey]);
 
   useEffect(() => {
     mounted.current = true;

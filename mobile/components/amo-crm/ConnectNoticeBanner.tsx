@@ -1,7 +1,7 @@
 import { useEffect } from 'react';
 import { Pressable, StyleSheet, Text, View } from 'react-native';
 
-import { isAmoReturnErrorCode } from '@/api/types';
+import { isAmoCompleteErrorCode, isAmoReturnErrorCode } from '@/api/types';
 import { type Messages, useI18n } from '@/i18n';
 
 import { colors, MIN_TOUCH, spacing } from '../ui/theme';
@@ -9,6 +9,7 @@ import { type ConnectNotice, connectNotice } from './connectNotice';
 
 export function connectErrorMessage(t: Messages, code: string): string {
   if (isAmoReturnErrorCode(code)) return t.amo.errors[code];
+  if (isAmoCompleteErrorCode(code)) return t.amo.completeErrors[code];
   // The backend caps how many connect attempts one user may start per minute.
   if (code === 'too_many_requests') return t.amo.errors.too_many_requests;
   return t.amo.errors.unknown;

@@ -2,8 +2,9 @@
  * What came back from the amoCRM consent round trip, read from the return URL's query.
  *
  * Two modes reach `/amo-crm/callback`:
- * - server callback (default): the backend already finished and sends `status=connected` or
- *   `status=error&code=<error code>`; nothing secret is in the URL;
+ * - server callback (default): the backend checked amoCRM's answer and holds the result for the
+ *   flow; it sends `status=pending&ticket=<ticket>`, which the app redeems once as the signed-in
+ *   user (`POST /complete`), or `status=error&code=<error code>` (older backends: `status=connected`);
  * - exchange-code (deployments whose Redirect URI is an app link): amoCRM itself sends `code`,
  *   `state`, `referer` (and `platform`), which the app hands to the backend exactly once;
  *   amoCRM's own denial arrives as `error=access_denied`.
@@ -19,6 +20,7 @@ function amoPlatform(value: string | undefined): AmoPlatform | undefined {
 
 export type ReturnOutcome =
   | { kind: 'connected' }
+  | { kind: 'pending'; ticket: string }
   | { kind: 'error'; code: string }
   | { kind: 'exchange'; code: string; state: string; referer: string; platform?: AmoPlatform }
   | { kind: 'unknown' };
@@ -33,6 +35,8 @@ function first(value: string | string[] | undefined): string | undefined {
 export function parseReturnParams(params: ReturnParams): ReturnOutcome {
   const status = first(params.status);
   if (status === 'connected') return { kind: 'connected' };
+  const ticket = first(params.ticket);
+  if (status === 'pending' && ticket) return { kind: 'pending', ticket };
   if (status === 'error') return { kind: 'error', code: first(params.code) ?? 'unknown' };
 
   if (first(params.error) === 'access_denied') return { kind: 'error', code: 'amo_access_denied' };
@@ -54,4 +58,19 @@ export function parseReturnUrl(url: string): ReturnOutcome {
     if (!(key in params)) params[key] = value;
   });
   return parseReturnParams(params);
+}
+
+type BrowserWindow = Pick<Window, 'location' | 'history'>;
+
+/**
+ * In a browser the return URL stays in the address bar and in the history entry, where a
+ * ticket or an amoCRM code must not linger once read: the entry is replaced by the bare path.
+ * A phone's deep link leaves nothing behind (React Native has no `window.history`).
+ */
+export function forgetReturnUrl(
+  browser: BrowserWindow | undefined = typeof window === 'undefined' ? undefined : window,
+): void {
+  if (typeof browser?.history?.replaceState !== 'function' || !browser.location?.search) return;
+  // Keeping the router's history state: only the visible URL changes.
+  browser.history.replaceState(browser.history.state, '', browser.location.pathname);
 }

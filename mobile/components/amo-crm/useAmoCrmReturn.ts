@@ -1,7 +1,7 @@
 import { useQueryClient } from '@tanstack/react-query';
 import { useCallback } from 'react';
 
-import { amoCrmKeys, exchangeCode } from '@/api/amo-crm';
+import { amoCrmKeys, completeConnect, exchangeCode, getConnectionStatus } from '@/api/amo-crm';
 import { isApiError } from '@/api/client';
 import { crmKeys } from '@/api/crm';
 import type { ConnectionStatus } from '@/api/types';
@@ -10,25 +10,34 @@ import { connectNotice } from './connectNotice';
 import type { ReturnOutcome } from './returnUrl';
 
 /**
- * amoCRM codes are single-use, yet the same return can be delivered twice (Android sends the
- * deep link to the router *and* to the auth-session promise; StrictMode runs effects twice).
- * Every delivery of one code shares one exchange.
+ * amoCRM codes and return tickets are single-use, yet the same return can be delivered twice
+ * (Android sends the deep link to the router *and* to the auth-session promise; StrictMode runs
+ * effects twice). Every delivery of one code or ticket shares one request.
  */
-const exchanges = new Map<string, Promise<ConnectionStatus>>();
+const redemptions = new Map<string, Promise<ConnectionStatus>>();
 
-function exchangeOnce(outcome: Extract<ReturnOutcome, { kind: 'exchange' }>) {
-  let pending = exchanges.get(outcome.code);
+function once(key: string, start: () => Promise<ConnectionStatus>): Promise<ConnectionStatus> {
+  let pending = redemptions.get(key);
   if (!pending) {
-    const { code, state, referer, platform } = outcome;
-    pending = exchangeCode({ code, state, referer, ...(platform ? { platform } : {}) });
-    exchanges.set(outcome.code, pending);
+    pending = start();
+    redemptions.set(key, pending);
   }
   return pending;
 }
 
-/** Test hook: forget codes seen by earlier tests. */
+type Redeemable = Extract<ReturnOutcome, { kind: 'exchange' | 'pending' }>;
+
+function redeemOnce(outcome: Redeemable): Promise<ConnectionStatus> {
+  if (outcome.kind === 'pending') {
+    return once(`ticket:${outcome.ticket}`, () => completeConnect({ ticket: outcome.ticket }));
+  }
+  const { code, state, referer, platform } = outcome;
+  return once(`code:${code}`, () => exchangeCode({ code, state, referer, ...(platform ? { platform } : {}) }));
+}
+
+/** Test hook: forget codes and tickets seen by earlier tests. */
 export function resetExchangesForTests(): void {
-  exchanges.clear();
+  redemptions.clear();
 }
 
 /**
@@ -43,6 +52,19 @@ export function useAmoCrmReturn() {
     await queryClient.invalidateQueries({ queryKey: crmKeys.all });
   }, [queryClient]);
 
+  /** The status as the backend sees it now, or null when it cannot be asked. */
+  const fetchStatus = useCallback(
+    () =>
+      queryClient
+        .fetchQuery({
+          queryKey: amoCrmKeys.status(),
+          queryFn: ({ signal }) => getConnectionStatus(signal),
+          staleTime: 0,
+        })
+        .catch(() => null),
+    [queryClient],
+  );
+
   const handle = useCallback(
     async (outcome: ReturnOutcome): Promise<void> => {
       switch (outcome.kind) {
@@ -55,16 +77,21 @@ export function useAmoCrmReturn() {
           await refreshStatus();
           return;
         case 'exchange':
+        case 'pending':
           try {
-            const status = await exchangeOnce(outcome);
+            const status = await redeemOnce(outcome);
             queryClient.setQueryData(amoCrmKeys.status(), status);
             await queryClient.invalidateQueries({ queryKey: crmKeys.all });
             connectNotice.set({ kind: 'connected' });
           } catch (error) {
-            connectNotice.set({
-              kind: 'error',
-              code: isApiError(error) ? error.code : 'unknown',
-            });
+            const code = isApiError(error) ? error.code : 'unknown';
+            // A ticket already redeemed is most likely this very connection delivered again
+            // (a reload, a second app start from the same link): the status decides.
+            if (code === 'amo_ticket_invalid' && (await fetchStatus())?.state === 'connected') {
+              connectNotice.set({ kind: 'connected' });
+            } else {
+              connectNotice.set({ kind: 'error', code });
+            }
             await refreshStatus();
           }
           return;
@@ -74,7 +101,7 @@ export function useAmoCrmReturn() {
           return;
       }
     },
-    [queryClient, refreshStatus],
+    [fetchStatus, queryClient, refreshStatus],
   );
 
   return { handle, refreshStatus };

@@ -7,9 +7,10 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from foryou.auth.models import CurrentUser
+from foryou.auth.models import CurrentUser, Role
 from foryou.auth.service import UserService, admit
 from foryou.auth.tokens import TokenSubject
+from foryou.errors import Forbidden
 
 _bearer = HTTPBearer(auto_error=False, description="The app's JWT from /auth/login")
 
@@ -46,3 +47,13 @@ async def get_crm_user(user: AuthenticatedUser) -> CurrentUser:
 
 
 CrmUser = Annotated[CurrentUser, Depends(get_crm_user)]
+
+
+async def get_admin_user(user: AuthenticatedUser) -> CurrentUser:
+    """An app ADMIN; every other role gets 403 (no token or a refused one: 401 before)."""
+    if user.role != Role.ADMIN:
+        raise Forbidden()
+    return user
+
+
+AdminUser = Annotated[CurrentUser, Depends(get_admin_user)]

@@ -51,17 +51,9 @@ class CrmGateway:
     async def _write(
         self, token: UsableToken, method: str, path: str, body: dict[str, Any]
     ) -> None:
-        response = await self._transport.send(
-            method,
-            token.host.host,
-            path,
-            account_id=token.account_id,
-            idempotent=False,
-            headers={"Authorization": f"Bearer {token.access_token}"},
-            json=body,
+        await self._client.api_write(
+            token.host, token.access_token, method, path, body, account_id=token.account_id
         )
-        if response.status_code != 201:
-            raise_for_api_status(response)
 
     async def post(self, token: UsableToken, path: str, body: list[dict[str, Any]]) -> int:
         """POST one entity to a batch endpoint and return the id amoCRM gave it."""

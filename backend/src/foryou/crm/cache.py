@@ -178,10 +178,23 @@ class SingleFlight:
     def __init__(self) -> None:
         self._inflight: dict[str, asyncio.Future[Any]] = {}
 
-    async def run(self, key: str, produce: Callable[[], Awaitable[T]]) -> T:
-        pending = self._inflight.get(key)
-        if pending is not None:
-            result: T = await asyncio.shield(pending)
+    async def run(
+        self,
+        key: str,
+        produce: Callable[[], Awaitable[T]],
+        *,
+        leaders_own: tuple[type[BaseException], ...] = (),
+    ) -> T:
+        """`produce`'s result, shared with every caller of `key` that arrives meanwhile.
+
+        A failure of a `leaders_own` type belongs to the caller whose `produce` ran (its
+        credentials were refused, say): the callers that waited for it run their own instead.
+        """
+        while (pending := self._inflight.get(key)) is not None:
+            try:
+                result: T = await asyncio.shield(pending)
+            except leaders_own:
+                continue
             return result
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         self._inflight[key] = future
@@ -216,6 +229,9 @@ class CachedRead(Generic[T]):
     from_json: Callable[[Any], T]
     # Concurrent misses of one key in this process share one upstream read.
     single_flight: bool = False
+    # Failures that belong to the caller whose read it was, never to those who shared it (a
+    # broker's token refused): each waiter then reads with its own credentials.
+    leaders_own: tuple[type[BaseException], ...] = ()
 
 
 class CachedReads:
@@ -250,7 +266,9 @@ class CachedReads:
             return result
 
         if kind.single_flight:
-            return await self._flights.run(f"{key}:{refresh}", fetch_and_keep)
+            return await self._flights.run(
+                f"{key}:{refresh}", fetch_and_keep, leaders_own=kind.leaders_own
+            )
         return await fetch_and_keep()
 
     def _now(self) -> float:

@@ -1,5 +1,5 @@
-"""What the CRM reads and writes share: an account's pipelines, and the generations that
-retire cached copies precisely.
+"""What the CRM reads and writes share: an account's pipelines and currency, and the
+generations that retire cached copies precisely.
 
 - a broker's generation retires their lists and details (their own write changed them);
 - an account's list generation retires every list of the account (amoCRM told us, by a
@@ -7,9 +7,10 @@ retire cached copies precisely.
 - a lead's generation retires every broker's copy of that lead's details;
 - a broker's task generation retires their task board.
 
-While amoCRM's changes are followed for an account (a webhook arrived, or the events poll ran
-recently) its copies live for minutes instead of seconds. The leads each broker was shown are
-remembered, so live updates tell a broker only about leads they saw.
+Pipelines are kept per amoCRM account for minutes, the currency for an hour. While amoCRM's
+changes are followed for an account (a webhook arrived, or the events poll ran recently) its
+copies live for minutes instead of seconds. The leads each broker was shown are remembered, so
+live updates tell a broker only about leads they saw.
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ from typing import Any
 
 from foryou.crm.amo import CrmGateway
 from foryou.crm.cache import CachedRead, CachedReads, CrmCache
-from foryou.crm.domain import Pipeline, Stage, parse_pipelines
+from foryou.crm.domain import Currency, Pipeline, Stage, parse_currency, parse_pipelines
+from foryou.integrations.amocrm.errors import AmoUnauthorized
 from foryou.integrations.amocrm.tokens import UsableToken
 
 
@@ -40,8 +42,22 @@ PIPELINES = CachedRead[list[Pipeline]](
     min_refresh_seconds=5.0,
     to_json=_pipelines_to_json,
     from_json=_pipelines_from_json,
-    # Concurrent tab opens of one account share one upstream read.
+    # Concurrent tab opens of one account share one upstream read, made with the first
+    # caller's token: amoCRM refusing that token says nothing about the others' tokens.
     single_flight=True,
+    leaders_own=(AmoUnauthorized,),
+)
+
+
+CURRENCY = CachedRead[Currency](
+    field="currency",
+    # An account's currency is set once, in its settings: an hour old is fresh enough.
+    ttl_seconds=3600.0,
+    min_refresh_seconds=60.0,
+    to_json=asdict,
+    from_json=lambda item: Currency(**item),
+    single_flight=True,
+    leaders_own=(AmoUnauthorized,),
 )
 
 
@@ -59,6 +75,16 @@ class CrmCatalog:
 
         return await self._reads.read(
             PIPELINES, f"pipelines:{token.account_id}", fetch, refresh=refresh
+        )
+
+    async def currency(self, token: UsableToken, *, refresh: bool = False) -> Currency:
+        """The currency of the token's account, for the app to format prices with."""
+
+        async def fetch() -> Currency:
+            return parse_currency(await self._amo.get(token, "/api/v4/account"))
+
+        return await self._reads.read(
+            CURRENCY, f"currency:{token.account_id}", fetch, refresh=refresh
         )
 
     async def pages_generation(self, token: UsableToken) -> str:

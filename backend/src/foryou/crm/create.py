@@ -18,7 +18,15 @@ from typing import Any
 from foryou.clock import Clock
 from foryou.crm.amo import CrmGateway
 from foryou.crm.catalog import CrmCatalog
-from foryou.crm.domain import Broker, as_int, as_text, embedded, field_values, main_contact_id
+from foryou.crm.domain import (
+    Broker,
+    StageNotAllowed,
+    as_int,
+    as_text,
+    embedded,
+    field_values,
+    main_contact_id,
+)
 from foryou.crm.models import CrmLeadSubmission, SubmissionStatus
 from foryou.crm.submissions import (
     IdempotencyInProgress,
@@ -26,14 +34,19 @@ from foryou.crm.submissions import (
     SubmissionLedger,
     failure_headers,
 )
+from foryou.crm.tasks import DEFAULT_TASK_TEXTS
 from foryou.errors import AppError, InvalidRequest
 from foryou.integrations.amocrm.errors import AmoCrmError, AmoUnauthorized, to_app_error
 from foryou.integrations.amocrm.tokens import UsableToken
+from foryou.languages import Language
 from foryou.logging import get_logger
 
 log = get_logger(__name__)
 
-CALL_TASK_TEXT = "Зателефонувати клієнту"
+# The call task speaks the broker's language (the app's Accept-Language).
+CALL_TASK_TEXTS: dict[Language, str] = {
+    language: texts["call"] for language, texts in DEFAULT_TASK_TEXTS.items()
+}
 CALL_TASK_TYPE_ID = 1  # amoCRM's built-in "call" task type
 CALL_TASK_DUE = timedelta(hours=1)
 STEPS = ("contact", "lead", "note", "task")
@@ -97,17 +110,24 @@ class LeadCreator:
         self._catalog = catalog
         self._clock = clock
 
-    async def create(self, broker: Broker, key: str, request: NewLead) -> tuple[CreatedLead, bool]:
-        """The created lead, and whether it is the stored result of an earlier request."""
+    async def create(
+        self, broker: Broker, key: str, request: NewLead, *, language: Language
+    ) -> tuple[CreatedLead, bool]:
+        """The created lead, and whether it is the stored result of an earlier request.
+
+        `language` (uk, en, ru) is the call task's; it is not part of the request a key stands
+        for, so a retry from a phone switched to another language still replays or resumes.
+        """
+        task_text = CALL_TASK_TEXTS[language]
         try:
             return await self._amo.as_broker(
-                broker.user_id, lambda token: self._create(token, broker, key, request)
+                broker.user_id, lambda token: self._create(token, broker, key, request, task_text)
             )
         except AmoCrmError as error:
             raise to_app_error(error) from None
 
     async def _create(
-        self, token: UsableToken, broker: Broker, key: str, request: NewLead
+        self, token: UsableToken, broker: Broker, key: str, request: NewLead, task_text: str
     ) -> tuple[CreatedLead, bool]:
         fingerprint = request.fingerprint()
         # A replay is answered from our record alone, without a call to amoCRM.
@@ -119,17 +139,23 @@ class LeadCreator:
         if pipeline is None or all(s.id != request.stage_id for s in pipeline.stages):
             field = "pipelineId" if pipeline is None else "stageId"
             raise InvalidRequest(details=[{"field": field, "message": "unknown in amoCRM"}])
+        stage = next(s for s in pipeline.stages if s.id == request.stage_id)
+        if stage.type == "unsorted":
+            # "Неразобранное" holds incoming requests awaiting a decision; a broker's own lead
+            # is already sorted.
+            raise StageNotAllowed(
+                details=[{"field": "stageId", "message": "the incoming (unsorted) stage"}]
+            )
         submission, owner = await self._ledger.claim(token, broker.user_id, key, fingerprint)
         if submission.status == SubmissionStatus.COMPLETED.value:
             assert submission.response_json is not None
             return _created_from_json(json.loads(submission.response_json)), True
-        stage = next(s for s in pipeline.stages if s.id == request.stage_id)
         labels = {
             "responsible_user_name": token.amo_user_name or broker.name,
             "stage_name": stage.name,
             "stage_color": stage.color,
         }
-        return await self._run_steps(token, submission, request, owner, labels), False
+        return await self._run_steps(token, submission, request, owner, labels, task_text), False
 
     # --- the steps ----------------------------------------------------------------------
 
@@ -140,12 +166,13 @@ class LeadCreator:
         request: NewLead,
         owner: str,
         labels: dict[str, str | None],
+        task_text: str,
     ) -> CreatedLead:
         steps: list[tuple[str, Callable[[], Awaitable[int | None]]]] = [
             ("contact", lambda: self._contact(token, submission, request)),
             ("lead", lambda: self._lead(token, submission, request)),
             ("note", lambda: self._note(token, submission, request)),
-            ("task", lambda: self._task(token, submission)),
+            ("task", lambda: self._task(token, submission, task_text)),
         ]
         for step, run in steps:
             if getattr(submission, f"{step}_id") is not None:
@@ -314,11 +341,11 @@ class LeadCreator:
 
         return await self._send_once(token, submission, "note", "/api/v4/leads/notes", body, find)
 
-    async def _task(self, token: UsableToken, submission: CrmLeadSubmission) -> int:
+    async def _task(self, token: UsableToken, submission: CrmLeadSubmission, text: str) -> int:
         lead_id = submission.lead_id
         due = self._clock.now() + CALL_TASK_DUE
         body = {
-            "text": CALL_TASK_TEXT,
+            "text": text,
             "complete_till": int(due.timestamp()),
             "task_type_id": CALL_TASK_TYPE_ID,
             "entity_type": "leads",
@@ -334,7 +361,8 @@ class LeadCreator:
                 {"filter[entity_type]": "leads", "filter[entity_id]": lead_id, "limit": 250},
             )
             for task in embedded(found, "tasks"):
-                if task.get("text") == CALL_TASK_TEXT:
+                # An earlier attempt may have been sent in another of the broker's languages.
+                if task.get("text") in CALL_TASK_TEXTS.values():
                     return as_int(task.get("id"))
             return None
 

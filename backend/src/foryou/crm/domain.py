@@ -7,11 +7,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from foryou.errors import AppError
 from foryou.integrations.amocrm.errors import AmoBadResponse
 
 # amoCRM's fixed system stages: 142 "won", 143 "lost" in every pipeline.
 WON_STATUS_ID = 142
 LOST_STATUS_ID = 143
+# amoCRM's status `type`: 1 is "Неразобранное", where incoming leads wait to be sorted.
+UNSORTED_STATUS_TYPE = 1
 
 
 @dataclass(frozen=True)
@@ -29,8 +32,14 @@ class Stage:
     color: str | None
     sort: int
     type: str
-    # amoCRM's system stage "Неразобранное" (status type 1): no lead can be moved into it.
-    is_unsorted: bool = False
+
+
+@dataclass(frozen=True)
+class Currency:
+    """The account's currency: an ISO code (amoCRM) and a symbol (Kommo), either may be absent."""
+
+    code: str | None
+    symbol: str | None
 
 
 @dataclass(frozen=True)
@@ -40,6 +49,12 @@ class Pipeline:
     sort: int
     is_main: bool
     stages: list[Stage]
+
+
+@dataclass(frozen=True)
+class AccountPipelines:
+    pipelines: list[Pipeline]
+    currency: Currency
 
 
 @dataclass(frozen=True)
@@ -162,12 +177,32 @@ def has_next_page(body: dict[str, Any] | None) -> bool:
     return isinstance(links, dict) and bool(links.get("next"))
 
 
-def stage_type(status_id: int) -> str:
+def stage_type(status_id: int, amo_type: int | None) -> str:
     if status_id == WON_STATUS_ID:
         return "won"
     if status_id == LOST_STATUS_ID:
         return "lost"
+    if amo_type == UNSORTED_STATUS_TYPE:
+        return "unsorted"
     return "open"
+
+
+class StageNotAllowed(AppError):
+    """A broker's lead is never put into the unsorted stage ("Неразобранное" holds incoming
+    requests awaiting a decision) nor into a stage of another pipeline."""
+
+    status_code = 422
+    code = "stage_not_allowed"
+    message = "A lead cannot be placed in this stage."
+
+
+def parse_currency(account: dict[str, Any] | None) -> Currency:
+    if account is None:
+        return Currency(code=None, symbol=None)
+    return Currency(
+        code=as_text(account.get("currency")) or None,
+        symbol=as_text(account.get("currency_symbol")) or None,
+    )
 
 
 def parse_pipelines(body: dict[str, Any] | None) -> list[Pipeline]:
@@ -182,8 +217,7 @@ def parse_pipelines(body: dict[str, Any] | None) -> list[Pipeline]:
                 name=as_text(status.get("name")) or "",
                 color=as_text(status.get("color")),
                 sort=as_int(status.get("sort")) or 0,
-                type=stage_type(status_id),
-                is_unsorted=status.get("type") == 1,
+                type=stage_type(status_id, as_int(status.get("type"))),
             )
             for status in embedded(raw, "statuses")
             if (status_id := as_int(status.get("id"))) is not None

@@ -12,7 +12,7 @@ from typing import Any
 from foryou.clock import Clock
 from foryou.crm.amo import CrmGateway
 from foryou.crm.catalog import CrmCatalog
-from foryou.crm.domain import Broker, as_int, embedded
+from foryou.crm.domain import Broker, StageNotAllowed, as_int, embedded
 from foryou.crm.submissions import SubmissionLedger, fingerprint
 from foryou.errors import AppError
 from foryou.integrations.amocrm.tokens import UsableToken
@@ -22,12 +22,6 @@ class LeadNotFound(AppError):
     status_code = 404
     code = "lead_not_found"
     message = "The lead does not exist or is not visible to you."
-
-
-class StageNotAllowed(AppError):
-    status_code = 422
-    code = "stage_not_allowed"
-    message = "A lead cannot be moved to this stage."
 
 
 @dataclass(frozen=True)
@@ -90,7 +84,7 @@ class LeadEditor:
             if pipeline is not None and change.status_id is not None
             else None
         )
-        if pipeline is None or stage is None or stage.is_unsorted:
+        if pipeline is None or stage is None or stage.type == "unsorted":
             raise StageNotAllowed()
         return {"pipeline_id": pipeline.id, "status_id": stage.id}
 

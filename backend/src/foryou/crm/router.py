@@ -36,8 +36,9 @@ from foryou.crm.schemas import (
     TaskCountsOut,
     TaskOut,
 )
-from foryou.crm.tasks import DEFAULT_TEXT, Task
+from foryou.crm.tasks import DEFAULT_TASK_TEXTS, Task
 from foryou.errors import InvalidRequest
+from foryou.languages import Language, preferred_language
 from foryou.schemas import ApiModel, Envelope, error_responses, ok
 
 router = APIRouter(prefix="/crm", tags=["crm"])
@@ -59,6 +60,21 @@ IdempotencyKey = Annotated[
         description="8–100 characters [A-Za-z0-9_.:-], new for every new write (a UUID)",
     ),
 ]
+AcceptLanguage = Annotated[
+    str | None,
+    Header(
+        alias="Accept-Language",
+        max_length=1000,
+        description="The language of texts written for the broker (the call task, a task's "
+        "default text): uk, en or ru (default uk)",
+    ),
+]
+
+
+def _language(accept_language: str | None) -> Language:
+    """The language of what we write into amoCRM for the broker: Ukrainian unless they ask
+    for another of ours (the agency works in Ukrainian)."""
+    return preferred_language(accept_language, "uk")
 
 
 def _broker(user: CrmUser) -> Broker:
@@ -92,8 +108,12 @@ async def list_pipelines(
     if_none_match: IfNoneMatch = None,
     refresh: RefreshQuery = False,
 ) -> Response:
-    pipelines = await crm.pipelines(_broker(user), refresh=refresh)
-    payload = PipelineList(items=[PipelineOut.model_validate(asdict(p)) for p in pipelines])
+    catalog = await crm.pipelines(_broker(user), refresh=refresh)
+    payload = PipelineList(
+        items=[PipelineOut.model_validate(asdict(p)) for p in catalog.pipelines],
+        currency=catalog.currency.code,
+        currency_symbol=catalog.currency.symbol,
+    )
     return _conditional(payload, if_none_match)
 
 
@@ -188,6 +208,7 @@ async def create_lead(
     user: CrmUser,
     crm: CrmDep,
     idempotency_key: IdempotencyKey = None,
+    accept_language: AcceptLanguage = None,
 ) -> JSONResponse:
     key = _checked_key(idempotency_key)
     request = NewLead(
@@ -199,7 +220,9 @@ async def create_lead(
         price=body.price,
         comment=body.comment,
     )
-    created, replayed = await crm.create_lead(_broker(user), key, request)
+    created, replayed = await crm.create_lead(
+        _broker(user), key, request, language=_language(accept_language)
+    )
     return _created(_created_out(created), replayed)
 
 
@@ -296,10 +319,10 @@ async def create_task(
     user: CrmUser,
     crm: CrmDep,
     idempotency_key: IdempotencyKey = None,
-    accept_language: Annotated[str | None, Header(alias="Accept-Language", max_length=200)] = None,
+    accept_language: AcceptLanguage = None,
 ) -> JSONResponse:
     key = _checked_key(idempotency_key)
-    text = (body.text or "").strip() or DEFAULT_TEXT[_language(accept_language)][body.type]
+    text = (body.text or "").strip() or DEFAULT_TASK_TEXTS[_language(accept_language)][body.type]
     task, replayed = await crm.create_task(
         _broker(user), key, lead_id=body.lead_id, task_type=body.type, text=text, due_at=body.due_at
     )
@@ -318,12 +341,3 @@ async def complete_task(
     task_id: Annotated[int, Path(ge=1, le=MAX_ID)],
 ) -> Envelope[TaskOut]:
     return ok(_task_out(await crm.complete_task(_broker(user), task_id, body.result)))
-
-
-def _language(accept_language: str | None) -> str:
-    """The first of uk/ru/en the app asks for (Accept-Language order); Ukrainian otherwise."""
-    for part in (accept_language or "").split(","):
-        tag = part.split(";")[0].strip().lower()[:2]
-        if tag in DEFAULT_TEXT:
-            return tag
-    return "uk"

@@ -21,7 +21,8 @@ class StageOut(ApiModel):
     name: str
     color: str | None
     sort: int
-    type: Literal["open", "won", "lost"]
+    # "unsorted" is amoCRM's "Неразобранное": incoming leads only, never a new lead's stage.
+    type: Literal["open", "won", "lost", "unsorted"]
 
 
 class PipelineOut(ApiModel):
@@ -34,6 +35,10 @@ class PipelineOut(ApiModel):
 
 class PipelineList(ApiModel):
     items: list[PipelineOut]
+    # The account's currency, for formatting lead prices: an ISO 4217 code such as "RUB"
+    # (amoCRM), and a symbol such as "₽" where amoCRM sends one (Kommo accounts).
+    currency: str | None
+    currency_symbol: str | None
 
 
 class LeadSummaryOut(ApiModel):

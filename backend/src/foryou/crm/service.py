@@ -16,12 +16,14 @@ from typing import Any, TypeVar
 
 from redis.asyncio import Redis
 
+from foryou.agency.gateway import AccountGateway
 from foryou.clock import Clock
 from foryou.crm.amo import CrmGateway
 from foryou.crm.cache import CachedRead, CachedReads, build_cache
 from foryou.crm.catalog import CrmCatalog
 from foryou.crm.create import CreatedLead, LeadCreator, NewLead
 from foryou.crm.domain import (
+    AccountPipelines,
     Broker,
     ContactValue,
     CustomField,
@@ -55,6 +57,7 @@ from foryou.integrations.amocrm.client import AmoCrmClient
 from foryou.integrations.amocrm.errors import AmoCrmError, to_app_error
 from foryou.integrations.amocrm.tokens import TokenProvider, UsableToken
 from foryou.integrations.amocrm.transport import AmoCrmTransport
+from foryou.languages import Language
 
 T = TypeVar("T")
 
@@ -100,10 +103,10 @@ class CrmService:
         return None
 
     async def create_lead(
-        self, broker: Broker, key: str, request: NewLead
+        self, broker: Broker, key: str, request: NewLead, *, language: Language
     ) -> tuple[CreatedLead, bool]:
         """Create a lead once per Idempotency-Key; True when replaying the first result."""
-        return await self._creator.create(broker, key, request)
+        return await self._creator.create(broker, key, request, language=language)
 
     @property
     def catalog(self) -> CrmCatalog:
@@ -164,9 +167,15 @@ class CrmService:
 
     # --- pipelines --------------------------------------------------------------------
 
-    async def pipelines(self, broker: Broker, *, refresh: bool = False) -> list[Pipeline]:
-        async def run(token: UsableToken) -> list[Pipeline]:
-            return await self._catalog.pipelines(token, refresh=refresh)
+    async def pipelines(self, broker: Broker, *, refresh: bool = False) -> AccountPipelines:
+        """The account's pipelines, with the currency its prices are in."""
+
+        async def run(token: UsableToken) -> AccountPipelines:
+            pipelines, currency = await asyncio.gather(
+                self._catalog.pipelines(token, refresh=refresh),
+                self._catalog.currency(token, refresh=refresh),
+            )
+            return AccountPipelines(pipelines=pipelines, currency=currency)
 
         return await self._call(broker, run)
 
@@ -524,6 +533,7 @@ def build_crm_service(
     redis: Redis[Any] | None,
     redis_prefix: str,
     followed_cache_seconds: float,
+    agency: AccountGateway | None = None,
 ) -> CrmService:
     """The CRM feature wired to the shared token provider, amoCRM client and Redis."""
     gateway = CrmGateway(tokens, client, transport)
@@ -536,7 +546,7 @@ def build_crm_service(
         gateway,
         reads,
         catalog,
-        UserDirectory(gateway, cache, db),
+        UserDirectory(gateway, cache, db, agency),
         LeadCreator(ledger, gateway, catalog, clock),
         editor,
         TaskDesk(gateway, reads, catalog, editor, ledger, clock),

@@ -20,7 +20,9 @@ from foryou.crm.domain import Broker, as_int, as_text, embedded, field_values, m
 from foryou.crm.edits import LeadEditor
 from foryou.crm.submissions import SubmissionLedger, fingerprint
 from foryou.errors import AppError
+from foryou.integrations.amocrm.errors import AmoUnauthorized
 from foryou.integrations.amocrm.tokens import UsableToken
+from foryou.languages import Language
 
 TaskType = Literal["call", "meeting", "other"]
 # amoCRM's built-in task types: 1 is the call ("Звонок"/Follow-up), 2 the meeting.
@@ -29,7 +31,7 @@ UPCOMING_DAYS = 14
 # One read of amoCRM's page size bounds the board; each group shows at most this many.
 TASKS_READ = 250
 GROUP_LIMIT = 100
-DEFAULT_TEXT: dict[str, dict[str, str]] = {
+DEFAULT_TASK_TEXTS: dict[Language, dict[str, str]] = {
     "uk": {"call": "Зателефонувати клієнту", "meeting": "Зустріч"},
     "ru": {"call": "Позвонить клиенту", "meeting": "Встреча"},
     "en": {"call": "Call the client", "meeting": "Meeting"},
@@ -115,7 +117,10 @@ ACCOUNT_DAY = CachedRead[AccountDay](
     min_refresh_seconds=5.0,
     to_json=asdict,
     from_json=lambda item: AccountDay(**item),
+    # One read per account, made with the first caller's token: amoCRM refusing that token
+    # says nothing about the others' tokens.
     single_flight=True,
+    leaders_own=(AmoUnauthorized,),
 )
 BOARD = CachedRead[TaskBoard](
     field="board",

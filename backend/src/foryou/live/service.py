@@ -5,7 +5,8 @@ an amoCRM call inline) and, for accounts where no admin could register a webhook
 poll (`follow_accounts`, run by the worker). A queued change retires exactly the cached copies
 it touches and is routed to the brokers of the account who saw that lead, are responsible for
 it, or own the task; `lead.assigned` names the lead as amoCRM shows it to the assignee (read
-with their own token), never as the webhook body says.
+with their own token), never as the webhook body says. Webhooks are registered with the
+agency connection when the account has one, else with an admin broker's own token.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
+from foryou.agency.gateway import AccountAdmin, AccountGateway
 from foryou.clock import Clock
 from foryou.config import Settings
 from foryou.crm.amo import CrmGateway
@@ -93,6 +95,26 @@ def _hash(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
+class _BrokerAdmin:
+    """Account-level calls with an admin broker's own token."""
+
+    def __init__(self, gateway: CrmGateway, token: UsableToken) -> None:
+        self._amo = gateway
+        self._token = token
+
+    @property
+    def account_id(self) -> int:
+        return self._token.account_id
+
+    async def webhooks(self) -> list[dict[str, Any]]:
+        return embedded(await self._amo.get(self._token, "/api/v4/webhooks"), "webhooks")
+
+    async def add_webhook(self, destination: str, events: list[str]) -> None:
+        await self._amo.post_object(
+            self._token, "/api/v4/webhooks", {"destination": destination, "settings": events}
+        )
+
+
 class LiveService:
     def __init__(
         self,
@@ -104,6 +126,7 @@ class LiveService:
         cache: CrmCache,
         catalog: CrmCatalog,
         gateway: CrmGateway,
+        agency: AccountGateway | None = None,
     ) -> None:
         self._db = db
         self._clock = clock
@@ -112,6 +135,7 @@ class LiveService:
         self._cache = cache
         self._catalog = catalog
         self._amo = gateway
+        self._agency = agency
         self._queue: asyncio.Queue[Change] = asyncio.Queue(QUEUE_SIZE)
         self._drainer: asyncio.Task[None] | None = None
         self._polled_at: dict[int, float] = {}
@@ -286,32 +310,39 @@ class LiveService:
                 )
 
     async def admin_token_for(
-        self, account_id: int, operation: Callable[[UsableToken], Awaitable[T]]
+        self, account_id: int, operation: Callable[[AccountAdmin], Awaitable[T]]
     ) -> T | None:
-        """Run `operation` with an amoCRM admin's token of the account (None: no admin).
+        """Run account-level `operation` as an amoCRM admin of the account (None: no admin).
 
-        Today: a connected broker whose amoCRM user is an admin. An agency-wide connection
-        can take this place without changing the callers.
+        The agency connection first (an admin's OAuth connection or a long-lived token); else
+        a connected broker whose amoCRM user is an admin, with their own token. Only
+        account-level calls are made this way: a broker's CRM data never is.
         """
+        if self._agency is not None:
+            done = await self._agency.as_account_admin(account_id, operation)
+            if done is not None:
+                return done
         async with self._db.transaction() as session:
             user_id = await repository.admin_user_of(session, account_id)
         if user_id is None:
             return None
-        return await self._amo.as_broker(user_id, operation)
+        return await self._amo.as_broker(
+            user_id, lambda token: operation(_BrokerAdmin(self._amo, token))
+        )
 
     async def ensure_webhook(self, account_id: int) -> bool:
         """The account's webhook exists and is enabled at amoCRM; False without an admin."""
-        found = await self.admin_token_for(account_id, lambda token: self._sync_webhook(token))
+        found = await self.admin_token_for(account_id, self._sync_webhook)
         return found is not None
 
-    async def _sync_webhook(self, token: UsableToken) -> bool:
+    async def _sync_webhook(self, admin: AccountAdmin) -> bool:
+        account_id = admin.account_id
         prefix = self._settings.public_url.rstrip("/") + WEBHOOK_PATH
         async with self._db.transaction() as session:
-            feed = await repository.feed_of(session, token.account_id)
-        listed = await self._amo.get(token, "/api/v4/webhooks")
+            feed = await repository.feed_of(session, account_id)
         ours = [
             hook
-            for hook in embedded(listed, "webhooks")
+            for hook in await admin.webhooks()
             if str(hook.get("destination", "")).startswith(prefix)
         ]
         current = next(
@@ -330,7 +361,7 @@ class LiveService:
             and set(current.get("settings") or []) >= set(WEBHOOK_EVENTS)
         ):
             async with self._db.transaction() as session:
-                await repository.update_feed(session, token.account_id, registered_at=now)
+                await repository.update_feed(session, account_id, registered_at=now)
             return True
         if current is not None:
             destination = str(current["destination"])
@@ -344,21 +375,17 @@ class LiveService:
                 if feed is None:
                     await repository.add_feed(
                         session,
-                        AccountFeed(
-                            account_id=token.account_id, key_hash=_hash(key), created_at=now
-                        ),
+                        AccountFeed(account_id=account_id, key_hash=_hash(key), created_at=now),
                     )
                 else:
                     await repository.update_feed(
-                        session, token.account_id, key_hash=_hash(key), created_at=now
+                        session, account_id, key_hash=_hash(key), created_at=now
                     )
-        await self._amo.post_object(
-            token, "/api/v4/webhooks", {"destination": destination, "settings": WEBHOOK_EVENTS}
-        )
+        await admin.add_webhook(destination, WEBHOOK_EVENTS)
         WEBHOOK_REGISTRATIONS.labels(reason).inc()
         async with self._db.transaction() as session:
-            await repository.update_feed(session, token.account_id, registered_at=now)
-        log.info("webhook_registered", account_id=token.account_id, reason=reason)
+            await repository.update_feed(session, account_id, registered_at=now)
+        log.info("webhook_registered", account_id=account_id, reason=reason)
         return True
 
     async def _poll_when_due(self, account_id: int) -> None:

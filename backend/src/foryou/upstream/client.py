@@ -169,7 +169,13 @@ class UpstreamClient:
             await anyio.lowlevel.checkpoint()
             self._ready = True
         while True:
-            await self._take_slot(account_key)
+            try:
+                await self._take_slot(account_key)
+            except AmoCrmError as refusal:
+                # Only before the first attempt: a retry held back here follows an attempt
+                # amoCRM did see.
+                refusal.never_sent = attempt == 1
+                raise
             started = time.perf_counter()
             try:
                 response = await self.http.request(

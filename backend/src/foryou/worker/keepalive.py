@@ -2,7 +2,10 @@
 
 One run: count the due connections, then claim them one at a time and refresh each through
 the same `TokenProvider` the API uses (lease, call outside any transaction, compare-and-swap,
-events), then purge expired OAuth flows, then log one line with the counts.
+events), then wipe expired pending connect results and purge expired OAuth flows, then check
+the agency connection (a warning before its long-lived token expires, expiry, brokers' names),
+then follow each account's changes (its webhook checked or registered again, or its events
+polled), then log one line with the counts.
 
 A connection is due when its access token expires within `FORYOU_WORKER_REFRESH_AHEAD_SECONDS`
 (or already has), or when its last refresh (or connection) is older than
@@ -22,6 +25,7 @@ from datetime import timedelta
 
 from sqlalchemy.exc import SQLAlchemyError
 
+from foryou.agency.service import AgencyService
 from foryou.clock import Clock
 from foryou.config import Settings
 from foryou.db import Database
@@ -46,6 +50,9 @@ class RunCounts:
     failed: int = 0
     reauth: int = 0
     purged: int = 0
+    pending_wiped: int = 0
+    agency_warned: int = 0
+    agency_expired: int = 0
 
 
 class KeepAliveWorker:
@@ -56,11 +63,13 @@ class KeepAliveWorker:
         tokens: TokenProvider,
         clock: Clock,
         settings: Settings,
+        agency: AgencyService | None = None,
         live: LiveService | None = None,
     ) -> None:
-        self._live = live
         self._db = db
         self._tokens = tokens
+        self._agency = agency
+        self._live = live
         self._clock = clock
         self._interval = settings.worker_interval_seconds
         self._ahead = timedelta(seconds=settings.worker_refresh_ahead_seconds)
@@ -122,10 +131,14 @@ class KeepAliveWorker:
             else:
                 counts.refreshed += 1
         if not self._stopping.is_set():
+            now = self._clock.now()
             async with self._db.transaction() as session:
-                counts.purged = await repository.purge_flows(
-                    session, self._clock.now() - FLOW_PURGE_GRACE
-                )
+                # Unredeemed results lose their tokens at expiry; the flow rows go later.
+                counts.pending_wiped = await repository.wipe_expired_pending(session, now)
+                counts.purged = await repository.purge_flows(session, now - FLOW_PURGE_GRACE)
+        if self._agency is not None and not self._stopping.is_set():
+            checks = await self._agency.run_checks()
+            counts.agency_warned, counts.agency_expired = checks.warned, checks.expired
         if self._live is not None and not self._stopping.is_set():
             # Each account's webhook checked (registered again when missing or disabled), or
             # its events polled where no admin can register one.
@@ -138,5 +151,8 @@ class KeepAliveWorker:
             failed=counts.failed,
             reauth=counts.reauth,
             purged=counts.purged,
+            pending_wiped=counts.pending_wiped,
+            agency_warned=counts.agency_warned,
+            agency_expired=counts.agency_expired,
         )
         return counts

@@ -21,6 +21,7 @@ async def run_worker(settings: Settings, *, once: bool, clock: Clock | None = No
     worker = KeepAliveWorker(
         db=services.db,
         tokens=services.tokens,
+        agency=services.agency,
         clock=services.clock,
         settings=settings,
         live=services.live,

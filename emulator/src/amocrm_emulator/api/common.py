@@ -24,6 +24,7 @@ from amocrm_emulator.http import (
     unauthorized,
     validation_errors,
 )
+from amocrm_emulator.requestlog import token_fingerprint
 from amocrm_emulator.state.models import (
     Account,
     Contact,
@@ -117,6 +118,7 @@ def authorize(request: Request) -> Caller | Response:
     if user is None or member is None or not member.is_active:
         return unauthorized(account.is_kommo)
     ctx.user_id = user.id
+    ctx.token_fingerprint = token_fingerprint(token.strip())
     return Caller(emulator, account, user, member, record.client_id, base_url(request))
 
 

@@ -203,34 +203,8 @@ class TokenService:
 
     def _issue(self, client_id: str, account: Account, user_id: int) -> TokenPair:
         now = self.clock.now_int()
-        jti = secrets.token_hex(40)
-        claims = {
-            "aud": client_id,
-            "jti": jti,
-            "iat": now,
-            "nbf": now,
-            "exp": now + ACCESS_TTL_SECONDS,
-            "sub": str(user_id),
-            "grant_type": "",
-            "account_id": account.id,
-            "base_domain": account.base_domain,
-            "version": 2,
-            "scopes": SCOPES_KOMMO if account.is_kommo else SCOPES_AMOCRM,
-            "hash_uuid": str(uuid.uuid4()),
-            "api_domain": account.api_domain,
-        }
-        access = jwt.encode(claims, self._signing_key(), algorithm="RS256", headers={"jti": jti})
+        access, jti = self.issue_access(client_id, account, user_id, now + ACCESS_TTL_SECONDS)
         refresh = _opaque(330)
-        self.state.access_tokens[access] = AccessToken(
-            jti=jti,
-            token=access,
-            client_id=client_id,
-            account_id=account.id,
-            user_id=user_id,
-            issued_at=now,
-            expires_at=now + ACCESS_TTL_SECONDS,
-        )
-        self._jti_index[jti] = access
         self.state.refresh_tokens[refresh] = RefreshToken(
             token=refresh,
             client_id=client_id,
@@ -241,6 +215,49 @@ class TokenService:
             access_jti=jti,
         )
         return TokenPair(access, refresh, ACCESS_TTL_SECONDS, now)
+
+    def issue_access(
+        self, client_id: str, account: Account, user_id: int, expires_at: int
+    ) -> tuple[str, str]:
+        """A signed access token (and its jti) valid until `expires_at`; OAuth grants and
+        long-lived tokens share it, so both carry the very same claims."""
+        now = self.clock.now_int()
+        jti = secrets.token_hex(40)
+        claims = {
+            "aud": client_id,
+            "jti": jti,
+            "iat": now,
+            "nbf": now,
+            "exp": expires_at,
+            "sub": str(user_id),
+            "grant_type": "",
+            "account_id": account.id,
+            "base_domain": account.base_domain,
+            "version": 2,
+            "scopes": SCOPES_KOMMO if account.is_kommo else SCOPES_AMOCRM,
+            "hash_uuid": str(uuid.uuid4()),
+            "api_domain": account.api_domain,
+        }
+        access = jwt.encode(claims, self._signing_key(), algorithm="RS256", headers={"jti": jti})
+        self.state.access_tokens[access] = AccessToken(
+            jti=jti,
+            token=access,
+            client_id=client_id,
+            account_id=account.id,
+            user_id=user_id,
+            issued_at=now,
+            expires_at=expires_at,
+        )
+        self._jti_index[jti] = access
+        return access, jti
+
+    def revoke_access(self, jti: str) -> bool:
+        """Revoke one access token by its jti (a long-lived token withdrawn in amoCRM's UI)."""
+        token = self._jti_index.get(jti)
+        if token is None or self.state.access_tokens[token].revoked:
+            return False
+        self.state.access_tokens[token].revoked = True
+        return True
 
     # ---- bearer tokens -------------------------------------------------------------------
     def authenticate_bearer(self, token: str, account: Account) -> AccessToken | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import re
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,6 +32,8 @@ class AccessClaims:
     user_id: int | None
     account_id: int | None
     base_domain: str | None
+    # `exp`: what a long-lived token's expiry is known by (it comes with no `expires_in`).
+    expires_at: int | None = None
 
 
 @dataclass(frozen=True)
@@ -79,6 +82,7 @@ def read_claims(access_token: str) -> AccessClaims:
         user_id=as_int(claims.get("sub")),
         account_id=as_int(claims.get("account_id")),
         base_domain=base_domain if isinstance(base_domain, str) else None,
+        expires_at=as_int(claims.get("exp")),
     )
 
 
@@ -124,6 +128,32 @@ def raise_for_api_status(response: httpx.Response) -> None:
             raise AmoForbidden("amoCRM refused access (legacy code 244)")
         raise AmoRejected("amoCRM rejected the request as invalid", status)
     raise AmoBadResponse("unexpected API status", status)
+
+
+# amoCRM accounts have far fewer users than this; the walk stops here regardless.
+_MAX_USER_PAGES = 4
+USER_PAGE_LIMIT = 250
+
+
+async def read_user_names(
+    get_page: Callable[[int], Awaitable[dict[str, Any] | None]],
+) -> dict[int, str]:
+    """The account's users as `{id: name}`, walking `/api/v4/users` pages through `get_page`
+    (page number → body). Only admins may list users: AmoForbidden otherwise."""
+    found: dict[int, str] = {}
+    for page in range(1, _MAX_USER_PAGES + 1):
+        body = await get_page(page)
+        holder = body.get("_embedded") if body else None
+        users = holder.get("users") if isinstance(holder, dict) else None
+        for user in users if isinstance(users, list) else []:
+            user_id = user.get("id") if isinstance(user, dict) else None
+            name = user.get("name") if isinstance(user, dict) else None
+            if isinstance(user_id, int) and isinstance(name, str) and name:
+                found[user_id] = name
+        links = body.get("_links") if body else None
+        if not (isinstance(links, dict) and links.get("next")):
+            break
+    return found
 
 
 class AmoCrmClient:
@@ -239,3 +269,27 @@ class AmoCrmClient:
             return None
         raise_for_api_status(response)
         return _json(response)
+
+    async def api_write(
+        self,
+        host: AccountHost,
+        access_token: str,
+        method: str,
+        path: str,
+        body: dict[str, Any],
+        *,
+        account_id: int,
+    ) -> None:
+        """PATCH or POST one object (not a batch) of an API v4 path; amoCRM answers 200 or
+        201. Never retried: a write whose answer was lost is not sent again automatically."""
+        response = await self._transport.send(
+            method,
+            host.host,
+            path,
+            account_id=account_id,
+            idempotent=False,
+            headers={"Authorization": f"Bearer {access_token}"},
+            json=body,
+        )
+        if response.status_code != 201:
+            raise_for_api_status(response)

@@ -1,4 +1,4 @@
-"""Request dependencies of the amoCRM integration: its connection service."""
+"""Request dependencies of the amoCRM integration: its connection and disable-hook services."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from foryou.integrations.amocrm.hook import DisableHookService
 from foryou.integrations.amocrm.service import ConnectionService
 
 
@@ -15,3 +16,11 @@ async def get_connections(request: Request) -> ConnectionService:
 
 
 ConnectionsDep = Annotated[ConnectionService, Depends(get_connections)]
+
+
+async def get_disable_hook(request: Request) -> DisableHookService:
+    disable_hook: DisableHookService = request.app.state.disable_hook
+    return disable_hook
+
+
+DisableHookDep = Annotated[DisableHookService, Depends(get_disable_hook)]

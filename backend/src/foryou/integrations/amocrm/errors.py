@@ -25,6 +25,9 @@ class AmoCrmError(Exception):
         outcome_unknown: True when the request may have been processed although no answer
             arrived (a timeout or a dropped connection after sending a write). For a token
             request that means amoCRM may already have rotated the refresh token.
+        never_sent: True when our side stopped the request before it left (the shared
+            request budget unreachable or booked too far ahead, the account's circuit open):
+            amoCRM never saw it, so it says nothing about amoCRM or the tokens.
     """
 
     def __init__(
@@ -40,6 +43,7 @@ class AmoCrmError(Exception):
         self.retry_after = retry_after
         self.upstream_status = upstream_status
         self.outcome_unknown = outcome_unknown
+        self.never_sent = False
 
     @property
     def retry_after_header(self) -> str | None:

@@ -16,15 +16,32 @@ from typing import Any
 from sqlalchemy import CursorResult, and_, bindparam, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-from foryou.auth.models import CurrentUser, User
+from foryou.auth.models import CurrentUser, User, UserStatus
 from foryou.auth.repository import CURRENT_USER_COLUMNS, current_user_from
 from foryou.integrations.amocrm.models import (
+    LINKED_STATUSES,
     AmoCrmConnection,
     AmoCrmConnectionEvent,
     AmoCrmOAuthFlow,
+    AmoCrmReconnectRequest,
     ConnectionStatus,
     EventKind,
 )
+
+#: Every column of a flow's pending result, wiped together.
+_PENDING_WIPED: dict[str, Any] = {
+    "pending_until": None,
+    "pending_key_id": None,
+    "pending_access_enc": None,
+    "pending_refresh_enc": None,
+    "pending_access_expires_at": None,
+    "pending_account_id": None,
+    "pending_account_domain": None,
+    "pending_base_domain": None,
+    "pending_amo_user_id": None,
+    "pending_amo_user_name": None,
+    "pending_amo_user_is_admin": False,
+}
 
 
 @dataclass(frozen=True)
@@ -133,9 +150,99 @@ async def kill_flow(session: AsyncSession, flow_id: uuid.UUID, now: datetime) ->
     )
 
 
-async def purge_flows(session: AsyncSession, expired_before: datetime) -> int:
+@dataclass(frozen=True)
+class FlowHolder:
+    """Whose ForYou account a flow connects (what the start page shows)."""
+
+    email: str
+    name: str | None
+
+
+async def get_flow_holder(session: AsyncSession, flow_id: uuid.UUID) -> FlowHolder | None:
     result = await session.execute(
-        delete(AmoCrmOAuthFlow).where(AmoCrmOAuthFlow.expires_at < expired_before)
+        select(User.email, User.name)
+        .join(AmoCrmOAuthFlow, AmoCrmOAuthFlow.user_id == User.id)
+        .where(AmoCrmOAuthFlow.id == flow_id)
+    )
+    row = result.first()
+    return None if row is None else FlowHolder(email=row.email, name=row.name)
+
+
+@dataclass(frozen=True)
+class PendingResult:
+    """What the callback verified, waiting on the flow for its owner's ticket."""
+
+    ticket_hash: str
+    until: datetime
+    key_id: str
+    access_token_enc: str
+    refresh_token_enc: str
+    access_expires_at: datetime
+    account_id: int
+    account_domain: str
+    base_domain: str
+    amo_user_id: int
+    amo_user_name: str | None
+    amo_user_is_admin: bool
+
+
+async def store_pending(session: AsyncSession, flow_id: uuid.UUID, pending: PendingResult) -> None:
+    await session.execute(
+        update(AmoCrmOAuthFlow)
+        .where(AmoCrmOAuthFlow.id == flow_id)
+        .values(
+            ticket_hash=pending.ticket_hash,
+            pending_until=pending.until,
+            pending_key_id=pending.key_id,
+            pending_access_enc=pending.access_token_enc,
+            pending_refresh_enc=pending.refresh_token_enc,
+            pending_access_expires_at=pending.access_expires_at,
+            pending_account_id=pending.account_id,
+            pending_account_domain=pending.account_domain,
+            pending_base_domain=pending.base_domain,
+            pending_amo_user_id=pending.amo_user_id,
+            pending_amo_user_name=pending.amo_user_name,
+            pending_amo_user_is_admin=pending.amo_user_is_admin,
+        )
+    )
+
+
+async def get_flow_by_ticket(session: AsyncSession, ticket_hash: str) -> AmoCrmOAuthFlow | None:
+    result = await session.execute(
+        select(AmoCrmOAuthFlow)
+        .where(AmoCrmOAuthFlow.ticket_hash == ticket_hash)
+        .execution_options(populate_existing=True)
+    )
+    return result.scalar_one_or_none()
+
+
+async def take_pending(session: AsyncSession, flow_id: uuid.UUID) -> bool:
+    """Wipe the flow's pending result if it is still there; exactly one caller gets True
+    (redemption, refusal and expiry all end the ticket through here)."""
+    result = await session.execute(
+        update(AmoCrmOAuthFlow)
+        .where(AmoCrmOAuthFlow.id == flow_id, AmoCrmOAuthFlow.pending_until.is_not(None))
+        .values(**_PENDING_WIPED)
+    )
+    return _rowcount(result) == 1
+
+
+async def wipe_expired_pending(session: AsyncSession, now: datetime) -> int:
+    """Pending results nobody redeemed in time lose their tokens."""
+    result = await session.execute(
+        update(AmoCrmOAuthFlow).where(AmoCrmOAuthFlow.pending_until <= now).values(**_PENDING_WIPED)
+    )
+    return _rowcount(result)
+
+
+async def purge_flows(session: AsyncSession, expired_before: datetime) -> int:
+    """Delete flows long expired, unless their result is still pending (it outlives the flow
+    by up to its own lifetime and is wiped first)."""
+    result = await session.execute(
+        delete(AmoCrmOAuthFlow).where(
+            AmoCrmOAuthFlow.expires_at < expired_before,
+            AmoCrmOAuthFlow.pending_until.is_(None),
+        )
     )
     return _rowcount(result)
 
@@ -194,26 +301,58 @@ _STANDING_COLUMNS = (
 # Built once: executing the very statement object that was compiled and cached skips
 # building the query and re-mapping its result columns on every request.
 _USER_AND_STANDING = (
-    select(*CURRENT_USER_COLUMNS, AmoCrmConnection.id, *_STANDING_COLUMNS)
+    select(
+        *CURRENT_USER_COLUMNS,
+        AmoCrmReconnectRequest.requested_at,
+        AmoCrmReconnectRequest.note,
+        AmoCrmConnection.id,
+        *_STANDING_COLUMNS,
+    )
     .outerjoin(AmoCrmConnection, AmoCrmConnection.user_id == User.id)
+    .outerjoin(AmoCrmReconnectRequest, AmoCrmReconnectRequest.user_id == User.id)
     .where(User.id == bindparam("user_id"))
 )
 
 
+@dataclass(frozen=True, slots=True)
+class ReconnectRequest:
+    """An admin's standing request that the user connect again."""
+
+    requested_at: datetime
+    note: str | None
+
+
 async def get_user_and_standing(
     connection: AsyncConnection, user_id: uuid.UUID
-) -> tuple[CurrentUser | None, ConnectionStanding | None]:
-    """The user and their connection in one statement: the status endpoint's only query."""
+) -> tuple[CurrentUser | None, ConnectionStanding | None, ReconnectRequest | None]:
+    """The user, their connection and any reconnect request in one statement: the status
+    endpoint's only query."""
     result = await connection.execute(_USER_AND_STANDING, {"user_id": user_id})
     row = result.first()
     if row is None:
-        return None, None
+        return None, None, None
     values: tuple[Any, ...] = tuple(row)
     user = current_user_from(values)
     first = len(CURRENT_USER_COLUMNS)
-    if values[first] is None:  # no connection row (outer join)
-        return user, None
-    return user, ConnectionStanding(*values[first + 1 :])
+    requested_at, note = values[first], values[first + 1]
+    reconnect = None if requested_at is None else ReconnectRequest(requested_at, note)
+    if values[first + 2] is None:  # no connection row (outer join)
+        return user, None, reconnect
+    return user, ConnectionStanding(*values[first + 3 :]), reconnect
+
+
+async def linked_user_of(
+    session: AsyncSession, account_id: int, amo_user_id: int
+) -> uuid.UUID | None:
+    """The ForYou user whose live connection holds this amoCRM user, if any."""
+    result = await session.execute(
+        select(AmoCrmConnection.user_id).where(
+            AmoCrmConnection.account_id == account_id,
+            AmoCrmConnection.amo_user_id == amo_user_id,
+            AmoCrmConnection.status.in_(LINKED_STATUSES),
+        )
+    )
+    return result.scalar_one_or_none()
 
 
 async def list_connections(session: AsyncSession) -> Sequence[AmoCrmConnection]:
@@ -303,6 +442,23 @@ async def release_refresh_lease(
     )
 
 
+async def release_unsent_refresh(
+    session: AsyncSession,
+    connection_id: uuid.UUID,
+    *,
+    owner: str,
+    started_at: datetime | None,
+) -> None:
+    """Free the lease of a refresh that never reached amoCRM: `refresh_started_at` goes back
+    to what it was before the claim, so no rotation looks possibly lost, and no failure is
+    counted."""
+    await session.execute(
+        update(AmoCrmConnection)
+        .where(AmoCrmConnection.id == connection_id, AmoCrmConnection.lease_owner == owner)
+        .values(lease_owner=None, lease_until=None, refresh_started_at=started_at)
+    )
+
+
 async def renew_refresh_lease(
     session: AsyncSession,
     connection_id: uuid.UUID,
@@ -346,6 +502,10 @@ async def release_after_failure(
 def _due_filter(now: datetime, refresh_before: datetime, stale_before: datetime) -> Any:
     return and_(
         AmoCrmConnection.status == ConnectionStatus.ACTIVE.value,
+        # A blocked user's connection is not kept alive: blocking ends its use at once.
+        AmoCrmConnection.user_id.not_in(
+            select(User.id).where(User.status != UserStatus.ACTIVE.value)
+        ),
         AmoCrmConnection.token_key_id.is_not(None),
         or_(AmoCrmConnection.lease_until.is_(None), AmoCrmConnection.lease_until <= now),
         or_(AmoCrmConnection.refresh_retry_at.is_(None), AmoCrmConnection.refresh_retry_at <= now),
@@ -492,26 +652,42 @@ async def disconnect_user(
     return connection
 
 
-async def revoke_account(
-    session: AsyncSession, account_id: int, reason: str, now: datetime
-) -> list[tuple[uuid.UUID, uuid.UUID]]:
-    """amoCRM disabled the integration for an account: every live connection there dies."""
+async def live_connections_of_account(
+    session: AsyncSession, account_id: int
+) -> Sequence[AmoCrmConnection]:
+    """The account's connections that still hold tokens (what a disable hook may revoke)."""
     result = await session.execute(
-        select(AmoCrmConnection.id, AmoCrmConnection.user_id).where(
+        select(AmoCrmConnection)
+        .where(
             AmoCrmConnection.account_id == account_id,
-            AmoCrmConnection.status.in_(
-                [ConnectionStatus.ACTIVE.value, ConnectionStatus.REAUTH_REQUIRED.value]
-            ),
+            AmoCrmConnection.status == ConnectionStatus.ACTIVE.value,
+            AmoCrmConnection.token_key_id.is_not(None),
         )
+        .order_by(AmoCrmConnection.connected_at.desc())
     )
-    affected = [(row.id, row.user_id) for row in result]
-    if affected:
-        await session.execute(
-            update(AmoCrmConnection)
-            .where(AmoCrmConnection.id.in_([connection_id for connection_id, _ in affected]))
-            .values(**_tokens_wiped(ConnectionStatus.REVOKED, reason, now))
+    return result.scalars().all()
+
+
+async def revoke_connection(
+    session: AsyncSession,
+    connection_id: uuid.UUID,
+    *,
+    expected_version: int,
+    reason: str,
+    now: datetime,
+) -> bool:
+    """Revoke the tokens that were checked, and only those: a reconnect or refresh since the
+    check bumped `version`, and the newer tokens are left alone."""
+    result = await session.execute(
+        update(AmoCrmConnection)
+        .where(
+            AmoCrmConnection.id == connection_id,
+            AmoCrmConnection.version == expected_version,
+            AmoCrmConnection.status == ConnectionStatus.ACTIVE.value,
         )
-    return affected
+        .values(**_tokens_wiped(ConnectionStatus.REVOKED, reason, now))
+    )
+    return _rowcount(result) == 1
 
 
 async def connections_with_tokens(session: AsyncSession) -> Sequence[AmoCrmConnection]:
@@ -561,6 +737,7 @@ async def add_event(
     now: datetime,
     reason: str | None = None,
     account_id: int | None = None,
+    actor_user_id: uuid.UUID | None = None,
 ) -> None:
     session.add(
         AmoCrmConnectionEvent(
@@ -570,6 +747,7 @@ async def add_event(
             kind=kind.value,
             reason=reason,
             account_id=account_id,
+            actor_user_id=actor_user_id,
             created_at=now,
         )
     )

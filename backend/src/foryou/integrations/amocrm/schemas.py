@@ -21,6 +21,8 @@ class StatusOut(ApiModel):
     amo_user_id: int | None
     amo_user_name: str | None
     connected_at: datetime | None
+    reconnect_requested: bool
+    reconnect_note: str | None
 
 
 class AuthorizeIn(RequestModel):
@@ -42,3 +44,8 @@ class ExchangeCodeIn(RequestModel):
     referer: Annotated[str, Field(min_length=4, max_length=253)]
     # amoCRM sends it as a query string; an app forwarding it may send the number.
     platform: Annotated[Literal["1", "2"] | None, BeforeValidator(_platform_text)] = None
+
+
+class CompleteIn(RequestModel):
+    # Checked by the service: any malformed ticket is `amo_ticket_invalid`, like an unknown one.
+    ticket: Annotated[str, Field(max_length=512)]

@@ -1,4 +1,4 @@
-"""The connect flow (DESIGN §2), status, disconnect and amoCRM's disable hook.
+"""The connect flow (DESIGN §2), status and disconnect (the disable hook is in `hook.py`).
 
 No web framework here: the router turns results and AppErrors into HTTP.
 """
@@ -10,19 +10,24 @@ import hmac
 import re
 import secrets
 import uuid
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from urllib.parse import urlencode
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from foryou.auth.service import admit
 from foryou.auth.tokens import TokenSubject
 from foryou.clock import Clock
 from foryou.config import Settings
-from foryou.crypto import TokenCipher
+from foryou.crypto import DecryptionError, TokenCipher
 from foryou.db import Database
 from foryou.errors import AppError
 from foryou.integrations.amocrm import repository
-from foryou.integrations.amocrm.client import AmoCrmClient
+from foryou.integrations.amocrm.client import AmoCrmClient, TokenGrant
 from foryou.integrations.amocrm.errors import (
     AmoBadResponse,
     AmoClientRejected,
@@ -46,7 +51,12 @@ from foryou.integrations.amocrm.referer import (
     is_allowed_account,
     parse_account_host,
 )
-from foryou.integrations.amocrm.tokens import seal_pair
+from foryou.integrations.amocrm.tokens import (
+    REFRESH_TOKEN_LIFETIME,
+    TokenBinding,
+    open_tokens,
+    seal_tokens,
+)
 from foryou.logging import get_logger
 
 log = get_logger(__name__)
@@ -59,6 +69,8 @@ CODE_PATTERN = re.compile(r"^[A-Za-z0-9._~-]{1,4096}$")
 
 
 _FLOW_RATE_WINDOW = timedelta(minutes=1)
+#: How long the callback's verified result waits on the flow for its owner's ticket.
+PENDING_RESULT_TTL = timedelta(minutes=10)
 
 
 class FlowError(AppError):
@@ -107,6 +119,34 @@ class ExchangeFailed(FlowError):
     message = "Connecting to amoCRM failed; try again."
 
 
+class TicketInvalid(FlowError):
+    code = "amo_ticket_invalid"
+    message = "This connection cannot be finished any more; start connecting again."
+
+
+class TicketExpired(FlowError):
+    code = "amo_ticket_expired"
+    message = "This connection took too long to finish; start connecting again."
+
+
+class FlowNotYours(AppError):
+    status_code = 403
+    code = "amo_flow_not_yours"
+    message = (
+        "This connection link was started from another ForYou account. "
+        "Start connecting from your own app."
+    )
+
+
+class AmoUserAlreadyLinked(AppError):
+    status_code = 409
+    code = "amo_user_already_linked"
+    message = (
+        "This amoCRM user is already connected to another ForYou account. "
+        "Ask your agency's admin to unlink it."
+    )
+
+
 class TooManyFlows(AppError):
     status_code = 429
     code = "too_many_requests"
@@ -123,12 +163,6 @@ class IntegrationNotConfigured(AppError):
     status_code = 503
     code = "amo_not_configured"
     message = "The amoCRM integration is not configured on this server."
-
-
-class InvalidSignature(AppError):
-    status_code = 401
-    code = "invalid_signature"
-    message = "The hook signature is not valid."
 
 
 # --- results -------------------------------------------------------------------------------
@@ -171,14 +205,37 @@ class ClearBinder:
 
 
 @dataclass(frozen=True)
+class ConsentPage:
+    """`oauth/start`: the page naming whose ForYou account the connection is for (the e-mail
+    masked), with the link on to amoCRM's consent page; the binder cookie goes with it."""
+
+    consent_url: str
+    holder_name: str | None
+    holder_email: str
+    cookie: SetBinder
+
+
+@dataclass(frozen=True)
 class BrowserRedirect:
-    """What a browser route answers: a redirect to `location`; when it goes back to the app,
-    the `outcome` ("connected" or "error") and error `code` the page shows."""
+    """Back to the app that started the flow, at `location`: the result is pending there
+    (`code` None) or the flow failed with `code`."""
 
     location: str
-    cookie: SetBinder | ClearBinder | None = None
-    outcome: str | None = None
-    code: str | None = None
+    code: str | None
+    cookie: ClearBinder | None = None
+
+
+@dataclass(frozen=True)
+class FlowUnknown:
+    """No flow can be tied to the request, so there is no app known to send the browser
+    back to; `web_app_url` is the web app (when this server has one) to try from."""
+
+    code: str
+    web_app_url: str | None
+    status_code: int = 400
+
+
+BrowserOutcome = ConsentPage | BrowserRedirect | FlowUnknown
 
 
 @dataclass(frozen=True)
@@ -201,9 +258,19 @@ class StatusView:
     amo_user_id: int | None
     amo_user_name: str | None
     connected_at: datetime | None
+    # An admin asked this broker to connect again (and has not seen them do it yet).
+    reconnect_requested: bool = False
+    reconnect_note: str | None = None
 
 
 NOT_CONNECTED = StatusView(False, False, None, None, "not_connected", None, None, None, None)
+
+
+def reconnect_pending(
+    reconnect: repository.ReconnectRequest | None, connected_at: datetime | None
+) -> bool:
+    """A request stands until the broker's next connection after it."""
+    return reconnect is not None and (connected_at is None or connected_at < reconnect.requested_at)
 
 
 @dataclass(frozen=True)
@@ -217,8 +284,46 @@ class CallbackInput:
     error: str | None = None
 
 
+@dataclass(frozen=True)
+class VerifiedConnect:
+    """A token pair from amoCRM and the identity cross-checked against it."""
+
+    grant: TokenGrant
+    host: AccountHost
+    account_id: int
+    amo_user_id: int
+    amo_user_name: str | None
+    amo_user_is_admin: bool
+
+
+@dataclass(frozen=True)
+class NewLink:
+    """What a connection is (re)written with: the identity and the plain token pair."""
+
+    account_id: int
+    account_domain: str
+    base_domain: str
+    amo_user_id: int
+    amo_user_name: str | None
+    amo_user_is_admin: bool
+    access_token: str
+    refresh_token: str
+    access_expires_at: datetime
+    refresh_expires_at: datetime
+
+    def __repr__(self) -> str:
+        return f"NewLink(account_id={self.account_id}, amo_user_id={self.amo_user_id})"
+
+
 def _sha256(value: str) -> str:
     return hashlib.sha256(value.encode()).hexdigest()
+
+
+def mask_email(email: str) -> str:
+    """`olena@foryou.example` → `o***a@foryou.example`: enough to recognise one's own."""
+    local, _, domain = email.partition("@")
+    masked = f"{local[:1]}***{local[-1:] if len(local) > 1 else ''}"
+    return f"{masked}@{domain}"
 
 
 def status_of(connection: AmoCrmConnection | repository.ConnectionStanding | None) -> StatusView:
@@ -280,7 +385,8 @@ class ConnectionService:
             created_at=now,
             expires_at=now + timedelta(seconds=self._settings.oauth_flow_ttl_seconds),
         )
-        async with self._db.transaction() as session:
+        # Counting and adding in one write transaction: the count is still true at the write.
+        async with self._db.write_transaction() as session:
             recent = await repository.count_flows_since(session, user_id, now - _FLOW_RATE_WINDOW)
             if recent >= self._settings.oauth_flows_per_minute:
                 raise TooManyFlows(headers={"Retry-After": str(_FLOW_RATE_WINDOW.seconds)})
@@ -288,13 +394,14 @@ class ConnectionService:
         url = f"{self._settings.public_url}/api/v1/integrations/amo-crm/oauth/start"
         return AuthorizeResult(f"{url}?{urlencode({'flow': str(flow.id)})}", flow.expires_at)
 
-    async def start_in_browser(self, flow: str | None) -> BrowserRedirect:
-        """`oauth/start`: give the browser its binder and send it to amoCRM's consent page
-        (once per flow), or back to the app with the reason it cannot go."""
+    async def start_in_browser(self, flow: str | None) -> BrowserOutcome:
+        """`oauth/start`: give the browser its binder and the page that names whose account
+        the connection is for, with the consent link (once per flow: the state exists only
+        in that link, so a second opening gets the "already used" answer instead)."""
         try:
             flow_id = uuid.UUID(flow or "")
         except ValueError:
-            return self._back_to_app(None, StateInvalid())
+            return self.flow_unknown(StateInvalid())
         now = self._clock.now()
         state = secrets.token_urlsafe(32)
         binder = secrets.token_urlsafe(32)
@@ -302,32 +409,53 @@ class ConnectionService:
             started = await repository.start_flow(
                 session, flow_id, _sha256(state), _sha256(binder), now
             )
+            holder = await repository.get_flow_holder(session, flow_id) if started else None
             unstartable = None if started else await repository.get_flow(session, flow_id)
-        if not started:
-            expired = unstartable is not None and unstartable.expires_at <= now
+        if holder is None:
+            if unstartable is None:
+                return self.flow_unknown(StateInvalid())
+            expired = unstartable.expires_at <= now
             return self._back_to_app(unstartable, StateExpired() if expired else StateInvalid())
         query = urlencode(
             {"client_id": self._settings.amocrm_client_id, "state": state, "mode": "post_message"}
         )
         base = self._settings.amocrm_upstream_url or f"https://{self._settings.amocrm_consent_host}"
-        return BrowserRedirect(location=f"{base}/oauth?{query}", cookie=SetBinder(binder))
+        return ConsentPage(
+            consent_url=f"{base}/oauth?{query}",
+            holder_name=holder.name,
+            holder_email=mask_email(holder.email),
+            cookie=SetBinder(binder),
+        )
+
+    def flow_unknown(self, error: AppError) -> FlowUnknown:
+        """The answer for a browser whose request names no flow we know (or cannot be read)."""
+        web = self._settings.web_return_url
+        query = urlencode({"status": "error", "code": error.code})
+        return FlowUnknown(
+            code=error.code,
+            web_app_url=f"{web}?{query}" if web else None,
+            status_code=error.status_code if error.status_code >= 400 else 400,
+        )
 
     def _back_to_app(
         self,
-        flow: AmoCrmOAuthFlow | None,
+        flow: AmoCrmOAuthFlow,
         error: AppError | None,
         cookie: ClearBinder | None = None,
+        ticket: str | None = None,
     ) -> BrowserRedirect:
         """Back to the app with the outcome; where to is chosen by configuration and the
         flow's client only, never by anything in the request."""
         return_url = self._settings.app_return_url
-        if flow is not None and flow.client == ClientKind.WEB.value:
+        if flow.client == ClientKind.WEB.value:
             return_url = self._settings.web_return_url or return_url
-        outcome = "connected" if error is None else "error"
-        query = {"status": outcome} if error is None else {"status": outcome, "code": error.code}
+        if error is None:
+            assert ticket is not None
+            query = {"status": "pending", "ticket": ticket}
+        else:
+            query = {"status": "error", "code": error.code}
         return BrowserRedirect(
             location=f"{return_url}?{urlencode(query)}",
-            outcome=outcome,
             code=None if error is None else error.code,
             cookie=cookie,
         )
@@ -336,30 +464,165 @@ class ConnectionService:
 
     async def complete_in_browser(
         self, params: CallbackInput, binder: str | None
-    ) -> BrowserRedirect:
-        """`oauth/callback`: complete the flow amoCRM redirected back, and say where the
-        browser goes with which outcome. The flow is read once, when its state is consumed."""
+    ) -> BrowserOutcome:
+        """`oauth/callback`: verify what amoCRM redirected back, keep the result pending on
+        the flow, and send the browser back to the app with the one-time ticket that only
+        the flow's owner can redeem. The flow is read once, when its state is consumed."""
         owner = BrowserBinder(binder)
         # Whatever the outcome, the binder has done its job.
         done = ClearBinder()
         flow, refusal = await self._consume_state(params.state, owner)
+        if flow is None:
+            return self.flow_unknown(refusal or StateInvalid())
         if refusal is not None:
             return self._back_to_app(flow, refusal, done)
-        assert flow is not None
         try:
-            await self._complete(flow, params, owner)
+            verified = await self._verify(flow, params, owner)
         except AppError as error:
             return self._back_to_app(flow, error, done)
-        return self._back_to_app(flow, None, done)
+        ticket = await self._hold_pending(flow, verified)
+        return self._back_to_app(flow, None, done, ticket=ticket)
 
     async def exchange_code(self, params: CallbackInput, user_id: uuid.UUID) -> StatusView:
         """`exchange-code`: the app hands over what amoCRM gave it; the signed-in user must be
-        the one who started the flow."""
+        the one who started the flow, so the result becomes their connection at once."""
         flow, refusal = await self._consume_state(params.state, AppCaller(user_id))
         if refusal is not None:
             raise refusal
         assert flow is not None
-        return await self._complete(flow, params, AppCaller(user_id))
+        verified = await self._verify(flow, params, AppCaller(user_id))
+        now = self._clock.now()
+        link = NewLink(
+            account_id=verified.account_id,
+            account_domain=verified.host.host,
+            base_domain=verified.host.base_domain,
+            amo_user_id=verified.amo_user_id,
+            amo_user_name=verified.amo_user_name,
+            amo_user_is_admin=verified.amo_user_is_admin,
+            access_token=verified.grant.access_token,
+            refresh_token=verified.grant.refresh_token,
+            access_expires_at=now + timedelta(seconds=verified.grant.expires_in),
+            refresh_expires_at=now + REFRESH_TOKEN_LIFETIME,
+        )
+        async with self._linking(user_id, lambda: link), self._db.write_transaction() as session:
+            stored = await self._link(session, user_id, link, now)
+        return status_of(stored)
+
+    async def _hold_pending(self, flow: AmoCrmOAuthFlow, verified: VerifiedConnect) -> str:
+        """Keep the verified result on the flow, sealed to it, until the owner redeems the
+        ticket returned here (only its hash is stored; the ticket is never logged)."""
+        ticket = secrets.token_urlsafe(32)
+        now = self._clock.now()
+        sealed = seal_tokens(
+            self._cipher,
+            bound_to=TokenBinding(flow.id, flow.user_id, pending=True),
+            access_token=verified.grant.access_token,
+            refresh_token=verified.grant.refresh_token,
+            access_expires_at=now + timedelta(seconds=verified.grant.expires_in),
+            refresh_expires_at=now + REFRESH_TOKEN_LIFETIME,
+        )
+        pending = repository.PendingResult(
+            ticket_hash=_sha256(ticket),
+            until=now + PENDING_RESULT_TTL,
+            key_id=sealed.key_id,
+            access_token_enc=sealed.access_token_enc,
+            refresh_token_enc=sealed.refresh_token_enc,
+            access_expires_at=sealed.access_expires_at,
+            account_id=verified.account_id,
+            account_domain=verified.host.host,
+            base_domain=verified.host.base_domain,
+            amo_user_id=verified.amo_user_id,
+            amo_user_name=verified.amo_user_name,
+            amo_user_is_admin=verified.amo_user_is_admin,
+        )
+        async with self._db.transaction() as session:
+            await repository.store_pending(session, flow.id, pending)
+        log.info("amocrm_connect_pending", flow_id=str(flow.id), account_id=verified.account_id)
+        return ticket
+
+    async def complete(self, ticket: str, user_id: uuid.UUID) -> StatusView:
+        """`complete`: the flow's owner redeems the callback's ticket, and the pending result
+        becomes their connection. Anyone else kills the flow: the browser that consented
+        was not the owner's, so nobody may redeem it."""
+        if not STATE_PATTERN.match(ticket):
+            raise TicketInvalid()
+        now = self._clock.now()
+        refusal: AppError | None = None
+        link: NewLink | None = None
+        stored: AmoCrmConnection | None = None
+        async with self._linking(user_id, lambda: link), self._db.write_transaction() as session:
+            flow = await repository.get_flow_by_ticket(session, _sha256(ticket))
+            if flow is None or flow.pending_until is None:
+                raise TicketInvalid()
+            if flow.user_id != user_id:
+                await self._refuse_hijack(session, flow, user_id, now)
+                refusal = FlowNotYours()
+            elif flow.pending_until <= now:
+                await repository.take_pending(session, flow.id)
+                refusal = TicketExpired()
+            else:
+                link = self._pending_link(flow)
+                if not await repository.take_pending(session, flow.id):
+                    raise TicketInvalid()
+                stored = await self._link(session, user_id, link, now)
+        if refusal is not None:
+            raise refusal
+        return status_of(stored)
+
+    async def _refuse_hijack(
+        self, session: AsyncSession, flow: AmoCrmOAuthFlow, caller: uuid.UUID, now: datetime
+    ) -> None:
+        if await repository.take_pending(session, flow.id):
+            await repository.add_event(
+                session,
+                user_id=flow.user_id,
+                connection_id=None,
+                kind=EventKind.FLOW_HIJACK_REFUSED,
+                reason=f"caller:{caller}",
+                account_id=flow.pending_account_id,
+                now=now,
+            )
+        log.warning(
+            "amocrm_flow_hijack_refused",
+            flow_id=str(flow.id),
+            owner_id=str(flow.user_id),
+            caller_id=str(caller),
+        )
+
+    def _pending_link(self, flow: AmoCrmOAuthFlow) -> NewLink:
+        """The flow's pending result, opened; a pair no configured key opens is as good as
+        gone (a key was removed while it waited)."""
+        assert flow.pending_until is not None
+        try:
+            access_token, refresh_token = open_tokens(
+                self._cipher,
+                repository.SealedPair(
+                    key_id=flow.pending_key_id or "",
+                    access_token_enc=flow.pending_access_enc or "",
+                    refresh_token_enc=flow.pending_refresh_enc or "",
+                    access_expires_at=flow.pending_access_expires_at or flow.pending_until,
+                    refresh_expires_at=flow.pending_until,
+                ),
+                TokenBinding(flow.id, flow.user_id, pending=True),
+            )
+        except DecryptionError:
+            log.error("amocrm_pending_undecryptable", flow_id=str(flow.id))
+            raise TicketInvalid() from None
+        held_since = flow.pending_until - PENDING_RESULT_TTL
+        assert flow.pending_account_id is not None
+        assert flow.pending_amo_user_id is not None
+        return NewLink(
+            account_id=flow.pending_account_id,
+            account_domain=flow.pending_account_domain or "",
+            base_domain=flow.pending_base_domain or "",
+            amo_user_id=flow.pending_amo_user_id,
+            amo_user_name=flow.pending_amo_user_name,
+            amo_user_is_admin=flow.pending_amo_user_is_admin,
+            access_token=access_token,
+            refresh_token=refresh_token,
+            access_expires_at=flow.pending_access_expires_at or held_since,
+            refresh_expires_at=held_since + REFRESH_TOKEN_LIFETIME,
+        )
 
     async def _consume_state(
         self, state: str | None, owner: FlowOwner
@@ -392,10 +655,10 @@ class ConnectionService:
             return flow, StateExpired() if expired else StateInvalid()
         return flow, None
 
-    async def _complete(
+    async def _verify(
         self, flow: AmoCrmOAuthFlow, params: CallbackInput, owner: FlowOwner
-    ) -> StatusView:
-        """Check everything about a consumed flow, exchange the code, verify, store."""
+    ) -> VerifiedConnect:
+        """Check everything about a consumed flow, exchange the code, cross-check the token."""
         if isinstance(owner, BrowserBinder) and not self._binder_matches(flow, owner.binder):
             raise BinderMismatch()
         if params.error is not None:
@@ -410,7 +673,7 @@ class ConnectionService:
         allowed = self._settings.amocrm_allowed_accounts
         if allowed_by_host_alone(allowed, host) is False:
             raise AccountNotAllowed()
-        return await self._exchange_and_store(flow, host, params.code)
+        return await self._exchange_and_check(host, params.code)
 
     @staticmethod
     def _binder_matches(flow: AmoCrmOAuthFlow, binder: str | None) -> bool:
@@ -418,9 +681,7 @@ class ConnectionService:
             return False
         return hmac.compare_digest(flow.binder_hash, _sha256(binder))
 
-    async def _exchange_and_store(
-        self, flow: AmoCrmOAuthFlow, host: AccountHost, code: str
-    ) -> StatusView:
+    async def _exchange_and_check(self, host: AccountHost, code: str) -> VerifiedConnect:
         try:
             grant = await self._client.exchange_code(host, code)
         except AmoGrantRejected as error:
@@ -456,53 +717,89 @@ class ConnectionService:
             raise ExchangeFailed()
         if not is_allowed_account(self._settings.amocrm_allowed_accounts, host, account.id):
             raise AccountNotAllowed()
-        now = self._clock.now()
-        async with self._db.write_transaction() as session:
-            connection = await repository.get_connection_for_user(session, flow.user_id)
-            if connection is None:
-                connection = AmoCrmConnection(
-                    id=uuid.uuid4(),
-                    user_id=flow.user_id,
-                    status=ConnectionStatus.DISCONNECTED.value,
-                    account_id=account.id,
-                    account_domain=host.host,
-                    base_domain=host.base_domain,
-                    amo_user_id=account.current_user_id,
-                    version=0,
-                    created_at=now,
-                    updated_at=now,
-                )
-                await repository.add_connection(session, connection)
-            pair = seal_pair(
-                self._cipher,
-                connection_id=connection.id,
-                user_id=flow.user_id,
-                grant=grant,
-                now=now,
+        return VerifiedConnect(
+            grant=grant,
+            host=host,
+            account_id=account.id,
+            amo_user_id=account.current_user_id,
+            amo_user_name=profile.name,
+            amo_user_is_admin=profile.is_admin,
+        )
+
+    async def _link(
+        self, session: AsyncSession, user_id: uuid.UUID, link: NewLink, now: datetime
+    ) -> AmoCrmConnection | None:
+        """Make `link` the user's connection (a reconnection replaces in place), with the
+        `connected` event, inside the caller's transaction. One amoCRM user belongs to one
+        ForYou user per account: another user's live connection to it refuses the link."""
+        holder = await repository.linked_user_of(session, link.account_id, link.amo_user_id)
+        if holder is not None and holder != user_id:
+            raise AmoUserAlreadyLinked()
+        connection = await repository.get_connection_for_user(session, user_id)
+        if connection is None:
+            connection = AmoCrmConnection(
+                id=uuid.uuid4(),
+                user_id=user_id,
+                status=ConnectionStatus.DISCONNECTED.value,
+                account_id=link.account_id,
+                account_domain=link.account_domain,
+                base_domain=link.base_domain,
+                amo_user_id=link.amo_user_id,
+                version=0,
+                created_at=now,
+                updated_at=now,
             )
-            await repository.store_connected(
-                session,
-                connection.id,
-                pair=pair,
-                account_id=account.id,
-                account_domain=host.host,
-                base_domain=host.base_domain,
-                amo_user_id=account.current_user_id,
-                amo_user_name=profile.name,
-                amo_user_is_admin=profile.is_admin,
-                now=now,
-            )
-            await repository.add_event(
-                session,
-                user_id=flow.user_id,
-                connection_id=connection.id,
-                kind=EventKind.CONNECTED,
-                account_id=account.id,
-                now=now,
-            )
-            stored = await repository.get_connection(session, connection.id)
-        log.info("amocrm_connected", connection_id=str(connection.id), account_id=account.id)
-        return status_of(stored)
+            await repository.add_connection(session, connection)
+        pair = seal_tokens(
+            self._cipher,
+            bound_to=TokenBinding(connection.id, user_id),
+            access_token=link.access_token,
+            refresh_token=link.refresh_token,
+            access_expires_at=link.access_expires_at,
+            refresh_expires_at=link.refresh_expires_at,
+        )
+        await repository.store_connected(
+            session,
+            connection.id,
+            pair=pair,
+            account_id=link.account_id,
+            account_domain=link.account_domain,
+            base_domain=link.base_domain,
+            amo_user_id=link.amo_user_id,
+            amo_user_name=link.amo_user_name,
+            amo_user_is_admin=link.amo_user_is_admin,
+            now=now,
+        )
+        await repository.add_event(
+            session,
+            user_id=user_id,
+            connection_id=connection.id,
+            kind=EventKind.CONNECTED,
+            account_id=link.account_id,
+            now=now,
+        )
+        log.info("amocrm_connected", connection_id=str(connection.id), account_id=link.account_id)
+        return await repository.get_connection(session, connection.id)
+
+    @asynccontextmanager
+    async def _linking(
+        self, user_id: uuid.UUID, link_of: Callable[[], NewLink | None]
+    ) -> AsyncIterator[None]:
+        """Around a linking transaction: when two redemptions for the same amoCRM user race,
+        the database's unique index refuses the later one; it gets the same answer as if
+        it had come second."""
+        try:
+            yield
+        except IntegrityError:
+            link = link_of()
+            if link is None:
+                raise
+            async with self._db.transaction() as session:
+                holder = await repository.linked_user_of(session, link.account_id, link.amo_user_id)
+            if holder is None or holder == user_id:
+                raise
+            log.warning("amocrm_link_race_lost", account_id=link.account_id)
+            raise AmoUserAlreadyLinked() from None
 
     @staticmethod
     def _exchange_error(error: AmoCrmError) -> AppError:
@@ -516,15 +813,21 @@ class ConnectionService:
             log.warning("amocrm_exchange_failed", error_type=type(error).__name__)
         return ExchangeFailed()
 
-    # --- status, disconnect, disable hook ------------------------------------------------
+    # --- status and disconnect ----------------------------------------------------------
 
     async def status(self, subject: TokenSubject) -> StatusView:
         """The caller's connection status; the user is read and admitted in the same query
         (one database round trip for the endpoint the app polls most)."""
         async with self._db.read() as connection:
-            user, standing = await repository.get_user_and_standing(connection, subject.user_id)
+            user, standing, reconnect = await repository.get_user_and_standing(
+                connection, subject.user_id
+            )
         admit(user, crm_only=True)
-        return status_of(standing)
+        view = status_of(standing)
+        if not reconnect_pending(reconnect, standing.connected_at if standing else None):
+            return view
+        assert reconnect is not None
+        return replace(view, reconnect_requested=True, reconnect_note=reconnect.note)
 
     async def disconnect(self, user_id: uuid.UUID) -> None:
         now = self._clock.now()
@@ -539,37 +842,3 @@ class ConnectionService:
                     account_id=connection.account_id,
                     now=now,
                 )
-
-    async def integration_disabled(self, account_id: str, client_uuid: str, signature: str) -> int:
-        """amoCRM's signed disable hook; returns how many connections were revoked."""
-        client_id = self._settings.amocrm_client_id
-        secret = self._settings.amocrm_client_secret
-        if not client_id or secret is None:
-            raise IntegrationNotConfigured()
-        expected = hmac.new(
-            secret.get_secret_value().encode(),
-            f"{client_uuid}|{account_id}".encode(),
-            hashlib.sha256,
-        ).hexdigest()
-        signature_ok = hmac.compare_digest(expected, signature.lower())
-        client_ok = hmac.compare_digest(client_uuid.encode(), client_id.encode())
-        if not (signature_ok and client_ok) or not account_id.isdigit():
-            log.warning("amocrm_disable_hook_rejected")
-            raise InvalidSignature()
-        now = self._clock.now()
-        async with self._db.write_transaction() as session:
-            affected = await repository.revoke_account(
-                session, int(account_id), "integration_disabled", now
-            )
-            for connection_id, user_id in affected:
-                await repository.add_event(
-                    session,
-                    user_id=user_id,
-                    connection_id=connection_id,
-                    kind=EventKind.REVOKED,
-                    reason="integration_disabled",
-                    account_id=int(account_id),
-                    now=now,
-                )
-        log.info("amocrm_integration_disabled", account_id=int(account_id), revoked=len(affected))
-        return len(affected)

@@ -83,14 +83,53 @@ def seal_pair(
     grant: TokenGrant,
     now: datetime,
 ) -> SealedPair:
-    access_context = TokenContext(connection_id, user_id, "access_token")
-    refresh_context = TokenContext(connection_id, user_id, "refresh_token")
-    return SealedPair(
-        key_id=cipher.current_key_id,
-        access_token_enc=cipher.encrypt(grant.access_token, access_context),
-        refresh_token_enc=cipher.encrypt(grant.refresh_token, refresh_context),
+    return seal_tokens(
+        cipher,
+        bound_to=TokenBinding(connection_id, user_id),
+        access_token=grant.access_token,
+        refresh_token=grant.refresh_token,
         access_expires_at=now + timedelta(seconds=grant.expires_in),
         refresh_expires_at=now + REFRESH_TOKEN_LIFETIME,
+    )
+
+
+@dataclass(frozen=True)
+class TokenBinding:
+    """What a sealed pair is bound to: a connection, or (`pending`) the flow whose callback
+    produced it while the ticket waits; a pair copied between the two fails to open."""
+
+    owner_id: uuid.UUID
+    user_id: uuid.UUID
+    pending: bool = False
+
+    def context(self, token: str) -> TokenContext:
+        field = f"pending_{token}" if self.pending else token
+        return TokenContext(self.owner_id, self.user_id, field)
+
+
+def seal_tokens(
+    cipher: TokenCipher,
+    *,
+    bound_to: TokenBinding,
+    access_token: str,
+    refresh_token: str,
+    access_expires_at: datetime,
+    refresh_expires_at: datetime,
+) -> SealedPair:
+    return SealedPair(
+        key_id=cipher.current_key_id,
+        access_token_enc=cipher.encrypt(access_token, bound_to.context("access_token")),
+        refresh_token_enc=cipher.encrypt(refresh_token, bound_to.context("refresh_token")),
+        access_expires_at=access_expires_at,
+        refresh_expires_at=refresh_expires_at,
+    )
+
+
+def open_tokens(cipher: TokenCipher, pair: SealedPair, bound_to: TokenBinding) -> tuple[str, str]:
+    """The access and refresh token of a sealed pair; raises `DecryptionError`."""
+    return (
+        cipher.decrypt(pair.access_token_enc, pair.key_id, bound_to.context("access_token")),
+        cipher.decrypt(pair.refresh_token_enc, pair.key_id, bound_to.context("refresh_token")),
     )
 
 
@@ -333,8 +372,7 @@ class TokenProvider:
         try:
             refresh_token = open_token(self._cipher, connection, "refresh_token")
         except TokenKeysUnavailable:
-            async with self._db.transaction() as session:
-                await repository.release_refresh_lease(session, connection.id, owner=self._owner)
+            await self._release_unsent(connection)
             TOKEN_REFRESHES.labels("keys_unavailable").inc()
             raise
         await self._failpoints.hit("before_token_request")
@@ -345,6 +383,19 @@ class TokenProvider:
         except AmoGrantRejected:
             return await self._on_rejected(connection, previous_unfinished=previous_unfinished)
         except AmoCrmError as error:
+            if error.never_sent:
+                # Our own budget or circuit (e.g. Redis down) held the request back: amoCRM
+                # saw nothing, so nothing failed there and nothing may have rotated.
+                await self._release_unsent(connection)
+                TOKEN_REFRESHES.labels("not_sent").inc()
+                log.warning(
+                    "amocrm_refresh_not_sent",
+                    connection_id=str(connection.id),
+                    error_type=type(error).__name__,
+                )
+                if self._still_usable(connection, forced=forced):
+                    return self._usable(connection)
+                raise to_app_error(error) from None
             # Includes AmoClientRejected: our configuration is wrong, the tokens are not. A
             # timeout with an unknown outcome may have rotated the token at amoCRM: the
             # journal keeps the refresh unfinished, so the next attempt knows.
@@ -352,13 +403,26 @@ class TokenProvider:
             await self._on_transient_failure(
                 connection, reason, backoff=not isinstance(error, AmoClientRejected)
             )
-            assert connection.access_expires_at is not None
-            if not forced and connection.access_expires_at > self._clock.now():
+            if self._still_usable(connection, forced=forced):
                 return self._usable(connection)
             raise to_app_error(error) from None
         return await self._commit_new_pair(
             connection, grant, reason="recovered_unfinished" if previous_unfinished else None
         )
+
+    async def _release_unsent(self, connection: AmoCrmConnection) -> None:
+        async with self._db.transaction() as session:
+            await repository.release_unsent_refresh(
+                session,
+                connection.id,
+                owner=self._owner,
+                started_at=connection.refresh_started_at,
+            )
+
+    def _still_usable(self, connection: AmoCrmConnection, *, forced: bool) -> bool:
+        """Whether a refresh that did not happen may still hand out the current token."""
+        assert connection.access_expires_at is not None
+        return not forced and connection.access_expires_at > self._clock.now()
 
     async def _commit_new_pair(
         self, connection: AmoCrmConnection, grant: TokenGrant, *, reason: str | None

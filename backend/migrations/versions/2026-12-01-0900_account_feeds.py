@@ -1,8 +1,9 @@
-"""amoCRM account feeds: the webhook key and the events cursor of each account
+"""amoCRM account feeds: the webhook key and the events cursor of each account; whether a
+connected amoCRM user is an account admin (also on a connect flow's pending result)
 
-Revision ID: 0004_account_feeds
-Revises: 0003_refresh_retry
-Create Date: 2026-11-28 09:00:00
+Revision ID: 0006_account_feeds
+Revises: 0005_agency_admin
+Create Date: 2026-12-01 09:00:00
 """
 
 from collections.abc import Sequence
@@ -10,8 +11,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0004_account_feeds"
-down_revision: str | None = "0003_refresh_retry"
+revision: str = "0006_account_feeds"
+down_revision: str | None = "0005_agency_admin"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -32,9 +33,20 @@ def upgrade() -> None:
         batch.add_column(
             sa.Column("amo_user_is_admin", sa.Boolean(), nullable=False, server_default=sa.false())
         )
+    with op.batch_alter_table("amocrm_oauth_flows") as batch:
+        batch.add_column(
+            sa.Column(
+                "pending_amo_user_is_admin",
+                sa.Boolean(),
+                nullable=False,
+                server_default=sa.false(),
+            )
+        )
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("amocrm_oauth_flows") as batch:
+        batch.drop_column("pending_amo_user_is_admin")
     with op.batch_alter_table("amocrm_connections") as batch:
         batch.drop_column("amo_user_is_admin")
     op.drop_table("amocrm_account_feeds")

@@ -1,0 +1,1 @@
+"""The app admin's screens: brokers' connections, the agency connection, app users."""

@@ -1,0 +1,1 @@
+"""The agency's account-level amoCRM access: one admin connection per amoCRM account."""
