@@ -1,6 +1,7 @@
-"""Live updates against the emulator: webhooks registered with an admin's token and delivered
-by amoCRM to our receiver, the events poll without an admin, each broker hearing only about
-their own leads and tasks, resume, and fan-out between two replicas through Redis."""
+"""Live updates against the emulator: webhooks registered with an admin's token (the agency
+connection's first) and delivered by amoCRM to our receiver, the events poll without an
+admin, each broker hearing only about their own leads and tasks, resume, and fan-out between
+two replicas through Redis."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from backend_support import amo_user
+from foryou.auth.models import Role
 from foryou.live.hub import LocalHub, RedisHub
 from live_support import connected_user, free_port, read_stream, stop
 from redis.asyncio import Redis
@@ -95,6 +97,36 @@ async def test_webhooks_registered_delivered_and_routed_to_the_right_broker(
     # The ticket was single use.
     again = await backend.client.get(f"{API}/events/stream", params={"ticket": ticket})
     assert again.status_code == 401
+
+
+async def test_the_agency_connection_registers_the_webhook_and_reads_nothing_else(
+    make_backend: Any, emu: Any
+) -> None:
+    backend = await make_backend()
+    minted = emu.control.long_lived_token(amo_user(emu, "admin")["id"], days=60)
+    stored = await backend.client.post(
+        f"{API}/admin/amo-crm/agency-connection",
+        headers=await backend.new_broker(role=Role.ADMIN),
+        json={"domain": ACCOUNT_HOST, "token": minted.token},
+    )
+    assert stored.status_code == 200, stored.text
+    # No broker is an amoCRM admin: without the agency connection only the poll would do.
+    broker = await connected_user(backend, emu, "broker", 0)
+    emu.control.clear_requests()
+    await backend.services.live.follow_accounts()
+    webhook_calls = emu.control.requests(path="/api/v4/webhooks")
+    assert [row["method"] for row in webhook_calls] == ["GET", "POST"]
+    assert all(row["token_fingerprint"] == minted.fingerprint for row in webhook_calls)
+    assert not emu.control.requests(path="/api/v4/events")
+    hooks = admin_get(emu, "/api/v4/webhooks")["_embedded"]["webhooks"]
+    assert any(WEBHOOKS in hook["destination"] for hook in hooks)
+    # The broker's CRM reads stay theirs.
+    emu.control.clear_requests()
+    listed = await backend.client.get(f"{API}/crm/leads", headers=broker)
+    assert listed.status_code == 200, listed.text
+    for row in emu.control.requests():
+        if row["token_fingerprint"] == minted.fingerprint:
+            assert row["path"] in ("/api/v4/webhooks", "/api/v4/users"), row
 
 
 async def test_webhook_refusals_dedupe_and_unknown_events(make_backend: Any, emu: Any) -> None:
