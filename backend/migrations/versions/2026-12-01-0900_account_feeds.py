@@ -26,6 +26,7 @@ def upgrade() -> None:
         sa.Column("last_received_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("registered_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("events_cursor", sa.BigInteger(), nullable=True),
+        sa.Column("sync_until", sa.DateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("account_id"),
         sa.UniqueConstraint("key_hash"),
     )

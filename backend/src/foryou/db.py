@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import DateTime, MetaData, event, text
+from sqlalchemy import CursorResult, DateTime, MetaData, event, text
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.engine.url import make_url
 from sqlalchemy.ext.asyncio import (
@@ -146,3 +146,9 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+def rowcount(result: object) -> int:
+    """The number of rows an UPDATE or DELETE changed."""
+    assert isinstance(result, CursorResult)
+    return int(result.rowcount)

@@ -283,3 +283,26 @@ async def test_two_replicas_fan_out_through_redis(make_backend: Any, emu: Any) -
     finally:
         await client.aclose()  # type: ignore[attr-defined]
     assert isinstance(second.services.live._hub, RedisHub)
+
+
+async def test_two_processes_checking_one_account_register_one_webhook(
+    make_backend: Any, emu: Any
+) -> None:
+    first, second = await make_backend(), await make_backend()
+    await connected_user(first, emu, "admin")
+    emu.control.clear_requests()
+    for _ in range(2):
+        await asyncio.gather(
+            first.services.live.follow_accounts(), second.services.live.follow_accounts()
+        )
+    hooks = admin_get(emu, "/api/v4/webhooks")["_embedded"]["webhooks"]
+    (ours,) = [hook for hook in hooks if WEBHOOKS in hook["destination"]]
+    assert len(emu.control.requests(method="POST", path="/api/v4/webhooks")) == 1
+    # The stored key is the registered one: amoCRM's deliveries are accepted.
+    account_id = admin_get(emu, "/api/v4/account")["id"]
+    delivered = await second.client.post(
+        f"{WEBHOOKS}/{ours['destination'].rsplit('/', 1)[1]}",
+        content=urlencode({"talk[add][0][id]": "5", "account[id]": str(account_id)}),
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    assert delivered.status_code == 200, delivered.text

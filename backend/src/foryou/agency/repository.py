@@ -10,6 +10,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from foryou.agency.models import AgencyConnection, AgencySource, AgencyStatus
+from foryou.db import rowcount
 from foryou.integrations.amocrm.models import AmoCrmConnection
 
 
@@ -45,7 +46,7 @@ async def remove(session: AsyncSession, account_id: int | None) -> int:
     if account_id is not None:
         query = query.where(AgencyConnection.account_id == account_id)
     result = await session.execute(query)
-    return int(getattr(result, "rowcount", 0) or 0)
+    return rowcount(result)
 
 
 async def mark(
@@ -60,7 +61,7 @@ async def mark(
         )
         .values(status=status.value, token_enc=None, token_key_id=None, updated_at=now)
     )
-    return int(getattr(result, "rowcount", 0) or 0) == 1
+    return rowcount(result) == 1
 
 
 async def mark_checked(session: AsyncSession, agency_id: uuid.UUID, now: datetime) -> None:
@@ -125,7 +126,7 @@ async def fill_broker_names(session: AsyncSession, account_id: int, names: dict[
             )
             .values(amo_user_name=name)
         )
-        changed += int(getattr(result, "rowcount", 0) or 0)
+        changed += rowcount(result)
     return changed
 
 

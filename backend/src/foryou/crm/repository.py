@@ -6,16 +6,12 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import CursorResult, and_, delete, select, update
+from sqlalchemy import and_, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from foryou.crm.models import CrmLeadSubmission, SubmissionStatus
+from foryou.db import rowcount
 from foryou.integrations.amocrm.models import AmoCrmConnection
-
-
-def _rowcount(result: object) -> int:
-    assert isinstance(result, CursorResult)
-    return int(result.rowcount)
 
 
 async def known_user_names(session: AsyncSession, account_id: int) -> dict[int, str]:
@@ -78,7 +74,7 @@ async def take_over_submission(
             updated_at=now,
         )
     )
-    return _rowcount(result) == 1
+    return rowcount(result) == 1
 
 
 async def update_owned_submission(
@@ -96,4 +92,4 @@ async def update_owned_submission(
         )
         .values(**values)
     )
-    return _rowcount(result) == 1
+    return rowcount(result) == 1

@@ -28,3 +28,6 @@ class AccountFeed(Base):
     registered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Unix time of the newest event read by the poll.
     events_cursor: Mapped[int | None] = mapped_column(BigInteger)
+    # A process checking the webhook holds the account until then; the others skip it, so two
+    # workers never register two webhooks with different keys.
+    sync_until: Mapped[datetime | None] = mapped_column(UTCDateTime)

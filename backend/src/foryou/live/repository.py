@@ -6,9 +6,10 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from foryou.db import rowcount
 from foryou.integrations.amocrm.models import AmoCrmConnection, ConnectionStatus
 from foryou.live.models import AccountFeed
 
@@ -33,6 +34,33 @@ async def feed_of(session: AsyncSession, account_id: int) -> AccountFeed | None:
 async def add_feed(session: AsyncSession, feed: AccountFeed) -> None:
     session.add(feed)
     await session.flush()
+
+
+async def claim_feed(
+    session: AsyncSession, account_id: int, *, new_key_hash: str, now: datetime, until: datetime
+) -> AccountFeed | None:
+    """The account's feed (created with `new_key_hash` when it has none), held for a webhook
+    check until `until`; None while another process holds it. A concurrent first creation
+    raises IntegrityError."""
+    feed = await feed_of(session, account_id)
+    if feed is None:
+        feed = AccountFeed(
+            account_id=account_id, key_hash=new_key_hash, created_at=now, sync_until=until
+        )
+        await add_feed(session, feed)
+        return feed
+    result = await session.execute(
+        update(AccountFeed)
+        .where(
+            AccountFeed.account_id == account_id,
+            or_(AccountFeed.sync_until.is_(None), AccountFeed.sync_until <= now),
+        )
+        .values(sync_until=until)
+    )
+    if rowcount(result) != 1:
+        return None
+    feed.sync_until = until
+    return feed
 
 
 async def update_feed(session: AsyncSession, account_id: int, **values: object) -> None:

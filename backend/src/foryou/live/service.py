@@ -20,6 +20,8 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
+from sqlalchemy.exc import IntegrityError
+
 from foryou.agency.gateway import AccountAdmin, AccountGateway
 from foryou.clock import Clock
 from foryou.config import Settings
@@ -70,6 +72,8 @@ POLL_PAGES = 5
 EVENTS_PAGE = 100
 TICKET_SECONDS = 60
 RECEIVED_EVERY = timedelta(minutes=1)
+# Longer than a webhook check takes (two amoCRM calls, each waiting for a budget slot).
+WEBHOOK_SYNC_LEASE = timedelta(seconds=120)
 QUEUE_SIZE = 10_000
 
 
@@ -336,57 +340,71 @@ class LiveService:
         return found is not None
 
     async def _sync_webhook(self, admin: AccountAdmin) -> bool:
+        """Check the account's webhook, and register it again when missing, disabled or short
+        of an event. One process at a time per account (the feed's `sync_until`): another one
+        checking it now counts as done."""
         account_id = admin.account_id
+        now = self._clock.now()
+        # The key of a webhook registered now; only its hash is kept.
+        key = secrets.token_urlsafe(32)
+        try:
+            async with self._db.write_transaction() as session:
+                feed = await repository.claim_feed(
+                    session,
+                    account_id,
+                    new_key_hash=_hash(key),
+                    now=now,
+                    until=now + WEBHOOK_SYNC_LEASE,
+                )
+        except IntegrityError:
+            feed = None  # another process created the feed a moment ago, and checks it
+        if feed is None:
+            return True
+        registered = False
+        try:
+            await self._check_webhook(admin, feed, key)
+            registered = True
+        finally:
+            async with self._db.transaction() as session:
+                if registered:
+                    await repository.update_feed(
+                        session, account_id, registered_at=now, sync_until=None
+                    )
+                else:
+                    await repository.update_feed(session, account_id, sync_until=None)
+        return True
+
+    async def _check_webhook(self, admin: AccountAdmin, feed: AccountFeed, key: str) -> None:
         prefix = self._settings.public_url.rstrip("/") + WEBHOOK_PATH
-        async with self._db.transaction() as session:
-            feed = await repository.feed_of(session, account_id)
-        ours = [
-            hook
-            for hook in await admin.webhooks()
-            if str(hook.get("destination", "")).startswith(prefix)
-        ]
+        created = feed.key_hash == _hash(key)
         current = next(
             (
                 hook
-                for hook in ours
-                if feed is not None
+                for hook in await admin.webhooks()
+                if str(hook.get("destination", "")).startswith(prefix)
                 and _hash(str(hook["destination"])[len(prefix) :]) == feed.key_hash
             ),
             None,
         )
-        now = self._clock.now()
-        if (
-            current is not None
-            and not current.get("disabled")
-            and set(current.get("settings") or []) >= set(WEBHOOK_EVENTS)
+        if current is None:
+            # Only the key's hash is kept: a webhook that is gone gets a new key.
+            destination = prefix + key
+            reason = "new" if created else "missing"
+            if not created:
+                async with self._db.transaction() as session:
+                    await repository.update_feed(
+                        session, feed.account_id, key_hash=_hash(key), created_at=self._clock.now()
+                    )
+        elif current.get("disabled") or not set(current.get("settings") or []) >= set(
+            WEBHOOK_EVENTS
         ):
-            async with self._db.transaction() as session:
-                await repository.update_feed(session, account_id, registered_at=now)
-            return True
-        if current is not None:
             destination = str(current["destination"])
             reason = "disabled" if current.get("disabled") else "events"
         else:
-            # Only the key's hash is kept: a webhook that is gone gets a new key.
-            key = secrets.token_urlsafe(32)
-            destination = prefix + key
-            reason = "missing" if feed is not None else "new"
-            async with self._db.write_transaction() as session:
-                if feed is None:
-                    await repository.add_feed(
-                        session,
-                        AccountFeed(account_id=account_id, key_hash=_hash(key), created_at=now),
-                    )
-                else:
-                    await repository.update_feed(
-                        session, account_id, key_hash=_hash(key), created_at=now
-                    )
+            return
         await admin.add_webhook(destination, WEBHOOK_EVENTS)
         WEBHOOK_REGISTRATIONS.labels(reason).inc()
-        async with self._db.transaction() as session:
-            await repository.update_feed(session, account_id, registered_at=now)
-        log.info("webhook_registered", account_id=account_id, reason=reason)
-        return True
+        log.info("webhook_registered", account_id=feed.account_id, reason=reason)
 
     async def _poll_when_due(self, account_id: int) -> None:
         interval = self._settings.events_poll_seconds
@@ -398,17 +416,20 @@ class LiveService:
 
     async def poll_events(self, account_id: int) -> int:
         """Read the account's new events with a broker's token; the number of new changes."""
-        async with self._db.write_transaction() as session:
-            feed = await repository.feed_of(session, account_id)
-            user_id = await repository.broker_user_of(session, account_id)
-            if feed is None:
-                feed = AccountFeed(
-                    account_id=account_id,
-                    key_hash=_hash(secrets.token_urlsafe(32)),
-                    created_at=self._clock.now(),
-                )
-                await repository.add_feed(session, feed)
-            cursor = feed.events_cursor
+        try:
+            async with self._db.write_transaction() as session:
+                feed = await repository.feed_of(session, account_id)
+                user_id = await repository.broker_user_of(session, account_id)
+                if feed is None:
+                    feed = AccountFeed(
+                        account_id=account_id,
+                        key_hash=_hash(secrets.token_urlsafe(32)),
+                        created_at=self._clock.now(),
+                    )
+                    await repository.add_feed(session, feed)
+                cursor = feed.events_cursor
+        except IntegrityError:
+            return 0  # another process created the feed a moment ago, and polls it
         if user_id is None:
             return 0
         start = int(self._clock.now().timestamp()) if cursor is None else cursor

@@ -13,11 +13,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import CursorResult, and_, bindparam, delete, func, or_, select, update
+from sqlalchemy import and_, bindparam, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from foryou.auth.models import CurrentUser, User, UserStatus
 from foryou.auth.repository import CURRENT_USER_COLUMNS, current_user_from
+from foryou.db import rowcount
 from foryou.integrations.amocrm.models import (
     LINKED_STATUSES,
     AmoCrmConnection,
@@ -53,11 +54,6 @@ class SealedPair:
     refresh_token_enc: str
     access_expires_at: datetime
     refresh_expires_at: datetime
-
-
-def _rowcount(result: object) -> int:
-    assert isinstance(result, CursorResult)
-    return int(result.rowcount)
 
 
 def _tokens_wiped(status: ConnectionStatus, reason: str | None, now: datetime) -> dict[str, Any]:
@@ -125,7 +121,7 @@ async def start_flow(
         )
         .values(state_hash=state_hash, binder_hash=binder_hash, started_at=now)
     )
-    return _rowcount(result) == 1
+    return rowcount(result) == 1
 
 
 async def consume_flow(session: AsyncSession, flow_id: uuid.UUID, now: datetime) -> bool:
@@ -139,7 +135,7 @@ async def consume_flow(session: AsyncSession, flow_id: uuid.UUID, now: datetime)
         )
         .values(used_at=now)
     )
-    return _rowcount(result) == 1
+    return rowcount(result) == 1
 
 
 async def kill_flow(session: AsyncSession, flow_id: uuid.UUID, now: datetime) -> None:
@@ -224,7 +220,7 @@ async def take_pending(session: AsyncSession, flow_id: uuid.UUID) -> bool:
         .where(AmoCrmOAuthFlow.id == flow_id, AmoCrmOAuthFlow.pending_until.is_not(None))
         .values(**_PENDING_WIPED)
     )
-    return _rowcount(result) == 1
+    return rowcount(result) == 1
 
 
 async def wipe_expired_pending(session: AsyncSession, now: datetime) -> int:
@@ -232,7 +228,7 @@ async def wipe_expired_pending(session: AsyncSession, now: datetime) -> int:
     result = await session.execute(
         update(AmoCrmOAuthFlow).where(AmoCrmOAuthFlow.pending_until <= now).values(**_PENDING_WIPED)
     )
-    return _rowcount(result)
+    return rowcount(result)
 
 
 async def purge_flows(session: AsyncSession, expired_before: datetime) -> int:
@@ -244,7 +240,7 @@ async def purge_flows(session: AsyncSession, expired_before: datetime) -> int:
             AmoCrmOAuthFlow.pending_until.is_(None),
         )
     )
-    return _rowcount(result)
+    return rowcount(result)
 
 
 # --- connections -------------------------------------------------------------------------
@@ -429,7 +425,7 @@ async def claim_refresh_lease(
         )
         .values(lease_owner=owner, lease_until=lease_until, refresh_started_at=now)
     )
-    return _rowcount(result) == 1
+    return rowcount(result) == 1
 
 
 async def release_refresh_lease(
@@ -477,7 +473,7 @@ async def renew_refresh_lease(
         )
         .values(lease_until=lease_until)
     )
-    return _rowcount(result) == 1
+    return rowcount(result) == 1
 
 
 async def release_after_failure(
@@ -606,7 +602,7 @@ async def write_refreshed_pair(
             updated_at=now,
         )
     )
-    return _rowcount(result) == 1
+    return rowcount(result) == 1
 
 
 async def mark_reauth_required(
@@ -630,7 +626,7 @@ async def mark_reauth_required(
             refresh_finished_at=now,
         )
     )
-    return _rowcount(result) == 1
+    return rowcount(result) == 1
 
 
 async def disconnect_user(
@@ -687,7 +683,7 @@ async def revoke_connection(
         )
         .values(**_tokens_wiped(ConnectionStatus.REVOKED, reason, now))
     )
-    return _rowcount(result) == 1
+    return rowcount(result) == 1
 
 
 async def connections_with_tokens(session: AsyncSession) -> Sequence[AmoCrmConnection]:
@@ -722,7 +718,7 @@ async def rewrite_ciphertexts(
             refresh_token_enc=refresh_token_enc,
         )
     )
-    return _rowcount(result) == 1
+    return rowcount(result) == 1
 
 
 # --- events ------------------------------------------------------------------------------
