@@ -91,6 +91,9 @@ class Settings(BaseSettings):
     webhook_dedupe_seconds: float = Field(default=600.0, ge=1, le=86400)
     # SSE: a comment line this often keeps proxies from closing an idle stream.
     live_heartbeat_seconds: float = Field(default=15.0, gt=0, le=300)
+    # SSE: a stream ends after this long and the client reconnects (resuming by Last-Event-ID),
+    # authenticated again: a blocked user or an expired token keeps no stream open for long.
+    live_stream_max_seconds: float = Field(default=900.0, gt=0, le=86400)
     # The worker warns this many days before the agency's long-lived token expires.
     agency_token_warning_days: int = Field(default=14, ge=1, le=365)
     # Tests only: `name:action[:arg],...` (see foryou.failpoints).

@@ -306,3 +306,30 @@ async def test_two_processes_checking_one_account_register_one_webhook(
         headers={"Content-Type": "application/x-www-form-urlencoded"},
     )
     assert delivered.status_code == 200, delivered.text
+
+
+async def test_a_stream_outlives_its_heartbeats_and_ends_with_its_lifetime(
+    make_backend: Any, emu: Any, serve: Any
+) -> None:
+    port = free_port()
+    backend = await make_backend(
+        public_url=f"http://127.0.0.1:{port}",
+        live_heartbeat_seconds=0.1,
+        live_stream_max_seconds=2.0,
+    )
+    served = await serve(backend, port)
+    broker = await connected_user(backend, emu, "broker", 0)
+    stream = await read_stream(served.url, broker)
+    try:
+        await asyncio.sleep(0.5)  # several heartbeats without an event
+        assert stream.task is not None
+        assert not stream.task.done()
+        await backend.services.live._hub.publish(
+            await user_id_of(backend, broker), "task.changed", {"taskId": 7}
+        )
+        event = await stream.wait_for("task.changed", timeout=5)
+        assert event["data"] == {"taskId": 7}
+        # The server ends it; the client reconnects and is authenticated again.
+        await asyncio.wait_for(stream.task, 5)
+    finally:
+        await stop(stream)

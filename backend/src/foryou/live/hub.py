@@ -13,7 +13,6 @@ import contextlib
 import json
 import uuid
 from collections import deque
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -56,17 +55,26 @@ class Subscription:
     def __init__(self, queue: asyncio.Queue[LiveEvent]) -> None:
         self.queue = queue
         self.backlog: list[LiveEvent] = []
+        self._backlog_sent = 0
+        self._last = 0
 
-    async def events(self) -> AsyncIterator[LiveEvent]:
-        last = 0
-        for event in self.backlog:
-            last = max(last, event.id)
-            yield event
+    async def next_event(self, within_seconds: float) -> LiveEvent | None:
+        """The next event (what was missed first, then the live ones), or None when none came
+        within `within_seconds` (a heartbeat is due). Nothing is lost to the wait running out:
+        the next call waits on the same queue."""
+        if self._backlog_sent < len(self.backlog):
+            event = self.backlog[self._backlog_sent]
+            self._backlog_sent += 1
+            self._last = max(self._last, event.id)
+            return event
         while True:
-            event = await self.queue.get()
-            if event.id > last:  # the backlog may have carried it already
-                last = event.id
-                yield event
+            try:
+                event = await asyncio.wait_for(self.queue.get(), within_seconds)
+            except TimeoutError:
+                return None
+            if event.id > self._last:  # the backlog may have carried it already
+                self._last = event.id
+                return event
 
 
 class LiveHub(Protocol):

@@ -88,18 +88,23 @@ async def event_stream(
     last_event_id: Annotated[str | None, Query(alias="lastEventId", max_length=20)] = None,
 ) -> StreamingResponse:
     resume_from = last_event_id_header or last_event_id
-    last = int(resume_from) if resume_from and resume_from.isdigit() else None
+    # Event ids are ASCII digits; isdigit() alone would admit '²', which int() refuses.
+    last = (
+        int(resume_from)
+        if resume_from and resume_from.isascii() and resume_from.isdecimal()
+        else None
+    )
     subscription = await live.subscribe(user.id, last)
     heartbeat = live.heartbeat_seconds
 
     async def frames() -> AsyncIterator[str]:
-        events = subscription.events().__aiter__()
+        loop = asyncio.get_running_loop()
+        ends_at = loop.time() + live.stream_max_seconds
         try:
             yield ": connected\n\n"
-            while True:
-                try:
-                    event = await asyncio.wait_for(events.__anext__(), heartbeat)
-                except TimeoutError:
+            while (left := ends_at - loop.time()) > 0:
+                event = await subscription.next_event(min(heartbeat, left))
+                if event is None:
                     yield ": heartbeat\n\n"
                     continue
                 STREAM_EVENTS_SENT.labels(event.type).inc()

@@ -276,6 +276,10 @@ class LiveService:
     def heartbeat_seconds(self) -> float:
         return self._settings.live_heartbeat_seconds
 
+    @property
+    def stream_max_seconds(self) -> float:
+        return self._settings.live_stream_max_seconds
+
     # --- streams --------------------------------------------------------------------------
 
     async def subscribe(self, user_id: uuid.UUID, last_event_id: int | None) -> Subscription:
