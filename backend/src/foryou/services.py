@@ -29,6 +29,7 @@ from foryou.integrations.amocrm.transport import (
 )
 from foryou.redis_client import connect_redis
 from foryou.secrets_store import ResolvedSecrets
+from foryou.worker.keepalive import KeepAliveWorker
 
 
 @dataclass
@@ -52,9 +53,18 @@ class Services:
         await self.tokens.aclose()
         await self.http.aclose()
         if self.redis is not None:
-            # aclose() exists in redis>=5 but not in the published type stubs.
             await self.redis.aclose()
         await self.db.dispose()
+
+    def keep_alive_worker(self) -> KeepAliveWorker:
+        """The keep-alive worker on these services: embedded in the app or a process of its own."""
+        return KeepAliveWorker(
+            db=self.db,
+            tokens=self.tokens,
+            agency=self.agency,
+            clock=self.clock,
+            settings=self.settings,
+        )
 
 
 def passwords_from(settings: Settings) -> Passwords:
