@@ -36,7 +36,7 @@ def database(kind: str) -> Iterator[str]:
         return
     import asyncio
 
-    import asyncpg  # type: ignore[import-untyped]
+    import asyncpg
 
     admin_dsn = POSTGRES_URL.replace("postgresql+asyncpg://", "postgresql://")
     name = f"foryou_bench_{uuid.uuid4().hex[:10]}"

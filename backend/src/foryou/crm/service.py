@@ -452,7 +452,7 @@ def build_crm_service(
     transport: AmoCrmTransport,
     db: Database,
     clock: Clock,
-    redis: Redis[Any] | None,
+    redis: Redis | None,
     redis_prefix: str,
     agency: AccountGateway | None = None,
 ) -> CrmService:

@@ -9,10 +9,11 @@ from __future__ import annotations
 from html import escape
 from typing import Literal
 
+from foryou.languages import preferred_language
+
 Language = Literal["uk", "en", "ru"]
 LANGUAGES: tuple[Language, ...] = ("uk", "en", "ru")
 DEFAULT_LANGUAGE: Language = "en"
-_BY_TAG: dict[str, Language] = {language: language for language in LANGUAGES}
 
 _TEXT: dict[str, dict[Language, str]] = {
     "start_title": {
@@ -123,23 +124,8 @@ _REASON_FALLBACK: dict[Language, str] = {
 
 
 def page_language(accept_language: str | None) -> Language:
-    """The reader's preferred language of ours by `Accept-Language` (q-values honoured)."""
-    best: tuple[float, Language] | None = None
-    for item in (accept_language or "").split(",")[:20]:
-        tag, _, params = item.strip().partition(";")
-        language = _BY_TAG.get(tag.strip().split("-")[0].lower())
-        if language is None:
-            continue
-        weight = 1.0
-        name, _, value = params.strip().partition("=")
-        if name.strip() == "q":
-            try:
-                weight = float(value)
-            except ValueError:
-                continue
-        if weight > 0 and (best is None or weight > best[0]):
-            best = (weight, language)
-    return DEFAULT_LANGUAGE if best is None else best[1]
+    """The language of a page: the reader's preferred one of ours by `Accept-Language`."""
+    return preferred_language(accept_language, LANGUAGES, DEFAULT_LANGUAGE)
 
 
 def _page(language: Language, title: str, body: str) -> str:
