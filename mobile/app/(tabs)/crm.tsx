@@ -9,6 +9,7 @@ import { AmoCrmAuthScreen } from '@/components/amo-crm/AmoCrmAuthScreen';
 import { AmoCrmAuthWebView } from '@/components/amo-crm/AmoCrmAuthWebView';
 import { AmoCrmStatusBadge } from '@/components/amo-crm/AmoCrmStatusBadge';
 import { ConnectNoticeBanner } from '@/components/amo-crm/ConnectNoticeBanner';
+import { ReconnectRequestBanner } from '@/components/amo-crm/ReconnectRequestBanner';
 import { useConnectNotice } from '@/components/amo-crm/connectNotice';
 import { useAmoCrmConnect } from '@/components/amo-crm/useAmoCrmConnect';
 import { CrmArea } from '@/components/crm/CrmArea';
@@ -56,6 +57,9 @@ export default function CrmScreen() {
       }
     />
   );
+  const reconnectRequest = (
+    <ReconnectRequestBanner status={status.data} onReconnect={() => void connect()} connecting={isConnecting} />
+  );
   const webViewModal = webView.url ? (
     <AmoCrmAuthWebView authorizeUrl={webView.url} onReturn={webView.onReturn} onClose={webView.onClose} />
   ) : null;
@@ -63,9 +67,11 @@ export default function CrmScreen() {
   if (status.data.state === 'connected') {
     return (
       <View style={styles.container} testID="crm-connected">
-        {notice?.kind === 'connected' ? banner : null}
+        {notice?.kind === 'connected' || authorizeError ? banner : null}
+        {reconnectRequest}
         <AmoCrmStatusBadge status={status.data} brokerName={session.user?.name} />
         <CrmArea />
+        {webViewModal}
       </View>
     );
   }
@@ -77,7 +83,12 @@ export default function CrmScreen() {
         onConnect={() => void connect()}
         onCancel={() => (router.canGoBack() ? router.back() : router.navigate('/'))}
         connecting={isConnecting}
-        notice={notice?.kind === 'connected' ? null : banner}
+        notice={
+          <>
+            {reconnectRequest}
+            {notice?.kind === 'connected' ? null : banner}
+          </>
+        }
         {...(reauth
           ? { title: t.amo.reauthTitle, message: reauthReason(t, status.data), connectLabel: t.amo.reconnect }
           : {})}
