@@ -223,6 +223,7 @@ function UserRow({ user }: { user: AdminUser }) {
       {!confirming && !isSelf ? (
         <Button
           title={blocked ? t.admin.users.unblock : t.admin.users.block}
+          accessibilityLabel={fill(blocked ? t.admin.users.unblockLabel : t.admin.users.blockLabel, { name: user.name })}
           variant={blocked ? 'secondary' : 'danger'}
           onPress={() => {
             setBlocked.reset();
