@@ -258,7 +258,7 @@ describe('the agency connection', () => {
       fake.admin.agency = { ...activeAgency, health: 'expiring', expiringSoon: true, expiresAt: '2026-12-05T00:00:00Z' };
     });
     expect(screen.getByTestId('agency-health')).toHaveTextContent('Скоро закінчиться');
-    expect(screen.getByTestId('agency-banner')).toHaveTextContent(/Токен агенції закінчується 5 груд\. 2026/);
+    expect(screen.getByTestId('agency-banner')).toHaveTextContent(/Токен агенції закінчується 5 грудня 2026 р\./);
     expect(screen.getByTestId('agency-expires')).toHaveTextContent(/2026/);
   });
 
@@ -361,13 +361,16 @@ describe("the broker's reconnect request", () => {
     await waitFor(() => expect(WebBrowser.openAuthSessionAsync).toHaveBeenCalled());
   });
 
-  test('not connected: the banner sits above the connect screen; no request, no banner', async () => {
+  test('not connected: the banner explains, and the connect screen’s own button says «Підключити знову»', async () => {
     const backend = installFakeBackend();
     backend.status = { ...notConnected, reconnectRequested: true, reconnectNote: null };
     await signedInAs(backend);
     await renderApp('/crm');
-    expect(await screen.findByTestId('amo-reconnect-requested')).toBeOnTheScreen();
+    const banner = await screen.findByTestId('amo-reconnect-requested');
     expect(screen.queryByTestId('amo-reconnect-note')).toBeNull();
+    expect(within(banner).queryByRole('button')).toBeNull();
+    await fireEvent.press(screen.getByRole('button', { name: 'Підключити знову' }));
+    await waitFor(() => expect(backend.count('POST', '/integrations/amo-crm/authorize')).toBe(1));
   });
 
   test('without a request there is no banner', async () => {

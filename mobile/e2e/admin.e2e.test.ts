@@ -165,8 +165,11 @@ test('the admin sees who is connected, asks a broker to reconnect, and the agenc
   const banner = broker2Page.getByTestId('amo-reconnect-requested');
   await banner.getByText('Агенція просить вас знову підключити amoCRM').waitFor();
   await banner.getByText('Підключіть свій amoCRM, будь ласка', { exact: false }).waitFor();
-  await banner.getByRole('button', { name: 'Підключити знову' }).waitFor();
   await shot(broker2Page, 'broker2-reconnect-banner');
+  // One tap starts the connect flow (the backend's start page names the broker).
+  await broker2Page.getByRole('button', { name: 'Підключити знову', exact: true }).click();
+  await broker2Page.waitForURL((url) => url.href.startsWith(`${stack.apiUrl}/integrations/amo-crm/oauth/start`));
+  await broker2Page.getByText(broker2.name).first().waitFor();
   await broker2Page.context().close();
 
   // The agency connection: a refused token first, then one minted for the amoCRM admin.

@@ -57,9 +57,6 @@ export default function CrmScreen() {
       }
     />
   );
-  const reconnectRequest = (
-    <ReconnectRequestBanner status={status.data} onReconnect={() => void connect()} connecting={isConnecting} />
-  );
   const webViewModal = webView.url ? (
     <AmoCrmAuthWebView authorizeUrl={webView.url} onReturn={webView.onReturn} onClose={webView.onClose} />
   ) : null;
@@ -68,7 +65,7 @@ export default function CrmScreen() {
     return (
       <View style={styles.container} testID="crm-connected">
         {notice?.kind === 'connected' || authorizeError ? banner : null}
-        {reconnectRequest}
+        <ReconnectRequestBanner status={status.data} onReconnect={() => void connect()} connecting={isConnecting} />
         <AmoCrmStatusBadge status={status.data} brokerName={session.user?.name} />
         <CrmArea />
         {webViewModal}
@@ -77,6 +74,8 @@ export default function CrmScreen() {
   }
 
   const reauth = status.data.state === 'reauth_required';
+  // The agency asked for a new connection: the screen's own button says «Підключити знову».
+  const requested = status.data.reconnectRequested;
   return (
     <View style={styles.gate} testID={reauth ? 'crm-reauth' : 'crm-not-connected'}>
       <AmoCrmAuthScreen
@@ -85,13 +84,15 @@ export default function CrmScreen() {
         connecting={isConnecting}
         notice={
           <>
-            {reconnectRequest}
+            <ReconnectRequestBanner status={status.data} />
             {notice?.kind === 'connected' ? null : banner}
           </>
         }
         {...(reauth
           ? { title: t.amo.reauthTitle, message: reauthReason(t, status.data), connectLabel: t.amo.reconnect }
-          : {})}
+          : requested
+            ? { connectLabel: t.reconnectRequest.action }
+            : {})}
       />
       {webViewModal}
     </View>

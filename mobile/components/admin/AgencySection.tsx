@@ -13,6 +13,7 @@ import { FormField } from '../ui/FormField';
 import { InlineConfirm } from '../ui/InlineConfirm';
 import { ErrorView, LoadingView } from '../ui/StateViews';
 import { colors, spacing } from '../ui/theme';
+import { formatDay } from './format';
 import { AGENCY_HEALTH_TONE, Badge } from './StateBadge';
 
 /** A refusal of the agency connection in words the admin can act on. */
@@ -47,7 +48,7 @@ function AgencyBanner({ agency }: { agency: AgencyConnection }) {
   const { t, language } = useI18n();
   const text =
     agency.health === 'expiring' || agency.expiringSoon
-      ? fill(t.admin.agency.expiringBanner, { date: formatDateTime(agency.expiresAt, LOCALES[language]) ?? '—' })
+      ? fill(t.admin.agency.expiringBanner, { date: formatDay(agency.expiresAt, LOCALES[language]) ?? '—' })
       : agency.health === 'expired'
         ? t.admin.agency.expiredBanner
         : agency.health === 'revoked'
@@ -73,7 +74,7 @@ function AgencyCard({ agency }: { agency: AgencyConnection }) {
   const facts: [label: string, value: string | null, id: string][] = [
     [t.admin.agency.account, agency.domain, 'domain'],
     [t.admin.agency.user, agency.amoUserName ?? (agency.amoUserId !== null ? `#${agency.amoUserId}` : null), 'user'],
-    [t.admin.agency.expiresAt, formatDateTime(agency.expiresAt, locale), 'expires'],
+    [t.admin.agency.expiresAt, formatDay(agency.expiresAt, locale), 'expires'],
     [t.admin.agency.token, agency.tokenLast4 ? fill(t.admin.agency.tokenLast4, { last4: agency.tokenLast4 }) : null, 'last4'],
     [t.admin.agency.lastChecked, formatDateTime(agency.lastCheckedAt, locale), 'checked'],
   ];

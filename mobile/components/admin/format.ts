@@ -13,3 +13,11 @@ export function amoUserText(t: Messages, name: string | null, id: number | null)
   if (id !== null) return t.admin.brokers.amoUserId.replace('{id}', String(id));
   return null;
 }
+
+/** A day without the time: a long-lived token expires at 00:00 UTC, which a time would only blur. */
+export function formatDay(iso: string | null | undefined, locale: string): string | null {
+  if (!iso) return null;
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return iso;
+  return new Intl.DateTimeFormat(locale, { day: 'numeric', month: 'long', year: 'numeric', timeZone: 'UTC' }).format(date);
+}

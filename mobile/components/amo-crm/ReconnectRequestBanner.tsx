@@ -9,7 +9,8 @@ import { colors, spacing } from '../ui/theme';
 /**
  * The agency's admin asked this broker to connect amoCRM again (the status's
  * `reconnectRequested`, with the admin's note): one tap starts the connect flow. The backend
- * drops the request after the next successful connection, and the banner goes with it.
+ * drops the request after the next successful connection, and the banner goes with it. Without
+ * `onReconnect` it only explains: the connect screen below it has the button already.
  */
 export function ReconnectRequestBanner({
   status,
@@ -17,8 +18,8 @@ export function ReconnectRequestBanner({
   connecting,
 }: {
   status: ConnectionStatus;
-  onReconnect(): void;
-  connecting: boolean;
+  onReconnect?: () => void;
+  connecting?: boolean;
 }) {
   const { t } = useI18n();
   if (!status.reconnectRequested) return null;
@@ -30,12 +31,14 @@ export function ReconnectRequestBanner({
           {fill(t.reconnectRequest.note, { note: status.reconnectNote })}
         </Text>
       ) : null}
-      <Button
-        title={t.reconnectRequest.action}
-        onPress={onReconnect}
-        busy={connecting}
-        testID="amo-reconnect-requested-connect"
-      />
+      {onReconnect ? (
+        <Button
+          title={t.reconnectRequest.action}
+          onPress={onReconnect}
+          busy={connecting}
+          testID="amo-reconnect-requested-connect"
+        />
+      ) : null}
     </View>
   );
 }
