@@ -27,6 +27,8 @@ export type AmoUser = {
   base_domain: string;
 };
 
+export type AppUserSpec = { email: string; password: string; name: string; role?: 'broker' | 'admin' };
+
 export type Stack = {
   emulatorUrl: string;
   backendUrl: string;
@@ -40,8 +42,8 @@ export type Stack = {
   expirePendingFlows(): void;
   /** An amoCRM admin switches the integration off in the broker's account (signed hook to us). */
   disableIntegration(accountId: number): Promise<void>;
-  /** The agency registers one more broker in the app (`foryou users create`). */
-  createAppUser(user: { email: string; password: string; name: string }): void;
+  /** The agency registers one more broker (or, with `role: 'admin'`, an admin) in the app (`foryou users create`). */
+  createAppUser(user: AppUserSpec): void;
   stop(): Promise<void>;
 };
 
@@ -204,9 +206,9 @@ export async function startStack({ distDir, logDir }: { distDir: string; logDir:
     if (!broker) throw new Error('the emulator has no broker in the reforyou account');
 
     runToCompletion([...pythonCommand('foryou'), 'db', 'upgrade'], backendEnv);
-    const createAppUser = (user: { email: string; password: string; name: string }) => {
+    const createAppUser = (user: AppUserSpec) => {
       runToCompletion(
-        [...pythonCommand('foryou'), 'users', 'create', '--email', user.email, '--password', user.password, '--role', 'broker', '--name', user.name],
+        [...pythonCommand('foryou'), 'users', 'create', '--email', user.email, '--password', user.password, '--role', user.role ?? 'broker', '--name', user.name],
         backendEnv,
       );
     };
