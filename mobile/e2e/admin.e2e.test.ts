@@ -113,7 +113,7 @@ test('the admin sees who is connected, asks a broker to reconnect, and the agenc
   const broker1 = appUser('broker1.admin-e2e@foryou.test', 'Брокер Перший');
   const broker2 = appUser('broker2.admin-e2e@foryou.test', 'Брокер Другий');
   const admin = appUser('admin.admin-e2e@foryou.test', 'Адміністратор Агенції', 'admin');
-  for (const user of [broker1, broker2, admin]) stack.createAppUser(user);
+  for (const user of [broker1, broker2, admin]) await stack.createAppUser(user);
 
   const brokerPage = await newPage('broker1');
   await signIn(brokerPage, broker1);
