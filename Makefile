@@ -24,7 +24,7 @@ help:
 	@echo "make demo      run emulator + backend (SQLite) + the app's web build; state kept in data/demo/"
 	@echo "make demo-reset  the same from scratch (forgets the demo's users, connections and secrets)"
 	@echo "make test      lint, types and every test suite"
-	@echo "make check     ruff + mypy --strict (+ tsc for the app)"
+	@echo "make check     ruff + mypy --strict on the code and the tests (+ tsc for the app)"
 	@echo "make test-fast make check + the unit tests (no processes, no database servers), < 1 min"
 	@echo "make fmt       ruff format + ruff check --fix on the Python code"
 	@echo "make typecheck-tests  mypy --strict on the test suites, bench/ and scripts/"
@@ -51,7 +51,7 @@ fmt: install-python
 	$(RUN) ruff format $(PY_PATHS)
 	$(RUN) ruff check --fix $(PY_PATHS)
 
-check: install-python check-mobile
+check: install-python check-mobile typecheck-tests
 	$(RUN) ruff check $(PY_PATHS)
 	$(RUN) ruff format --check $(PY_PATHS)
 	$(RUN) mypy backend/src emulator/src

@@ -36,7 +36,7 @@ def database(kind: str) -> Iterator[str]:
         return
     import asyncio
 
-    import asyncpg  # type: ignore[import-untyped]
+    import asyncpg
 
     admin_dsn = POSTGRES_URL.replace("postgresql+asyncpg://", "postgresql://")
     name = f"foryou_bench_{uuid.uuid4().hex[:10]}"
@@ -88,7 +88,7 @@ class Backend:
             answer.raise_for_status()
             start = urlsplit(answer.json()["data"]["authorizeUrl"])
             started = client.get(f"{start.path}?{start.query}")
-            consent = re.search(r'<a href="([^"]*/oauth\?[^"]*)"', started.text)
+            consent = re.search(r'<a [^>]*href="([^"]*/oauth\?[^"]*)"', started.text)
             if started.status_code != 200 or consent is None:
                 msg = f"oauth/start answered {started.status_code}: {started.text[:200]}"
                 raise RuntimeError(msg)

@@ -42,7 +42,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     token = os.environ["BENCH_AMO_TOKEN"]
     outcomes: Counter[str] = Counter()
     deadline = args.start_at + args.duration
-    redis: Redis[Any] | None = None
+    redis: Redis | None = None
     http = httpx.AsyncClient(
         transport=AsyncAmoHostTransport(args.emulator),
         limits=httpx.Limits(max_connections=args.clients),
@@ -111,7 +111,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     await asyncio.gather(*(one_client() for _ in range(args.clients)))
     await http.aclose()
     if redis is not None:
-        await redis.aclose()  # type: ignore[attr-defined]  # stubs predate aclose()
+        await redis.aclose()
     return {"impl": args.impl, "outcomes": dict(outcomes)}
 
 

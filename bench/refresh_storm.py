@@ -176,7 +176,7 @@ def expire_in_our_database(database_url: str) -> None:
                 "UPDATE amocrm_connections SET access_expires_at = '2000-01-01 00:00:00.000000'"
             )
         return
-    import asyncpg  # type: ignore[import-untyped]
+    import asyncpg
 
     async def update() -> None:
         dsn = database_url.replace("postgresql+asyncpg://", "postgresql://")

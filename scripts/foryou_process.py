@@ -126,6 +126,14 @@ class ForyouProcess:
         except FileNotFoundError:
             return ""
 
+    @property
+    def url(self) -> str:
+        """The address of a process that serves HTTP (the worker has none)."""
+        if self.base_url is None:
+            msg = f"{self.name} has no address"
+            raise RuntimeError(msg)
+        return self.base_url
+
     def alive(self) -> bool:
         return self.process.poll() is None
 
@@ -136,9 +144,7 @@ class ForyouProcess:
     ) -> bool:
         """Poll `/readyz` until it answers 200. False if `should_stop()` turned true first;
         an exit or the timeout raises with the tail of the log."""
-        if self.base_url is None:
-            msg = f"{self.name} has no address to poll"
-            raise RuntimeError(msg)
+        url = self.url
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if should_stop():
@@ -150,7 +156,7 @@ class ForyouProcess:
                 )
                 raise RuntimeError(msg)
             with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(f"{self.base_url}/readyz", timeout=2).status_code == 200:
+                if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
                     return True
             time.sleep(0.1)
         msg = f"{self.name} was not ready in {timeout:.0f} s:\n{self.log()[-LOG_TAIL_CHARS:]}"

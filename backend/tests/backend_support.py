@@ -143,7 +143,7 @@ class Backend:
 
 def consent_link(start_page: str) -> str:
     """The consent URL behind the start page's "Continue to amoCRM" button."""
-    match = re.search(r'<a href="([^"]*/oauth\?[^"]*)"', start_page)
+    match = re.search(r'<a [^>]*href="([^"]*/oauth\?[^"]*)"', start_page)
     assert match, start_page
     return html.unescape(match.group(1))
 

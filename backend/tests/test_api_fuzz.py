@@ -8,12 +8,14 @@ from typing import Any
 
 import pytest
 import schemathesis
-from backend_support import API, Backend, amo_user, connect
+from backend_support import Backend, amo_user, connect
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis.errors import Unsatisfiable
 from schemathesis.core.result import Ok
 from schemathesis.generation import GenerationMode
 from schemathesis.generation.case import Case
+
+from scripts.harness_constants import API
 
 # Per operation and mode; about twenty operations, two modes: well under a minute.
 EXAMPLES = 30

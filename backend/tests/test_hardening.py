@@ -10,11 +10,13 @@ from typing import Any
 
 import httpx
 import pytest
-from backend_support import API, Backend, base_settings
+from backend_support import Backend, base_settings
 from foryou.clock import OffsetClock
 from foryou.config import Settings
 from foryou.main import create_app
 from sqlalchemy.engine.url import make_url
+
+from scripts.harness_constants import API
 
 HYGIENE = {
     "x-content-type-options": "nosniff",

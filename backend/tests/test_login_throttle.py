@@ -10,12 +10,14 @@ from typing import Any
 
 import httpx
 import pytest
-from backend_support import API, PASSWORD, Backend
+from backend_support import Backend
 from foryou.client_address import client_address, parse_networks
+
+from scripts.harness_constants import API, PASSWORD
 
 REDIS_URL = os.environ.get("FORYOU_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 # Short penalties so that the tests can wait them out; production uses the defaults.
-QUICK = {
+QUICK: dict[str, Any] = {
     "login_attempts_per_account": 5,
     "login_attempts_per_address": 12,
     "login_penalty_seconds": 1.0,

@@ -196,6 +196,7 @@ async def test_aioamocrm_edits_leads_adds_notes_and_completes_tasks(emu: Running
     async with aioamocrm_on_account(emu) as amo:
         await amo.exchange_code(emu.code_for("broker1@reforyou.example"))
         lead = (await amo.leads.get_page(limit=1)).items[0]
+        assert lead.id is not None
         refs = await amo.leads.update([{"id": lead.id, "price": 4_200_000}])
         assert [ref.id for ref in refs] == [lead.id]
         assert (await amo.leads.get(lead.id)).price == 4_200_000
@@ -214,6 +215,7 @@ async def test_aioamocrm_edits_leads_adds_notes_and_completes_tasks(emu: Running
                 }
             ]
         )
+        assert task_ref.id is not None
         done = await amo.tasks.complete(task_ref.id, result="Показ прошёл")
         assert done.id == task_ref.id
         task = await amo.tasks.get(task_ref.id)

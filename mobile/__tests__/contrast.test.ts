@@ -32,6 +32,13 @@ const TEXT_ON_BACKGROUND: readonly [text: Colour, background: Colour][] = [
   ['danger', 'surface'],
   ['danger', 'background'],
   ['danger', 'dangerBackground'],
+  ['text', 'dangerBackground'], // the reconnect request banner on the CRM tab
+  ['warning', 'warningBackground'], // state badges, the agency token's expiry banner
+  ['text', 'warningBackground'],
+  ['primary', 'warningBackground'],
+  ['warning', 'surface'], // a pending reconnect request on a broker's row
+  ['muted', 'neutralBackground'],
+  ['text', 'neutralBackground'],
 ];
 
 describe('palette contrast', () => {

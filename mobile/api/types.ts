@@ -60,3 +60,43 @@ export type AmoCompleteErrorCode = (typeof AMO_COMPLETE_ERROR_CODES)[number];
 export function isAmoCompleteErrorCode(code: string): code is AmoCompleteErrorCode {
   return (AMO_COMPLETE_ERROR_CODES as readonly string[]).includes(code);
 }
+
+/** `/admin/*`: an app user's amoCRM connection as the agency's admin sees it. */
+export type Broker = Schemas['BrokerOut'];
+export type BrokerState = Broker['state'];
+export const BROKER_STATES: readonly BrokerState[] = [
+  'active',
+  'reauth_required',
+  'revoked',
+  'disconnected',
+  'never_connected',
+];
+export type BrokerEvent = Schemas['EventOut'];
+export type AgencyConnection = Schemas['AgencyOut'];
+export type AgencyHealth = AgencyConnection['health'];
+export type AgencyTokenInput = Schemas['AgencyTokenIn'];
+export type AdminUser = Schemas['AdminUserOut'];
+export type AdminUserStatus = AdminUser['status'];
+export type CreateUserInput = Schemas['CreateUserIn'];
+export type CreatedUser = Schemas['CreatedUserOut'];
+/** A page of an admin list: `total` is exact, unlike amoCRM's lead pages. */
+export type AdminPage<T> = { items: T[]; page: number; limit: number; total: number; hasMore: boolean };
+
+/** Refusals of `POST /admin/amo-crm/agency-connection` and `…/use-my-connection` the form explains. */
+export const AGENCY_ERROR_CODES = [
+  'agency_domain_invalid',
+  'agency_token_invalid',
+  'agency_token_wrong_account',
+  'agency_token_not_admin',
+  'agency_connection_unusable',
+  'amo_account_not_allowed',
+  'amo_upstream_error',
+  'amo_upstream_unavailable',
+  'amo_upstream_timeout',
+  'amo_not_configured',
+] as const;
+export type AgencyErrorCode = (typeof AGENCY_ERROR_CODES)[number];
+
+export function isAgencyErrorCode(code: string): code is AgencyErrorCode {
+  return (AGENCY_ERROR_CODES as readonly string[]).includes(code);
+}

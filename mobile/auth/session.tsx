@@ -38,6 +38,11 @@ export function canUseCrm(user: User | null): boolean {
   return user !== null && CRM_ROLES.includes(user.role);
 }
 
+/** The agency's admin console is for ADMIN only (the backend answers 403 `forbidden` to others). */
+export function isAdmin(user: User | null): boolean {
+  return user?.role === 'ADMIN';
+}
+
 export function SessionProvider({ children }: PropsWithChildren) {
   const queryClient = useQueryClient();
   const [session, setSession] = useState<Session>({ status: 'loading', user: null });

@@ -284,7 +284,7 @@ test("a colleague's connect link opened by a signed-in broker is refused, and no
       password: randomBytes(12).toString('hex'),
       name: 'Колега Сторонній',
     };
-    stack.createAppUser(colleague);
+    await stack.createAppUser(colleague);
     const { authorizeUrl } = await apiAs<{ authorizeUrl: string }>(colleague, '/integrations/amo-crm/authorize', {
       method: 'POST',
       body: { client: 'web' },

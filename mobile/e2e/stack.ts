@@ -3,7 +3,7 @@
  * SQLite database, settings from the environment) and the app's web build behind the SPA server,
  * each on a free loopback port, and stops all of them again (process groups, even on failure).
  */
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, execFile, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createWriteStream, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
@@ -27,6 +27,8 @@ export type AmoUser = {
   base_domain: string;
 };
 
+export type AppUserSpec = { email: string; password: string; name: string; role?: 'broker' | 'admin' };
+
 export type Stack = {
   emulatorUrl: string;
   backendUrl: string;
@@ -40,8 +42,9 @@ export type Stack = {
   expirePendingFlows(): void;
   /** An amoCRM admin switches the integration off in the broker's account (signed hook to us). */
   disableIntegration(accountId: number): Promise<void>;
-  /** The agency registers one more broker in the app (`foryou users create`). */
-  createAppUser(user: { email: string; password: string; name: string }): void;
+  /** The agency registers one more broker (or, with `role: 'admin'`, an admin) in the app (`foryou users create`). */
+  /** Creates an app user with the `foryou` command, without blocking the test's event loop. */
+  createAppUser(user: AppUserSpec): Promise<void>;
   stop(): Promise<void>;
 };
 
@@ -155,6 +158,22 @@ function runToCompletion(command: string[], env: Env): string {
   return result.stdout;
 }
 
+/** Like runToCompletion, but the event loop keeps running (sockets stay serviced). */
+function runInBackground(command: string[], env: Env): Promise<string> {
+  const [executable, ...args] = command;
+  return new Promise((resolve, reject) => {
+    execFile(
+      executable as string,
+      args,
+      { cwd: REPO_ROOT, env: { ...process.env, ...env }, encoding: 'utf8', timeout: START_TIMEOUT_MS },
+      (error, stdout, stderr) => {
+        if (error) reject(new Error(`${command.join(' ')} failed (${error.code ?? error.signal}):\n${stderr}${stdout}`));
+        else resolve(stdout);
+      },
+    );
+  });
+}
+
 export async function startStack({ distDir, logDir }: { distDir: string; logDir: string }): Promise<Stack> {
   const tmpDir = mkdtempSync(path.join(os.tmpdir(), 'foryou-e2e-'));
   const dbPath = path.join(tmpDir, 'foryou.sqlite3');
@@ -204,15 +223,17 @@ export async function startStack({ distDir, logDir }: { distDir: string; logDir:
     if (!broker) throw new Error('the emulator has no broker in the reforyou account');
 
     runToCompletion([...pythonCommand('foryou'), 'db', 'upgrade'], backendEnv);
-    const createAppUser = (user: { email: string; password: string; name: string }) => {
-      runToCompletion(
-        [...pythonCommand('foryou'), 'users', 'create', '--email', user.email, '--password', user.password, '--role', 'broker', '--name', user.name],
+    // Asynchronous on purpose: a blocked event loop lets the backend close the test's idle
+    // keep-alive connections unseen, and the next fetch then fails on a dead socket.
+    const createAppUser = async (user: AppUserSpec): Promise<void> => {
+      await runInBackground(
+        [...pythonCommand('foryou'), 'users', 'create', '--email', user.email, '--password', user.password, '--role', user.role ?? 'broker', '--name', user.name],
         backendEnv,
       );
     };
     // The agency registers each broker in the app under the same name as in amoCRM.
     const appUser = { email: 'broker.e2e@foryou.test', password: randomBytes(12).toString('hex'), name: broker.name };
-    createAppUser(appUser);
+    await createAppUser(appUser);
 
     // The backend runs through the one Python helper `make demo`, the benchmarks and the
     // lifecycle tests use (scripts/foryou_process.py): it prints its ready line once /readyz

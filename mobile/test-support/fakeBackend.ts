@@ -1,6 +1,8 @@
 import type { ConnectionStatus, CreatedLead, Lead, LeadDetail, NewLeadInput, Pipeline, User } from '@/api/types';
 import { config } from '@/config';
 
+import { FakeAdmin } from './fakeAdmin';
+
 /**
  * A stand-in for the backend at the network boundary (`fetch`): it answers like the real API
  * (same paths, same envelope, same error codes) from in-memory state and records every request.
@@ -181,11 +183,11 @@ function etagOf(body: unknown): string {
   return `"${(hash >>> 0).toString(16)}-${text.length}"`;
 }
 
-function envelope(data: unknown): Reply {
+export function envelope(data: unknown): Reply {
   return { status: 200, body: { success: true, data } };
 }
 
-function failure(status: number, code: string, message = code): Reply {
+export function failure(status: number, code: string, message = code): Reply {
   return { status, body: { success: false, error: { code, message, requestId: 'req-test' } } };
 }
 
@@ -221,6 +223,8 @@ export class FakeBackend {
   private readonly tickets = new Map<string, { ownerId: string; expired: boolean }>();
   private readonly queued = new Map<string, Reply[]>();
   private readonly pending = new Map<string, Promise<void>>();
+  /** `/admin/*`, answered for role ADMIN only (`forbidden` for anyone else, as the backend does). */
+  readonly admin = new FakeAdmin(() => this.user);
 
   /**
    * The backend's callback checked a consent and holds it for a flow of `ownerId` (by default
@@ -333,6 +337,9 @@ export class FakeBackend {
         return { status: 200, body: { success: true, message: 'Disconnected.' } };
       default:
         break;
+    }
+    if (path.startsWith('/admin/')) {
+      return this.user.role === 'ADMIN' ? this.admin.route(request) : failure(403, 'forbidden');
     }
     if (path.startsWith('/crm/')) {
       if (!crmAllowed) return failure(403, 'forbidden');

@@ -1,23 +1,34 @@
-"""The languages the product speaks to people, and which of them a request asks for."""
+"""The one reading of `Accept-Language`: which of the languages we offer a reader prefers.
+
+The product speaks Ukrainian, English and Russian (`Language`); each feature picks its own
+default (the connect pages English, what is written into amoCRM for a broker Ukrainian).
+"""
 
 from __future__ import annotations
 
-from typing import Literal
+from collections.abc import Iterable
+from typing import Literal, TypeVar
 
 Language = Literal["uk", "en", "ru"]
 LANGUAGES: tuple[Language, ...] = ("uk", "en", "ru")
-_BY_TAG: dict[str, Language] = {language: language for language in LANGUAGES}
-# A header is read this far: a browser sends a handful of languages, never dozens.
-_MAX_ITEMS = 20
+
+LanguageT = TypeVar("LanguageT", bound=str)
+
+# A header is read no further than this many ranges: nobody ranks more, and work stays bounded.
+MAX_LANGUAGE_RANGES = 20
 
 
-def preferred_language(accept_language: str | None, default: Language) -> Language:
-    """The reader's preferred language of ours by `Accept-Language` (`uk-UA,en;q=0.8` → uk;
-    q-values honoured, the earlier of equal weights wins), else `default`."""
-    best: tuple[float, Language] | None = None
-    for item in (accept_language or "").split(",")[:_MAX_ITEMS]:
+def preferred_language(
+    accept_language: str | None, offered: Iterable[LanguageT], default: LanguageT
+) -> LanguageT:
+    """The reader's preferred language among `offered` (`uk-UA,en;q=0.8` → uk): q-values
+    honoured, a range with q=0 or an unreadable q skipped, the first listed wins a tie, and
+    `default` when the header names none of ours."""
+    by_tag: dict[str, LanguageT] = {language: language for language in offered}
+    best: tuple[float, LanguageT] | None = None
+    for item in (accept_language or "").split(",")[:MAX_LANGUAGE_RANGES]:
         tag, _, params = item.strip().partition(";")
-        language = _BY_TAG.get(tag.strip().split("-")[0].lower())
+        language = by_tag.get(tag.strip().split("-")[0].lower())
         if language is None:
             continue
         weight = 1.0

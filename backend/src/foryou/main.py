@@ -51,14 +51,7 @@ def create_app(
         worker: KeepAliveWorker | None = None
         worker_task: asyncio.Task[None] | None = None
         if settings.embedded_worker:
-            worker = KeepAliveWorker(
-                db=services.db,
-                tokens=services.tokens,
-                agency=services.agency,
-                clock=services.clock,
-                settings=settings,
-                live=services.live,
-            )
+            worker = services.keep_alive_worker()
             worker_task = asyncio.create_task(worker.run_forever())
         yield
         if worker is not None and worker_task is not None:

@@ -9,8 +9,6 @@ it lasts.
 
 from __future__ import annotations
 
-from typing import Any
-
 from redis.asyncio import Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff
@@ -21,7 +19,7 @@ HEALTH_CHECK_SECONDS = 5
 RETRIES = 3
 
 
-def connect_redis(url: str) -> Redis[Any]:
+def connect_redis(url: str) -> Redis:
     return Redis.from_url(
         url,
         health_check_interval=HEALTH_CHECK_SECONDS,

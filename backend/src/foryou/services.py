@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import httpx
 from redis.asyncio import Redis
@@ -33,6 +32,7 @@ from foryou.live.hub import build_hub
 from foryou.live.service import LiveService
 from foryou.redis_client import connect_redis
 from foryou.secrets_store import ResolvedSecrets
+from foryou.worker.keepalive import KeepAliveWorker
 
 
 @dataclass
@@ -50,7 +50,7 @@ class Services:
     agency: AgencyService
     admin: AdminService
     amocrm: AmoCrmClient
-    redis: Redis[Any] | None
+    redis: Redis | None
 
     async def aclose(self) -> None:
         # Unsaved token pairs get their last chance to be written before the database goes.
@@ -58,9 +58,19 @@ class Services:
         await self.tokens.aclose()
         await self.http.aclose()
         if self.redis is not None:
-            # aclose() exists in redis>=5 but not in the published type stubs.
-            await self.redis.aclose()  # type: ignore[attr-defined]
+            await self.redis.aclose()
         await self.db.dispose()
+
+    def keep_alive_worker(self) -> KeepAliveWorker:
+        """The keep-alive worker on these services: embedded in the app or a process of its own."""
+        return KeepAliveWorker(
+            db=self.db,
+            tokens=self.tokens,
+            agency=self.agency,
+            clock=self.clock,
+            settings=self.settings,
+            live=self.live,
+        )
 
 
 def passwords_from(settings: Settings) -> Passwords:
@@ -80,7 +90,7 @@ def build_services(
     http_client = http or build_http_client(settings)
     cipher = TokenCipher(secrets.encryption_keys)
     app_tokens = AppTokens(settings, secrets.jwt_secret)
-    redis: Redis[Any] | None = connect_redis(settings.redis_url) if settings.redis_url else None
+    redis: Redis | None = connect_redis(settings.redis_url) if settings.redis_url else None
     upstream = build_upstream_client(http_client, settings, redis)
     transport = AmoCrmTransport(upstream, settings)
     amocrm = AmoCrmClient(transport, settings)

@@ -24,7 +24,7 @@ import hashlib
 import math
 import time
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Protocol
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
@@ -201,7 +201,7 @@ class RedisThrottle:
     """
 
     def __init__(
-        self, redis: Redis[Any], policy: ThrottlePolicy, prefix: str, fallback: InProcessThrottle
+        self, redis: Redis, policy: ThrottlePolicy, prefix: str, fallback: InProcessThrottle
     ) -> None:
         self.policy = policy
         self._redis = redis
@@ -250,7 +250,7 @@ class RedisThrottle:
         await self._fallback.clear(key)
 
 
-def build_throttle(redis: Redis[Any] | None, policy: ThrottlePolicy, prefix: str) -> Throttle:
+def build_throttle(redis: Redis | None, policy: ThrottlePolicy, prefix: str) -> Throttle:
     """Redis-backed when a client is given, in-process otherwise."""
     local = InProcessThrottle(policy)
     if redis is None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import Depends, Request
 from redis.asyncio import Redis
@@ -51,7 +51,7 @@ def settings_policies(settings: Settings) -> dict[str, ThrottlePolicy]:
 class Throttles:
     """The app's named throttles (Redis-backed when Redis is configured) and address rule."""
 
-    def __init__(self, settings: Settings, redis: Redis[Any] | None) -> None:
+    def __init__(self, settings: Settings, redis: Redis | None) -> None:
         self.policies = settings_policies(settings)
         self._redis = redis
         self._prefix = f"{settings.redis_prefix}throttle:"

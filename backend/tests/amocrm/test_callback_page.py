@@ -36,6 +36,21 @@ def test_pages_have_no_external_resources() -> None:
             assert marker not in page
 
 
+def test_pages_share_one_inline_style_block_that_loads_nothing() -> None:
+    pages = [
+        start_page("uk", "https://www.amocrm.ru/oauth?a=1", "Olena", "o***a@foryou.example"),
+        return_page("en", "foryouapp://amo-crm/callback?status=pending&ticket=t", None),
+        return_page("ru", "foryouapp://amo-crm/callback?status=error", "amo_state_expired"),
+        unknown_flow_page("en", "amo_state_invalid", None),
+    ]
+    for page in pages:
+        assert page.count("<style>") == 1
+        for marker in ("style=", "url(", "@import", "@font-face"):
+            assert marker not in page
+    # Every way onward is the one primary button.
+    assert all('<a class=button href="' in page for page in pages[:3])
+
+
 @pytest.mark.parametrize(
     ("header", "language"),
     [

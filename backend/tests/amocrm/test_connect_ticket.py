@@ -8,11 +8,13 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from backend_support import AMO, API, Backend, amo_user, connect, query_of
+from backend_support import Backend, amo_user, connect, query_of
 from foryou.integrations.amocrm import repository
 from foryou.integrations.amocrm.models import AmoCrmConnection, AmoCrmOAuthFlow
 from foryou.worker.keepalive import KeepAliveWorker
 from sqlalchemy import select
+
+from scripts.harness_constants import AMO, API
 
 
 async def pending_back(

@@ -11,6 +11,7 @@ import uuid
 from typing import Any
 
 import pytest
+from amocrm_emulator.testing import RunningEmulator
 from backend_support import Backend, amo_user, connect, token_grants
 from foryou.config import parse_encryption_keys
 from foryou.crypto import DecryptionError, TokenCipher, TokenContext
@@ -79,7 +80,7 @@ def decoded_views(value: str) -> list[bytes]:
     return views
 
 
-def usable_at_amocrm(emu: Any, access_token: str) -> bool:
+def usable_at_amocrm(emu: RunningEmulator, access_token: str) -> bool:
     with emu.client() as http:
         response = http.get(
             f"{ACCOUNT}/api/v4/account", headers={"Authorization": f"Bearer {access_token}"}

@@ -40,6 +40,7 @@ async def test_a_copy_is_served_until_the_clock_passes_its_lifetime() -> None:
     upstream = Upstream()
     assert await reads.read(COUNT, "k", upstream.read) == 1
     stored = await cache.get("k")
+    assert stored is not None
     assert stored.keys() == {"at", "count"}
     assert stored["count"] == 1
     assert 0 <= clock.now().timestamp() - stored["at"] < 1
@@ -91,7 +92,7 @@ async def test_single_flight_reads_share_one_upstream_call() -> None:
     second = asyncio.create_task(reads.read(shared, "k", slow))
     await asyncio.sleep(0)
     release.set()
-    assert await asyncio.gather(first, second) == [7, 7]
+    assert list(await asyncio.gather(first, second)) == [7, 7]
     assert calls == 1
 
 

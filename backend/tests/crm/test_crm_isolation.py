@@ -10,8 +10,10 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from backend_support import API, Backend, amo_user, connect, token_grants
+from backend_support import Backend, amo_user, connect, token_grants
 from redis.asyncio import Redis
+
+from scripts.harness_constants import API
 
 PIPELINES = "/api/v4/leads/pipelines"
 
@@ -70,11 +72,11 @@ async def crm_backend(request: pytest.FixtureRequest, make_backend: Any) -> Asyn
     redis_url = os.environ.get("FORYOU_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
     prefix = f"foryou-test:{uuid.uuid4().hex[:12]}:"
     yield await make_backend(redis_url=redis_url, redis_prefix=prefix)
-    client: Redis[Any] = Redis.from_url(redis_url)
+    client: Redis = Redis.from_url(redis_url)
     keys = [key async for key in client.scan_iter(match=f"{prefix}*")]
     if keys:
         await client.delete(*keys)
-    await client.aclose()  # type: ignore[attr-defined]
+    await client.aclose()
 
 
 async def test_a_lead_detail_copy_is_only_ever_its_brokers(

@@ -390,8 +390,8 @@ async def test_replicas_share_the_cache_through_redis(
         again = await first.client.get(f"{API}/crm/leads", headers=headers)
         assert again.json()["data"]["items"][0]["id"] == created.json()["data"]["id"]
     finally:
-        client: Redis[Any] = Redis.from_url(REDIS_URL)
+        client: Redis = Redis.from_url(REDIS_URL)
         keys = [key async for key in client.scan_iter(match=f"{prefix}*")]
         if keys:
             await client.delete(*keys)
-        await client.aclose()  # type: ignore[attr-defined]
+        await client.aclose()

@@ -104,7 +104,7 @@ async def test_lead_edit_refusals(
     )
     assert hidden.status_code == 404
     assert hidden.json()["error"]["code"] == "lead_not_found"
-    assert admin.get(f"/api/v4/leads/{foreign['id']}")["price"] == foreign["price"]  # type: ignore[index]
+    assert admin.get(f"/api/v4/leads/{foreign['id']}")["price"] == foreign["price"]
 
 
 @pytest.mark.parametrize("refusal", ["400", "403"])
@@ -154,7 +154,7 @@ async def test_notes_are_idempotent_and_show_on_the_timeline(
     assert reused.status_code == 422
     assert reused.json()["error"]["code"] == "idempotency_key_reused"
     notes = amo_direct("admin").get(f"/api/v4/leads/{lead['id']}/notes")
-    assert [n["params"]["text"] for n in notes["_embedded"]["notes"]].count("Called") == 1  # type: ignore[index]
+    assert [n["params"]["text"] for n in notes["_embedded"]["notes"]].count("Called") == 1
 
     detail = await backend.client.get(f"{API}/crm/leads/{lead['id']}", headers=headers)
     assert f"note:{note['id']}" in [entry["id"] for entry in detail.json()["data"]["timeline"]]
@@ -182,7 +182,7 @@ async def test_note_after_a_lost_answer_is_not_sent_twice(
         f"{API}/crm/leads/{lead['id']}/notes", headers=headers, json={"text": "Lost answer"}
     )
     assert retried.status_code == 201, retried.text
-    notes = amo_direct("admin").get(path)["_embedded"]["notes"]  # type: ignore[index]
+    notes = amo_direct("admin").get(path)["_embedded"]["notes"]
     assert [n["params"]["text"] for n in notes].count("Lost answer") == 1
     assert retried.json()["data"]["id"] in [n["id"] for n in notes]
 
@@ -226,7 +226,7 @@ async def test_task_board_create_and_complete(
     upstream = amo_direct("admin").get(
         "/api/v4/tasks", {"filter[entity_type]": "leads", "filter[entity_id]": lead["id"]}
     )
-    assert [t["text"] for t in upstream["_embedded"]["tasks"]].count("Call the client") == 1  # type: ignore[index]
+    assert [t["text"] for t in upstream["_embedded"]["tasks"]].count("Call the client") == 1
 
     after = (await backend.client.get(f"{API}/crm/tasks", headers=headers)).json()["data"]
     assert task["id"] in [t["id"] for t in after["upcoming"]]

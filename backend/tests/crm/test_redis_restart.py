@@ -11,11 +11,13 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from backend_support import API, amo_user, connect, token_grants
+from backend_support import Backend, amo_user, connect, token_grants
 from foryou.integrations.amocrm.models import AmoCrmConnection, AmoCrmConnectionEvent
 from redis import Redis
 from redis.exceptions import RedisError
 from sqlalchemy import select
+
+from scripts.harness_constants import API
 
 
 def _free_port() -> int:
@@ -81,7 +83,7 @@ def redis_server(tmp_path: Any) -> Iterator[RedisServer]:
 async def test_requests_succeed_as_soon_as_redis_is_back(
     make_backend: Any, emu: Any, redis_server: RedisServer
 ) -> None:
-    backend = await make_backend(redis_url=redis_server.url)
+    backend: Backend = await make_backend(redis_url=redis_server.url)
     email, _ = await backend.create_user()
     headers = await backend.login(email)
     await connect(backend, emu, headers, amo_user(emu, "broker", 0))

@@ -23,7 +23,7 @@ async def test_authorize_and_disconnect_in_parallel_never_fail(
     with serve(database_url, emu.base_url, workers=2, wait=True) as server:
         brokers = [await backend.new_broker(), await backend.new_broker()]
         gate = asyncio.Semaphore(PARALLEL)
-        async with httpx.AsyncClient(base_url=server.base_url, timeout=60) as http:
+        async with httpx.AsyncClient(base_url=server.url, timeout=60) as http:
 
             async def one(index: int) -> int:
                 # Alternating per broker: authorize counts the last minute's flows and then

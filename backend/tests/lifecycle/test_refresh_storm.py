@@ -56,7 +56,7 @@ async def test_refresh_storm_over_four_processes(
         emu.control.clear_requests()
         server.wait_ready()
         limits = httpx.Limits(max_connections=REQUESTS)
-        async with httpx.AsyncClient(base_url=server.base_url, timeout=60, limits=limits) as http:
+        async with httpx.AsyncClient(base_url=server.url, timeout=60, limits=limits) as http:
             answers = await asyncio.gather(
                 *(
                     http.get(f"{API}/crm/pipelines", headers=headers[i % BROKERS])

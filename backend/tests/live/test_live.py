@@ -275,13 +275,13 @@ async def test_two_replicas_fan_out_through_redis(make_backend: Any, emu: Any) -
         headers={"Content-Type": "application/x-www-form-urlencoded"},
     )
     assert again.json()["data"] == {"accepted": 0}
-    client: Redis[Any] = Redis.from_url(REDIS_URL)
+    client: Redis = Redis.from_url(REDIS_URL)
     try:
         keys = [k async for k in client.scan_iter(match=f"{prefix}*")]
         if keys:
             await client.delete(*keys)
     finally:
-        await client.aclose()  # type: ignore[attr-defined]
+        await client.aclose()
     assert isinstance(second.services.live._hub, RedisHub)
 
 

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import Any
 
 import httpx
 import pytest
@@ -26,8 +25,8 @@ async def http() -> AsyncIterator[httpx.AsyncClient]:
 
 
 @pytest.fixture
-async def redis() -> AsyncIterator[Redis[Any]]:
-    client: Redis[Any] = Redis.from_url(REDIS_URL)
+async def redis() -> AsyncIterator[Redis]:
+    client: Redis = Redis.from_url(REDIS_URL)
     try:
         await client.ping()
     except OSError as exc:  # pragma: no cover - depends on the machine
@@ -38,7 +37,7 @@ async def redis() -> AsyncIterator[Redis[Any]]:
 
 
 @pytest.fixture
-def prefix(redis: Redis[Any]) -> str:
+def prefix(redis: Redis) -> str:
     return unique_prefix()
 
 

@@ -3,7 +3,6 @@ from __future__ import annotations
 import asyncio
 import itertools
 from collections.abc import Callable
-from typing import Any
 
 import pytest
 from foryou.upstream import (
@@ -20,7 +19,7 @@ LimiterFactory = Callable[[float, int], RateLimiter]
 
 
 @pytest.fixture(params=["in_process", "redis"])
-def make_limiter(request: pytest.FixtureRequest, redis: Redis[Any], prefix: str) -> LimiterFactory:
+def make_limiter(request: pytest.FixtureRequest, redis: Redis, prefix: str) -> LimiterFactory:
     if request.param == "in_process":
         return lambda rate, burst: InProcessRateLimiter(rate, burst)
     return lambda rate, burst: RedisRateLimiter(redis, rate, burst, prefix)
@@ -101,8 +100,8 @@ async def test_pause_holds_new_slots_back(make_limiter: LimiterFactory) -> None:
 
 
 async def test_redis_budget_is_shared_by_separate_clients(prefix: str) -> None:
-    first: Redis[Any] = Redis.from_url(REDIS_URL)
-    second: Redis[Any] = Redis.from_url(REDIS_URL)
+    first: Redis = Redis.from_url(REDIS_URL)
+    second: Redis = Redis.from_url(REDIS_URL)
     try:
         a = RedisRateLimiter(first, 1.0, 1, prefix)
         b = RedisRateLimiter(second, 1.0, 1, prefix)

@@ -244,8 +244,8 @@ async def test_a_queue_longer_than_the_wait_limit_is_refused_without_sending(
 async def test_the_redis_circuit_stops_every_process(
     upstream: ScriptedUpstream, http: httpx.AsyncClient, metrics: UpstreamMetrics, prefix: str
 ) -> None:
-    first: Redis[Any] = Redis.from_url(REDIS_URL)
-    second: Redis[Any] = Redis.from_url(REDIS_URL)
+    first: Redis = Redis.from_url(REDIS_URL)
+    second: Redis = Redis.from_url(REDIS_URL)
     try:
         clients = [
             UpstreamClient(
@@ -275,7 +275,7 @@ async def test_no_call_is_made_when_the_shared_budget_is_unreachable(
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))  # bound, never listening: Redis "is down"
         port = sock.getsockname()[1]
-        dead: Redis[Any] = Redis.from_url(f"redis://127.0.0.1:{port}/0", socket_connect_timeout=0.5)
+        dead: Redis = Redis.from_url(f"redis://127.0.0.1:{port}/0", socket_connect_timeout=0.5)
         client = UpstreamClient(
             http,
             RedisRateLimiter(dead, prefix=prefix + "rl:"),

@@ -40,7 +40,8 @@ def emulator() -> Iterator[RunningEmulator]:
 
 @pytest.fixture
 def token(emulator: RunningEmulator) -> str:
-    return emulator.token_for("broker1@reforyou.example")["access_token"]
+    access_token: str = emulator.token_for("broker1@reforyou.example")["access_token"]
+    return access_token
 
 
 @pytest.fixture

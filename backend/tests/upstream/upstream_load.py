@@ -30,7 +30,7 @@ from redis.asyncio import Redis
 
 
 async def run(args: argparse.Namespace) -> dict[str, Any]:
-    redis: Redis[Any] | None = Redis.from_url(args.redis_url) if args.redis_url else None
+    redis: Redis | None = Redis.from_url(args.redis_url) if args.redis_url else None
     limiter: RateLimiter
     circuit: Circuit
     if redis is not None:

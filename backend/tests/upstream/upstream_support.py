@@ -35,10 +35,14 @@ def unique_prefix() -> str:
     return f"test:upstream:{uuid.uuid4().hex}:"
 
 
+def ok_body() -> dict[str, object]:
+    return {"ok": True}
+
+
 @dataclass(frozen=True)
 class Reply:
     status: int = 200
-    body: bytes | str | dict[str, object] = field(default_factory=lambda: {"ok": True})
+    body: bytes | str | dict[str, object] = field(default_factory=ok_body)
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0
     drop: bool = False

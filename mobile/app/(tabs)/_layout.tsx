@@ -1,7 +1,7 @@
 import { Redirect, Tabs } from 'expo-router';
 import { type ColorValue, Text } from 'react-native';
 
-import { canUseCrm, useSession } from '@/auth/session';
+import { canUseCrm, isAdmin, useSession } from '@/auth/session';
 import { LoadingView } from '@/components/ui/StateViews';
 import { colors } from '@/components/ui/theme';
 import { useI18n } from '@/i18n';
@@ -34,6 +34,16 @@ export default function TabsLayout() {
           tabBarIcon: tabIcon('₴'),
           // Roles without CRM access do not see the tab; the screen itself still refuses them.
           href: canUseCrm(session.user) ? undefined : null,
+        }}
+      />
+      <Tabs.Screen
+        name="admin"
+        options={{
+          title: t.admin.tabTitle,
+          tabBarButtonTestID: 'tab-admin',
+          tabBarIcon: tabIcon('★'),
+          // Only the agency's admins see the console; the screen itself refuses anyone else.
+          href: isAdmin(session.user) ? undefined : null,
         }}
       />
       <Tabs.Screen

@@ -9,6 +9,7 @@ import { AmoCrmAuthScreen } from '@/components/amo-crm/AmoCrmAuthScreen';
 import { AmoCrmAuthWebView } from '@/components/amo-crm/AmoCrmAuthWebView';
 import { AmoCrmStatusBadge } from '@/components/amo-crm/AmoCrmStatusBadge';
 import { ConnectNoticeBanner } from '@/components/amo-crm/ConnectNoticeBanner';
+import { ReconnectRequestBanner } from '@/components/amo-crm/ReconnectRequestBanner';
 import { useConnectNotice } from '@/components/amo-crm/connectNotice';
 import { useAmoCrmConnect } from '@/components/amo-crm/useAmoCrmConnect';
 import { CrmArea } from '@/components/crm/CrmArea';
@@ -63,24 +64,35 @@ export default function CrmScreen() {
   if (status.data.state === 'connected') {
     return (
       <View style={styles.container} testID="crm-connected">
-        {notice?.kind === 'connected' ? banner : null}
+        {notice?.kind === 'connected' || authorizeError ? banner : null}
+        <ReconnectRequestBanner status={status.data} onReconnect={() => void connect()} connecting={isConnecting} />
         <AmoCrmStatusBadge status={status.data} brokerName={session.user?.name} />
         <CrmArea />
+        {webViewModal}
       </View>
     );
   }
 
   const reauth = status.data.state === 'reauth_required';
+  // The agency asked for a new connection: the screen's own button says «Підключити знову».
+  const requested = status.data.reconnectRequested;
   return (
     <View style={styles.gate} testID={reauth ? 'crm-reauth' : 'crm-not-connected'}>
       <AmoCrmAuthScreen
         onConnect={() => void connect()}
         onCancel={() => (router.canGoBack() ? router.back() : router.navigate('/'))}
         connecting={isConnecting}
-        notice={notice?.kind === 'connected' ? null : banner}
+        notice={
+          <>
+            <ReconnectRequestBanner status={status.data} />
+            {notice?.kind === 'connected' ? null : banner}
+          </>
+        }
         {...(reauth
           ? { title: t.amo.reauthTitle, message: reauthReason(t, status.data), connectLabel: t.amo.reconnect }
-          : {})}
+          : requested
+            ? { connectLabel: t.reconnectRequest.action }
+            : {})}
       />
       {webViewModal}
     </View>

@@ -9,14 +9,16 @@ type Props = {
   disabled?: boolean;
   busy?: boolean;
   testID?: string;
+  /** When the title alone is ambiguous on the screen (one «Заблокувати» per row), who it acts on. */
+  accessibilityLabel?: string;
 };
 
-export function Button({ title, onPress, variant = 'primary', disabled, busy, testID }: Props) {
+export function Button({ title, onPress, variant = 'primary', disabled, busy, testID, accessibilityLabel }: Props) {
   const inactive = Boolean(disabled || busy);
   return (
     <Pressable
       accessibilityRole="button"
-      accessibilityLabel={title}
+      accessibilityLabel={accessibilityLabel ?? title}
       accessibilityState={{ disabled: inactive, busy: Boolean(busy) }}
       disabled={inactive}
       onPress={onPress}

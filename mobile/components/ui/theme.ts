@@ -17,6 +17,11 @@ export const colors = {
   danger: '#C5221F',
   dangerBackground: '#FCE8E6',
   infoBackground: '#E8F0FE',
+  /** Needs attention, not broken: a broker who must reconnect, an agency token close to expiry. */
+  warning: '#8A4B00',
+  warningBackground: '#FFF1DB',
+  /** Badges of states that are neither good nor bad (disconnected, never connected). */
+  neutralBackground: '#ECEEF1',
 };
 
 /** The smallest touch target (Apple HIG 44 pt; Material asks 48 dp, which our buttons meet). */

@@ -187,17 +187,9 @@ class AdminService:
         async with self._db.write_transaction() as session:
             if await users_repository.get_user(session, user_id) is None:
                 raise NotFound()
-            ended = await connections.disconnect_user(session, user_id, now)
-            if ended is not None:
-                await connections.add_event(
-                    session,
-                    user_id=user_id,
-                    connection_id=ended.id,
-                    kind=EventKind.UNLINKED,
-                    account_id=ended.account_id,
-                    actor_user_id=admin_id,
-                    now=now,
-                )
+            ended = await connections.disconnect_user(
+                session, user_id, now, kind=EventKind.UNLINKED, actor_user_id=admin_id
+            )
         log.info("amocrm_connection_unlinked", user_id=str(user_id), ended=ended is not None)
         return ended is not None
 

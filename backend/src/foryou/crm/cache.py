@@ -112,7 +112,7 @@ class LocalCache:
 class RedisCache:
     """The cache shared by every replica; keys carry the deployment's Redis prefix."""
 
-    def __init__(self, redis: Redis[Any], prefix: str, clock: Clock) -> None:
+    def __init__(self, redis: Redis, prefix: str, clock: Clock) -> None:
         self._redis = redis
         self._prefix = prefix
         self._clock = clock
@@ -166,7 +166,7 @@ class RedisCache:
         return json.loads(payload) if payload is not None else None
 
 
-def build_cache(redis: Redis[Any] | None, prefix: str, clock: Clock) -> CrmCache:
+def build_cache(redis: Redis | None, prefix: str, clock: Clock) -> CrmCache:
     if redis is not None:
         return RedisCache(redis, f"{prefix}crm:", clock)
     return LocalCache(clock)

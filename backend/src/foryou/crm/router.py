@@ -38,7 +38,7 @@ from foryou.crm.schemas import (
 )
 from foryou.crm.tasks import DEFAULT_TASK_TEXTS, Task
 from foryou.errors import InvalidRequest
-from foryou.languages import Language, preferred_language
+from foryou.languages import LANGUAGES, Language, preferred_language
 from foryou.schemas import ApiModel, Envelope, error_responses, ok
 
 router = APIRouter(prefix="/crm", tags=["crm"])
@@ -74,7 +74,7 @@ AcceptLanguage = Annotated[
 def _language(accept_language: str | None) -> Language:
     """The language of what we write into amoCRM for the broker: Ukrainian unless they ask
     for another of ours (the agency works in Ukrainian)."""
-    return preferred_language(accept_language, "uk")
+    return preferred_language(accept_language, LANGUAGES, "uk")
 
 
 def _broker(user: CrmUser) -> Broker:

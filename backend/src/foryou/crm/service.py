@@ -530,7 +530,7 @@ def build_crm_service(
     transport: AmoCrmTransport,
     db: Database,
     clock: Clock,
-    redis: Redis[Any] | None,
+    redis: Redis | None,
     redis_prefix: str,
     followed_cache_seconds: float,
     agency: AccountGateway | None = None,

@@ -155,7 +155,7 @@ class LocalHub:
 class RedisHub:
     """Every replica: the sequence and buffer in Redis, events fanned out by pub/sub."""
 
-    def __init__(self, redis: Redis[Any], prefix: str) -> None:
+    def __init__(self, redis: Redis, prefix: str) -> None:
         self._redis = redis
         self._prefix = f"{prefix}live:"
         self._channel = f"{prefix}live:events"
@@ -230,5 +230,5 @@ class RedisHub:
                 await self._listener
 
 
-def build_hub(redis: Redis[Any] | None, prefix: str) -> LiveHub:
+def build_hub(redis: Redis | None, prefix: str) -> LiveHub:
     return RedisHub(redis, prefix) if redis is not None else LocalHub()

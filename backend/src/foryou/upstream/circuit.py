@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import math
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Protocol
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
@@ -113,7 +113,7 @@ class RedisCircuit:
 
     def __init__(
         self,
-        redis: Redis[Any],
+        redis: Redis,
         block_seconds: float = DEFAULT_BLOCK_SECONDS,
         prefix: str = "foryou:amo:circuit:",
     ) -> None:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import math
-from typing import Any, Protocol
+from typing import Protocol
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
@@ -157,7 +157,7 @@ class RedisRateLimiter:
 
     def __init__(
         self,
-        redis: Redis[Any],
+        redis: Redis,
         rate: float = DEFAULT_RATE,
         burst: int = DEFAULT_BURST,
         prefix: str = "foryou:amo:rl:",

@@ -10,7 +10,7 @@ from foryou.config import Settings
 from foryou.logging import get_logger
 from foryou.secrets_store import resolve_secrets
 from foryou.services import build_services
-from foryou.worker.keepalive import KeepAliveWorker, RunCounts
+from foryou.worker.keepalive import RunCounts
 
 log = get_logger(__name__)
 
@@ -18,14 +18,7 @@ log = get_logger(__name__)
 async def run_worker(settings: Settings, *, once: bool, clock: Clock | None = None) -> RunCounts:
     """Run until SIGTERM/SIGINT (or one run with `once`); returns the last run's counts."""
     services = build_services(settings, resolve_secrets(settings), clock or SystemClock())
-    worker = KeepAliveWorker(
-        db=services.db,
-        tokens=services.tokens,
-        agency=services.agency,
-        clock=services.clock,
-        settings=settings,
-        live=services.live,
-    )
+    worker = services.keep_alive_worker()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, worker.stop)

@@ -382,7 +382,8 @@ def field_value_texts(values: list[JSONDict] | None) -> list[str]:
 
 
 def read_responsible(caller: Caller, item: dict[str, Any], errors: list[FieldError]) -> int:
-    """`responsible_user_id` of a new record: an active member of the account, else the caller."""
+    """`responsible_user_id` of a record: an active member of the account (else an error), the
+    caller when the item names none."""
     if "responsible_user_id" not in item:
         return caller.user.id
     wanted = to_int(item["responsible_user_id"])
@@ -471,6 +472,36 @@ class Added:
     id: int
     path: str
     extra: JSONDict = field(default_factory=dict)
+
+
+WriteBody = Callable[[Caller, Any], Response]
+
+
+def body_endpoint(noun: str, write: WriteBody) -> Endpoint:
+    """The endpoint that hands a write's JSON body to `write`, the function the act-as
+    control calls too."""
+
+    @authenticated
+    async def endpoint(request: Request, caller: Caller) -> Response:
+        body = await read_body(request, noun)
+        return body if isinstance(body, Response) else write(caller, body)
+
+    return endpoint
+
+
+def by_id_endpoint(
+    noun: str, id_param: str, edit: Callable[[Caller, Any, int], Response]
+) -> Endpoint:
+    """The `PATCH` endpoint of one record, its id from the path parameter `id_param`."""
+
+    @authenticated
+    async def endpoint(request: Request, caller: Caller) -> Response:
+        body = await read_body(request, noun)
+        if isinstance(body, Response):
+            return body
+        return edit(caller, body, request.path_params[id_param])
+
+    return endpoint
 
 
 async def create_batch(

@@ -17,13 +17,14 @@ from amocrm_emulator.api.common import (
     as_list,
     authenticated,
     bad_query,
+    body_endpoint,
+    by_id_endpoint,
     edit_batch,
     field_value_texts,
     int_list,
     paged_answer,
     query_dict,
     range_filter,
-    read_body,
     read_order,
     read_paging,
     read_responsible,
@@ -285,10 +286,7 @@ def add_leads(caller: Caller, body: object) -> Response:
     )
 
 
-@authenticated
-async def create_leads(request: Request, caller: Caller) -> Response:
-    body = await read_body(request, "leads")
-    return body if isinstance(body, Response) else add_leads(caller, body)
+create_leads = body_endpoint("leads", add_leads)
 
 
 # ---- edits -----------------------------------------------------------------------------------
@@ -430,18 +428,8 @@ def edit_leads(caller: Caller, body: object, path_id: int | None = None) -> Resp
     )
 
 
-@authenticated
-async def update_leads(request: Request, caller: Caller) -> Response:
-    body = await read_body(request, "leads")
-    return body if isinstance(body, Response) else edit_leads(caller, body)
-
-
-@authenticated
-async def update_lead(request: Request, caller: Caller) -> Response:
-    body = await read_body(request, "leads")
-    if isinstance(body, Response):
-        return body
-    return edit_leads(caller, body, request.path_params["lead_id"])
+update_leads = body_endpoint("leads", edit_leads)
+update_lead = by_id_endpoint("leads", "lead_id", edit_leads)
 
 
 @authenticated

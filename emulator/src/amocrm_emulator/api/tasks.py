@@ -17,15 +17,17 @@ from amocrm_emulator.api.common import (
     as_list,
     authenticated,
     bad_query,
+    body_endpoint,
+    by_id_endpoint,
     edit_batch,
     in_range,
     int_list,
     paged_answer,
     query_dict,
     range_filter,
-    read_body,
     read_order,
     read_paging,
+    read_responsible,
     since_filter,
     store_batch,
     to_int,
@@ -91,23 +93,6 @@ def _duration(item: dict[str, Any], errors: list[FieldError]) -> int | None:
     return duration
 
 
-def _responsible(caller: Caller, item: dict[str, Any], errors: list[FieldError]) -> int | None:
-    wanted = to_int(item.get("responsible_user_id"))
-    member = (
-        caller.emulator.state.membership(wanted, caller.account.id) if wanted is not None else None
-    )
-    if member is None or not member.is_active:
-        errors.append(
-            FieldError(
-                "NotSupportedChoice",
-                "responsible_user_id",
-                "The user does not exist in the account",
-            )
-        )
-        return None
-    return member.user_id
-
-
 def _result(item: dict[str, Any], errors: list[FieldError]) -> str | None:
     result = item.get("result")
     if not isinstance(result, dict) or not isinstance(result.get("text"), str):
@@ -128,18 +113,9 @@ def _read_task(caller: Caller, item: Any, errors: list[FieldError]) -> Task | No
     if has_entity:
         entity_id = _entity(caller, item, errors)
     task_type = _task_type(item, errors) if "task_type_id" in item else 1
-    responsible = (
-        _responsible(caller, item, errors) if "responsible_user_id" in item else caller.user.id
-    )
+    responsible = read_responsible(caller, item, errors)
     duration = _duration(item, errors) if "duration" in item else 0
-    if (
-        errors
-        or text is None
-        or complete_till is None
-        or task_type is None
-        or responsible is None
-        or duration is None
-    ):
+    if errors or text is None or complete_till is None or task_type is None or duration is None:
         return None
     member = caller.emulator.state.membership(responsible, caller.account.id)
     now = caller.emulator.clock.now_int()
@@ -183,10 +159,7 @@ def add_tasks(caller: Caller, body: object) -> Response:
     )
 
 
-@authenticated
-async def create_tasks(request: Request, caller: Caller) -> Response:
-    body = await read_body(request, "tasks")
-    return body if isinstance(body, Response) else add_tasks(caller, body)
+create_tasks = body_endpoint("tasks", add_tasks)
 
 
 # ---- edit ------------------------------------------------------------------------------------
@@ -213,7 +186,7 @@ def _plan_task_edit(caller: Caller, item: Any, errors: list[FieldError]) -> Plan
         if name in item:
             edits[name] = read(item, errors)
     if "responsible_user_id" in item:
-        edits["responsible_user_id"] = _responsible(caller, item, errors)
+        edits["responsible_user_id"] = read_responsible(caller, item, errors)
     if "entity_type" in item or "entity_id" in item:
         edits["entity_type"] = item.get("entity_type")
         edits["entity_id"] = _entity(caller, item, errors)
@@ -256,18 +229,8 @@ def edit_tasks(caller: Caller, body: object, path_id: int | None = None) -> Resp
     )
 
 
-@authenticated
-async def update_tasks(request: Request, caller: Caller) -> Response:
-    body = await read_body(request, "tasks")
-    return body if isinstance(body, Response) else edit_tasks(caller, body)
-
-
-@authenticated
-async def update_task(request: Request, caller: Caller) -> Response:
-    body = await read_body(request, "tasks")
-    if isinstance(body, Response):
-        return body
-    return edit_tasks(caller, body, request.path_params["task_id"])
+update_tasks = body_endpoint("tasks", edit_tasks)
+update_task = by_id_endpoint("tasks", "task_id", edit_tasks)
 
 
 @authenticated

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from html import escape
 
-from foryou.languages import Language, preferred_language
+from foryou.languages import LANGUAGES, Language, preferred_language
 
 # A page may reach anyone who follows an amoCRM link: English unless they ask for ours.
 DEFAULT_LANGUAGE: Language = "en"
@@ -122,28 +122,60 @@ _REASON_FALLBACK: dict[Language, str] = {
 
 
 def page_language(accept_language: str | None) -> Language:
-    """The reader's preferred language of ours by `Accept-Language` (q-values honoured)."""
-    return preferred_language(accept_language, DEFAULT_LANGUAGE)
+    """The language of a page: the reader's preferred one of ours by `Accept-Language`."""
+    return preferred_language(accept_language, LANGUAGES, DEFAULT_LANGUAGE)
+
+
+# One shared style block: the CSP allows inline styles and nothing else (no fonts, no images,
+# no scripts), so the look is system fonts and plain CSS. Colours keep text at 4.5:1 or better
+# against its background in both schemes; the button is a 48 px touch target.
+_STYLE = """
+:root{color-scheme:light dark;--bg:#f4f5f7;--card:#fff;--text:#1f2937;--muted:#4b5563;
+--line:#e5e7eb;--accent:#1d4ed8;--on-accent:#fff;--brand:#1d4ed8;--alert:#b91c1c}
+@media (prefers-color-scheme:dark){:root{--bg:#111827;--card:#1f2937;--text:#f3f4f6;
+--muted:#c4cad3;--line:#374151;--accent:#2563eb;--brand:#7aa7f8;--alert:#f87171}}
+*{box-sizing:border-box}
+body{margin:0;background:var(--bg);color:var(--text);
+font:16px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,sans-serif;
+-webkit-text-size-adjust:100%;overflow-wrap:anywhere}
+main{max-width:28rem;margin:0 auto;padding:40px 20px}
+.brand{margin:0 0 24px;font-weight:700;letter-spacing:.02em;color:var(--brand)}
+h1{margin:0 0 16px;font-size:1.5rem;line-height:1.25;font-weight:650}
+p{margin:0 0 16px}
+.muted{color:var(--muted);font-size:.9375rem}
+.card{margin:0 0 16px;padding:16px;background:var(--card);border:1px solid var(--line);
+border-radius:12px}
+.card p:last-child{margin-bottom:0}
+.alert{border-left:4px solid var(--alert)}
+.holder{margin-bottom:4px;font-weight:600;font-size:1.0625rem}
+.email{color:var(--muted)}
+code{font:.875rem ui-monospace,SFMono-Regular,Menlo,Consolas,monospace}
+.button{display:block;min-height:48px;margin:24px 0 0;padding:12px 16px;border-radius:10px;
+background:var(--accent);color:var(--on-accent);font-weight:600;text-align:center;
+text-decoration:none}
+.button:focus-visible{outline:3px solid var(--text);outline-offset:2px}
+"""
 
 
 def _page(language: Language, title: str, body: str) -> str:
     return (
         f"<!doctype html><html lang={language}><head><meta charset=utf-8>"
         '<meta name=viewport content="width=device-width,initial-scale=1">'
-        f"<title>{escape(title)}</title></head><body>"
-        f"<h1>{escape(title)}</h1>{body}</body></html>"
+        f"<title>{escape(title)}</title><style>{_STYLE}</style></head><body><main>"
+        f"<p class=brand>ForYou</p><h1>{escape(title)}</h1>{body}</main></body></html>"
     )
 
 
 def _button(url: str, label: str) -> str:
-    return f'<p><a href="{escape(url, quote=True)}">{escape(label)}</a></p>'
+    return f'<a class=button href="{escape(url, quote=True)}">{escape(label)}</a>'
 
 
 def _reason(code: str, language: Language) -> str:
+    """What went wrong and what to do, with the code support asks for, in an alert card."""
     text = _REASONS.get(code, _REASON_FALLBACK)[language]
     return (
-        f"<p>{escape(text)}</p>"
-        f"<p>{escape(_TEXT['code'][language])}: <code>{escape(code)}</code></p>"
+        f'<div class="card alert"><p>{escape(text)}</p>'
+        f"<p class=muted>{escape(_TEXT['code'][language])}: <code>{escape(code)}</code></p></div>"
     )
 
 
@@ -151,12 +183,15 @@ def start_page(
     language: Language, consent_url: str, holder_name: str | None, holder_email: str
 ) -> str:
     """`oauth/start`: whose ForYou account the connection is for, and the way on to amoCRM."""
-    who = escape(holder_email)
     if holder_name:
-        who = f"{escape(holder_name)} ({who})"
+        holder = (
+            f"<p class=holder>{escape(holder_name)}</p><p class=email>{escape(holder_email)}</p>"
+        )
+    else:
+        holder = f"<p class=holder>{escape(holder_email)}</p>"
     body = (
-        f"<p>{escape(_TEXT['start_intro'][language])}</p><p><strong>{who}</strong></p>"
-        f"<p>{escape(_TEXT['start_warning'][language])}</p>"
+        f"<p>{escape(_TEXT['start_intro'][language])}</p><div class=card>{holder}</div>"
+        f"<p class=muted>{escape(_TEXT['start_warning'][language])}</p>"
         f"{_button(consent_url, _TEXT['start_button'][language])}"
     )
     return _page(language, _TEXT["start_title"][language], body)

@@ -72,6 +72,24 @@ def _tokens_wiped(status: ConnectionStatus, reason: str | None, now: datetime) -
     }
 
 
+def _pair_written(pair: SealedPair, now: datetime) -> dict[str, Any]:
+    """Column values that put a new token pair in place: the version bumped (so a refresh
+    still in flight loses its compare-and-swap), the lease released, the failures forgotten."""
+    return {
+        "token_key_id": pair.key_id,
+        "access_token_enc": pair.access_token_enc,
+        "refresh_token_enc": pair.refresh_token_enc,
+        "access_expires_at": pair.access_expires_at,
+        "refresh_expires_at": pair.refresh_expires_at,
+        "version": AmoCrmConnection.version + 1,
+        "lease_owner": None,
+        "lease_until": None,
+        "refresh_failures": 0,
+        "refresh_retry_at": None,
+        "updated_at": now,
+    }
+
+
 # --- flows -------------------------------------------------------------------------------
 
 
@@ -387,20 +405,10 @@ async def store_connected(
             amo_user_id=amo_user_id,
             amo_user_name=amo_user_name,
             amo_user_is_admin=amo_user_is_admin,
-            token_key_id=pair.key_id,
-            access_token_enc=pair.access_token_enc,
-            refresh_token_enc=pair.refresh_token_enc,
-            access_expires_at=pair.access_expires_at,
-            refresh_expires_at=pair.refresh_expires_at,
-            version=AmoCrmConnection.version + 1,
-            lease_owner=None,
-            lease_until=None,
+            **_pair_written(pair, now),
             refresh_started_at=None,
             refresh_finished_at=None,
-            refresh_failures=0,
-            refresh_retry_at=None,
             connected_at=now,
-            updated_at=now,
         )
     )
 
@@ -586,21 +594,7 @@ async def write_refreshed_pair(
             AmoCrmConnection.version == expected_version,
             AmoCrmConnection.status == ConnectionStatus.ACTIVE.value,
         )
-        .values(
-            token_key_id=pair.key_id,
-            access_token_enc=pair.access_token_enc,
-            refresh_token_enc=pair.refresh_token_enc,
-            access_expires_at=pair.access_expires_at,
-            refresh_expires_at=pair.refresh_expires_at,
-            version=AmoCrmConnection.version + 1,
-            lease_owner=None,
-            lease_until=None,
-            refresh_finished_at=now,
-            last_refreshed_at=now,
-            refresh_failures=0,
-            refresh_retry_at=None,
-            updated_at=now,
-        )
+        .values(**_pair_written(pair, now), refresh_finished_at=now, last_refreshed_at=now)
     )
     return rowcount(result) == 1
 
@@ -630,9 +624,15 @@ async def mark_reauth_required(
 
 
 async def disconnect_user(
-    session: AsyncSession, user_id: uuid.UUID, now: datetime
+    session: AsyncSession,
+    user_id: uuid.UUID,
+    now: datetime,
+    *,
+    kind: EventKind,
+    actor_user_id: uuid.UUID | None = None,
 ) -> AmoCrmConnection | None:
-    """Wipe the user's tokens and mark the row disconnected; None when there was nothing."""
+    """Wipe the user's tokens, mark the row disconnected and record the event `kind` (by
+    `actor_user_id` when someone else ended it); None when there was nothing to end."""
     connection = await get_connection_for_user(session, user_id)
     if connection is None or connection.status == ConnectionStatus.DISCONNECTED.value:
         return None
@@ -644,6 +644,15 @@ async def disconnect_user(
             access_expires_at=None,
             refresh_expires_at=None,
         )
+    )
+    await add_event(
+        session,
+        user_id=user_id,
+        connection_id=connection.id,
+        kind=kind,
+        account_id=connection.account_id,
+        actor_user_id=actor_user_id,
+        now=now,
     )
     return connection
 

@@ -832,13 +832,4 @@ class ConnectionService:
     async def disconnect(self, user_id: uuid.UUID) -> None:
         now = self._clock.now()
         async with self._db.write_transaction() as session:
-            connection = await repository.disconnect_user(session, user_id, now)
-            if connection is not None:
-                await repository.add_event(
-                    session,
-                    user_id=user_id,
-                    connection_id=connection.id,
-                    kind=EventKind.DISCONNECTED,
-                    account_id=connection.account_id,
-                    now=now,
-                )
+            await repository.disconnect_user(session, user_id, now, kind=EventKind.DISCONNECTED)

@@ -38,7 +38,7 @@ def build_http_client(settings: Settings) -> httpx.AsyncClient:
 
 
 def build_upstream_client(
-    http: httpx.AsyncClient, settings: Settings, redis: Redis[Any] | None
+    http: httpx.AsyncClient, settings: Settings, redis: Redis | None
 ) -> UpstreamClient:
     """Redis-backed budget and circuit when Redis is configured, in-process otherwise."""
     policy = RetryPolicy(
