@@ -190,3 +190,31 @@ def test_consent_helper_reaches_the_emulator_started_last(emu: RunningEmulator) 
     )
     assert location.startswith(REDIRECT_URI)
     assert httpx.URL(location).params["referer"] == ACCOUNT_HOST
+
+
+async def test_aioamocrm_edits_leads_adds_notes_and_completes_tasks(emu: RunningEmulator) -> None:
+    async with aioamocrm_on_account(emu) as amo:
+        await amo.exchange_code(emu.code_for("broker1@reforyou.example"))
+        lead = (await amo.leads.get_page(limit=1)).items[0]
+        refs = await amo.leads.update([{"id": lead.id, "price": 4_200_000}])
+        assert [ref.id for ref in refs] == [lead.id]
+        assert (await amo.leads.get(lead.id)).price == 4_200_000
+        await amo.leads.notes.create(
+            [{"entity_id": lead.id, "note_type": "common", "params": {"text": "Позвонить"}}]
+        )
+        notes = await amo.leads.notes.get_page(entity_id=lead.id)
+        assert any((note.params or {}).get("text") == "Позвонить" for note in notes)
+        (task_ref,) = await amo.tasks.create(
+            [
+                {
+                    "text": "Показ",
+                    "complete_till": 1_800_000_000,
+                    "entity_type": "leads",
+                    "entity_id": lead.id,
+                }
+            ]
+        )
+        done = await amo.tasks.complete(task_ref.id, result="Показ прошёл")
+        assert done.id == task_ref.id
+        task = await amo.tasks.get(task_ref.id)
+        assert task.is_completed

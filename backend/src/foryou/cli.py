@@ -1,4 +1,4 @@
-"""The `foryou` command: serve, database, users, connections, keys, OpenAPI."""
+"""The `foryou` command: serve, database, users, connections, keys, webhooks, OpenAPI."""
 
 from __future__ import annotations
 
@@ -20,10 +20,12 @@ db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 users_app = typer.Typer(help="App users.", no_args_is_help=True)
 connections_app = typer.Typer(help="amoCRM connections.", no_args_is_help=True)
 keys_app = typer.Typer(help="Token encryption keys.", no_args_is_help=True)
+webhooks_app = typer.Typer(help="amoCRM webhooks of connected accounts.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
 app.add_typer(connections_app, name="connections")
 app.add_typer(keys_app, name="keys")
+app.add_typer(webhooks_app, name="webhooks")
 
 
 def _settings() -> Settings:
@@ -147,6 +149,16 @@ def keys_rotate() -> None:
 
     rewritten, key_id = asyncio.run(rotate_keys(_settings()))
     typer.echo(f"re-encrypted {rewritten} connection(s) with key {key_id}")
+
+
+@webhooks_app.command("register")
+def webhooks_register() -> None:
+    """Register the webhook of every account with active brokers (with an amoCRM admin's
+    connection), or check it; accounts without an admin get their events polled once."""
+    from foryou.cli_ops import follow_accounts
+
+    asyncio.run(follow_accounts(_settings()))
+    typer.echo("webhooks checked")
 
 
 @app.command()

@@ -15,7 +15,7 @@ from foryou.db import Database
 from foryou.integrations.amocrm import repository
 from foryou.integrations.amocrm.tokens import reseal_tokens
 from foryou.secrets_store import resolve_secrets
-from foryou.services import passwords_from
+from foryou.services import build_services, passwords_from
 
 
 async def create_user(
@@ -88,3 +88,13 @@ async def rotate_keys(settings: Settings) -> tuple[int, str]:
         return rewritten, cipher.current_key_id
     finally:
         await db.dispose()
+
+
+async def follow_accounts(settings: Settings) -> None:
+    """Register (or check) every account's webhook; poll events where no admin can."""
+    services = build_services(settings, resolve_secrets(settings), SystemClock())
+    try:
+        await services.live.follow_accounts()
+        await services.live.settled()
+    finally:
+        await services.aclose()

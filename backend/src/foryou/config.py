@@ -81,6 +81,16 @@ class Settings(BaseSettings):
     worker_interval_seconds: float = Field(default=60.0, ge=0.1, le=86400)
     worker_refresh_ahead_seconds: int = Field(default=1800, ge=0, le=86400)
     worker_keepalive_days: float = Field(default=7.0, gt=0, le=80)
+    # amoCRM's changes followed (webhooks, or the events poll when no admin can register them).
+    # Poll `GET /api/v4/events` of accounts without a webhook this often (0: never).
+    events_poll_seconds: float = Field(default=60.0, ge=0, le=3600)
+    # Lists, details and task boards of an account whose changes we follow live this long;
+    # otherwise the short defaults (15 s) apply.
+    followed_cache_seconds: float = Field(default=300.0, ge=1, le=3600)
+    # Webhook items identical to one seen within this window are dropped.
+    webhook_dedupe_seconds: float = Field(default=600.0, ge=1, le=86400)
+    # SSE: a comment line this often keeps proxies from closing an idle stream.
+    live_heartbeat_seconds: float = Field(default=15.0, gt=0, le=300)
     # Tests only: `name:action[:arg],...` (see foryou.failpoints).
     test_failpoints: str | None = None
 

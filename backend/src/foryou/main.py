@@ -20,6 +20,7 @@ from foryou.errors import install_error_handlers
 from foryou.exposure import install_api_docs, metrics_guard
 from foryou.health import router as health_router
 from foryou.integrations.amocrm.router import router as amocrm_router
+from foryou.live.router import router as live_router
 from foryou.logging import configure_logging, configure_structlog
 from foryou.middleware import RequestContextMiddleware
 from foryou.secrets_store import resolve_secrets
@@ -50,7 +51,11 @@ def create_app(
         worker_task: asyncio.Task[None] | None = None
         if settings.embedded_worker:
             worker = KeepAliveWorker(
-                db=services.db, tokens=services.tokens, clock=services.clock, settings=settings
+                db=services.db,
+                tokens=services.tokens,
+                clock=services.clock,
+                settings=settings,
+                live=services.live,
             )
             worker_task = asyncio.create_task(worker.run_forever())
         yield
@@ -75,6 +80,7 @@ def create_app(
     app.state.users = services.users
     app.state.connections = services.connections
     app.state.crm = services.crm
+    app.state.live = services.live
     app.state.db = services.db
     app.state.services = services
     app.state.throttles = Throttles(settings, services.redis)
@@ -83,6 +89,7 @@ def create_app(
     app.include_router(auth_router, prefix=API_PREFIX)
     app.include_router(amocrm_router, prefix=API_PREFIX)
     app.include_router(crm_router, prefix=API_PREFIX)
+    app.include_router(live_router, prefix=API_PREFIX)
     app.include_router(health_router)
 
     @app.get("/metrics", include_in_schema=False, dependencies=[Depends(metrics_guard(settings))])
@@ -95,7 +102,7 @@ def create_app(
             CORSMiddleware,
             allow_origins=settings.cors_origins,
             allow_credentials=False,
-            allow_methods=["GET", "POST"],
+            allow_methods=["GET", "POST", "PATCH"],
             allow_headers=[
                 "Authorization",
                 "Content-Type",

@@ -8,8 +8,10 @@ from foryou.integrations.amocrm.models import (
     AmoCrmConnectionEvent,
     AmoCrmOAuthFlow,
 )
+from foryou.live.models import AccountFeed
 
 __all__ = [
+    "AccountFeed",
     "AmoCrmConnection",
     "AmoCrmConnectionEvent",
     "AmoCrmOAuthFlow",

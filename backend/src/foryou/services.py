@@ -13,6 +13,7 @@ from foryou.auth.service import UserService
 from foryou.auth.tokens import AppTokens
 from foryou.clock import Clock
 from foryou.config import Settings
+from foryou.crm.cache import build_cache
 from foryou.crm.service import CrmService, build_crm_service
 from foryou.crypto import TokenCipher
 from foryou.db import Database
@@ -24,6 +25,8 @@ from foryou.integrations.amocrm.transport import (
     build_http_client,
     build_upstream_client,
 )
+from foryou.live.hub import build_hub
+from foryou.live.service import LiveService
 from foryou.redis_client import connect_redis
 from foryou.secrets_store import ResolvedSecrets
 
@@ -38,11 +41,13 @@ class Services:
     connections: ConnectionService
     tokens: TokenProvider
     crm: CrmService
+    live: LiveService
     amocrm: AmoCrmClient
     redis: Redis[Any] | None
 
     async def aclose(self) -> None:
         # Unsaved token pairs get their last chance to be written before the database goes.
+        await self.live.aclose()
         await self.tokens.aclose()
         await self.http.aclose()
         if self.redis is not None:
@@ -73,6 +78,25 @@ def build_services(
     transport = AmoCrmTransport(upstream, settings)
     amocrm = AmoCrmClient(transport, settings)
     tokens = TokenProvider(db=db, cipher=cipher, client=amocrm, clock=clock, settings=settings)
+    crm = build_crm_service(
+        tokens=tokens,
+        client=amocrm,
+        transport=transport,
+        db=db,
+        clock=clock,
+        redis=redis,
+        redis_prefix=settings.redis_prefix,
+        followed_cache_seconds=settings.followed_cache_seconds,
+    )
+    live = LiveService(
+        db=db,
+        clock=clock,
+        settings=settings,
+        hub=build_hub(redis, settings.redis_prefix),
+        cache=build_cache(redis, settings.redis_prefix, clock),
+        catalog=crm.catalog,
+        gateway=crm.gateway,
+    )
     return Services(
         settings=settings,
         clock=clock,
@@ -83,15 +107,8 @@ def build_services(
             db=db, cipher=cipher, client=amocrm, clock=clock, settings=settings
         ),
         tokens=tokens,
-        crm=build_crm_service(
-            tokens=tokens,
-            client=amocrm,
-            transport=transport,
-            db=db,
-            clock=clock,
-            redis=redis,
-            redis_prefix=settings.redis_prefix,
-        ),
+        crm=crm,
+        live=live,
         amocrm=amocrm,
         redis=redis,
     )

@@ -20,7 +20,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from amocrm_emulator.api import account as account_api
-from amocrm_emulator.api import activity, contacts, leads
+from amocrm_emulator.api import activity, contacts, events, leads, tasks, webhooks
 from amocrm_emulator.control import routes as control_routes
 from amocrm_emulator.core import Emulator
 from amocrm_emulator.hosts import HostKind, resolve_host
@@ -55,21 +55,33 @@ API_ROUTES = [
     Route("/api/v4/users/{user_id}", account_api.user, methods=["GET"]),
     Route("/api/v4/leads", leads.list_leads, methods=["GET"]),
     Route("/api/v4/leads", leads.create_leads, methods=["POST"]),
+    Route("/api/v4/leads", leads.update_leads, methods=["PATCH"]),
     Route("/api/v4/leads/pipelines", leads.list_pipelines, methods=["GET"]),
     Route("/api/v4/leads/pipelines/{pipeline_id}", leads.get_pipeline, methods=["GET"]),
     Route("/api/v4/leads/pipelines/{pipeline_id}/statuses", leads.list_statuses, methods=["GET"]),
+    Route("/api/v4/leads/notes", activity.list_notes, methods=["GET"]),
     Route("/api/v4/leads/notes", activity.create_notes, methods=["POST"]),
     Route("/api/v4/leads/custom_fields", activity.lead_fields, methods=["GET"]),
+    Route("/api/v4/leads/{lead_id:int}", leads.update_lead, methods=["PATCH"]),
     Route("/api/v4/leads/{lead_id}", leads.get_lead, methods=["GET"]),
-    Route("/api/v4/leads/{lead_id}/notes", activity.list_notes, methods=["GET"]),
+    Route("/api/v4/leads/{lead_id}/notes", activity.list_lead_notes, methods=["GET"]),
     Route("/api/v4/leads/{lead_id}/notes", activity.create_notes, methods=["POST"]),
+    Route("/api/v4/leads/{lead_id}/notes/{note_id:int}", activity.get_note, methods=["GET"]),
     Route("/api/v4/contacts", contacts.list_contacts, methods=["GET"]),
     Route("/api/v4/contacts", contacts.create_contacts, methods=["POST"]),
     Route("/api/v4/contacts/custom_fields", activity.contact_fields, methods=["GET"]),
     Route("/api/v4/contacts/{contact_id}", contacts.get_contact, methods=["GET"]),
-    Route("/api/v4/tasks", activity.list_tasks, methods=["GET"]),
-    Route("/api/v4/tasks", activity.create_tasks, methods=["POST"]),
-    Route("/api/v4/events", activity.list_events, methods=["GET"]),
+    Route("/api/v4/tasks", tasks.list_tasks, methods=["GET"]),
+    Route("/api/v4/tasks", tasks.create_tasks, methods=["POST"]),
+    Route("/api/v4/tasks", tasks.update_tasks, methods=["PATCH"]),
+    Route("/api/v4/tasks/{task_id:int}", tasks.get_task, methods=["GET"]),
+    Route("/api/v4/tasks/{task_id:int}", tasks.update_task, methods=["PATCH"]),
+    Route("/api/v4/tasks/{task_id:int}", tasks.delete_task, methods=["DELETE"]),
+    Route("/api/v4/events", events.list_events, methods=["GET"]),
+    Route("/api/v4/events/{event_id}", events.get_event, methods=["GET"]),
+    Route("/api/v4/webhooks", webhooks.list_webhooks, methods=["GET"]),
+    Route("/api/v4/webhooks", webhooks.subscribe, methods=["POST"]),
+    Route("/api/v4/webhooks", webhooks.unsubscribe, methods=["DELETE"]),
 ]
 
 

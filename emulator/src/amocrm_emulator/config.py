@@ -7,6 +7,8 @@ from typing import Literal
 
 RefreshReuse = Literal["strict", "grace"]
 REFRESH_REUSE_MODES: tuple[RefreshReuse, ...] = ("strict", "grace")
+RightsRefusal = Literal["400", "403"]
+RIGHTS_REFUSALS: tuple[RightsRefusal, ...] = ("400", "403")
 
 CODE_TTL_SECONDS = 20 * 60
 ACCESS_TTL_SECONDS = 86_400
@@ -50,6 +52,21 @@ class Switches:
     # Whether a non-admin may read their own `GET /api/v4/users/{id}`; amoCRM documents the
     # users methods as admin-only, so by default they get 403 like for anyone else's record.
     users_self_read: bool = False
+    # How a write the user's rights do not allow is refused. Undocumented for PATCH; on POST
+    # amoCRM was seen answering 400 with legacy code 244 ("no rights"), so that is the default;
+    # "403" answers `Не хватает прав` like the admin-only methods.
+    rights_refusal: RightsRefusal = "400"
+    # `filter[complete_till]` on tasks is undocumented and its effect unverified: by default it
+    # is ignored like any unknown filter, so a client that relies on it finds out in tests.
+    task_complete_till_filter: bool = False
+    # Webhook delivery (amoCRM docs): wait 2 s for an answer; retries 5 min, then 15 min after
+    # any invalid answer, then 15 min and 1 h more only after a 499 or 5xx.
+    webhook_timeout: float = 2.0
+    webhook_retry_delays: tuple[float, ...] = (300.0, 900.0, 900.0, 3600.0)
+    # A webhook is disabled after more than this many invalid answers within the window
+    # (amoCRM: more than 100 in the last 2 hours) when the latest answer is invalid too.
+    webhook_disable_after: int = 100
+    webhook_disable_window: float = 7200.0
 
 
 @dataclass

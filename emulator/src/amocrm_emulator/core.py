@@ -18,6 +18,7 @@ from amocrm_emulator.requestlog import RequestLog
 from amocrm_emulator.state.models import Integration
 from amocrm_emulator.state.seed import DEFAULT_ACCOUNT_ID, build_seed_state
 from amocrm_emulator.state.store import State, write_snapshot
+from amocrm_emulator.webhooks.delivery import WebhookDispatcher
 
 logger = logging.getLogger("amocrm_emulator")
 
@@ -45,6 +46,9 @@ class Emulator:
         self.requests = RequestLog()
         self.faults = FaultBook()
         self.limiter = RateLimiter(self.switches)
+        self.webhooks = WebhookDispatcher(
+            lambda: self.state, self.clock, self.switches, self.changed
+        )
         # Browser sessions of the consent page, by cookie value.
         self.consent_sessions: dict[str, ConsentSession] = {}
         self._dirty = False
@@ -91,6 +95,7 @@ class Emulator:
         for item in dataclasses.fields(self.switches):
             setattr(self.switches, item.name, getattr(self._startup_switches, item.name))
         self.faults.clear()
+        self.webhooks.clear()
         self.limiter.reset()
         self.consent_sessions.clear()
         self.requests.clear()
@@ -124,12 +129,14 @@ class Emulator:
                 logger.exception("could not write the state file")
 
     async def startup(self) -> None:
+        await self.webhooks.start()
         if self.options.state_file:
             self._dirty = True
             self.save_now()
             self._saver = asyncio.create_task(self._save_loop())
 
     async def shutdown(self) -> None:
+        await self.webhooks.stop()
         if self._saver is not None:
             self._saver.cancel()
             with contextlib.suppress(asyncio.CancelledError):

@@ -19,6 +19,8 @@ SECRET_PARAMS = frozenset(
         "signature",
         "state",
         "api_key",
+        # A webhook destination often carries a secret path or query token.
+        "filter[destination]",
     }
 )
 MASK = "***"

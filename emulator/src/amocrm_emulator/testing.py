@@ -252,8 +252,8 @@ class EmulatorControl:
         return self._call("GET", "clock")
 
     def settings(self, **changes: Any) -> dict[str, Any]:
-        """Change switches (`refresh_reuse`, `revoke_old_access_on_refresh`, `rate_limit`,
-        `block_after`, `block_window`, `block_seconds`); with no arguments, read them."""
+        """Change switches (`refresh_reuse`, `rate_limit`, `rights_refusal`,
+        `webhook_retry_delays`, … — see docs/emulator.md); with no arguments, read them."""
         if not changes:
             return self._call("GET", "settings")
         return self._call("POST", "settings", json=changes)
@@ -277,12 +277,109 @@ class EmulatorControl:
             },
         )
 
+    def act_as(self, user_id: int, account_id: int | None = None) -> Actor:
+        """Act as that amoCRM user, as if in the web UI (events and webhooks fire)."""
+        return Actor(self, user_id, account_id)
+
+    def deliveries(
+        self, *, destination: str | None = None, event: str | None = None
+    ) -> list[dict[str, Any]]:
+        """Webhook delivery attempts `{id, webhook_id, destination, event, body, attempt,
+        status, error, due_at, sent_at}`; `status` is None while waiting, 0 without answer."""
+        params = {k: v for k, v in {"destination": destination, "event": event}.items() if v}
+        rows: list[dict[str, Any]] = self._call("GET", "webhook-deliveries", params=params)[
+            "deliveries"
+        ]
+        return rows
+
+    def wait_for_deliveries(
+        self,
+        count: int,
+        *,
+        destination: str | None = None,
+        event: str | None = None,
+        timeout: float = 10.0,
+    ) -> list[dict[str, Any]]:
+        """At least `count` finished attempts (delivery runs in the background)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            done = [
+                d
+                for d in self.deliveries(destination=destination, event=event)
+                if d["status"] is not None
+            ]
+            if len(done) >= count or time.monotonic() > deadline:
+                return done
+            time.sleep(0.05)
+
+    def clear_deliveries(self) -> None:
+        self._call("DELETE", "webhook-deliveries")
+
     def reset(self) -> None:
         self._call("POST", "reset")
 
     def signing_key(self) -> str:
         with self._client() as http:
             return http.get("/_emulator/signing-key").text
+
+
+@dataclass(frozen=True)
+class ActAnswer:
+    """amoCRM's answer to a change made through act-as: its status and JSON body."""
+
+    status: int
+    body: Any
+
+
+class Actor:
+    """One amoCRM user acting as in the web UI (`POST /_emulator/act-as/{user_id}`)."""
+
+    def __init__(self, control: EmulatorControl, user_id: int, account_id: int | None) -> None:
+        self._control = control
+        self.user_id = user_id
+        self._account_id = account_id
+
+    def do(self, action: str, **fields: Any) -> ActAnswer:
+        body = {"action": action, **fields}
+        if self._account_id is not None:
+            body["account_id"] = self._account_id
+        with self._control._client() as http:
+            response = http.post(f"/_emulator/act-as/{self.user_id}", json=body)
+        return ActAnswer(response.status_code, response.json() if response.content else None)
+
+    def create_lead(self, **fields: Any) -> ActAnswer:
+        return self.do("create_lead", **fields)
+
+    def update_lead(self, lead_id: int, **fields: Any) -> ActAnswer:
+        return self.do("update_lead", lead_id=lead_id, **fields)
+
+    def move_lead(self, lead_id: int, status_id: int, pipeline_id: int | None = None) -> ActAnswer:
+        stage = {"status_id": status_id}
+        if pipeline_id is not None:
+            stage["pipeline_id"] = pipeline_id
+        return self.update_lead(lead_id, **stage)
+
+    def set_responsible(self, lead_id: int, user_id: int) -> ActAnswer:
+        return self.update_lead(lead_id, responsible_user_id=user_id)
+
+    def delete_lead(self, lead_id: int) -> ActAnswer:
+        return self.do("delete_lead", lead_id=lead_id)
+
+    def add_note(self, lead_id: int, text: str) -> ActAnswer:
+        return self.do("add_note", lead_id=lead_id, text=text)
+
+    def add_task(
+        self, text: str, complete_till: int, lead_id: int | None = None, **fields: Any
+    ) -> ActAnswer:
+        if lead_id is not None:
+            fields.update(entity_type="leads", entity_id=lead_id)
+        return self.do("add_task", text=text, complete_till=complete_till, **fields)
+
+    def update_task(self, task_id: int, **fields: Any) -> ActAnswer:
+        return self.do("update_task", task_id=task_id, **fields)
+
+    def complete_task(self, task_id: int, result_text: str | None = None) -> ActAnswer:
+        return self.do("complete_task", task_id=task_id, result_text=result_text)
 
 
 # ---- the emulator process -----------------------------------------------------------------

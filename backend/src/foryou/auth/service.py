@@ -104,6 +104,11 @@ class UserService:
             user = await repository.get_current_user(connection, subject.user_id)
         return admit(user)
 
+    async def user_by_id(self, user_id: uuid.UUID) -> CurrentUser | None:
+        """The user a verified credential other than a bearer token (a stream ticket) names."""
+        async with self._db.read() as connection:
+            return await repository.get_current_user(connection, user_id)
+
 
 def admit(user: CurrentUser | None, *, crm_only: bool = False) -> CurrentUser:
     """The user read for a verified token, if they may go on: 401 when missing or not active

@@ -40,6 +40,29 @@ class CrmGateway:
             token.host, token.access_token, path, account_id=token.account_id, params=params
         )
 
+    async def patch(self, token: UsableToken, path: str, body: dict[str, Any]) -> None:
+        """PATCH one entity by id (amoCRM answers with its id and time only)."""
+        await self._write(token, "PATCH", path, body)
+
+    async def post_object(self, token: UsableToken, path: str, body: dict[str, Any]) -> None:
+        """POST one object (not a batch), such as a webhook; amoCRM answers 200 or 201."""
+        await self._write(token, "POST", path, body)
+
+    async def _write(
+        self, token: UsableToken, method: str, path: str, body: dict[str, Any]
+    ) -> None:
+        response = await self._transport.send(
+            method,
+            token.host.host,
+            path,
+            account_id=token.account_id,
+            idempotent=False,
+            headers={"Authorization": f"Bearer {token.access_token}"},
+            json=body,
+        )
+        if response.status_code != 201:
+            raise_for_api_status(response)
+
     async def post(self, token: UsableToken, path: str, body: list[dict[str, Any]]) -> int:
         """POST one entity to a batch endpoint and return the id amoCRM gave it."""
         response = await self._transport.send(

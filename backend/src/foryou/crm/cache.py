@@ -54,6 +54,14 @@ class CrmCache(Protocol):
         """Bump a counter (used as a generation number that retires older entries)."""
         ...
 
+    async def add_once(self, key: str, ttl_seconds: float) -> bool:
+        """Mark `key` for `ttl_seconds`; False when it was already marked (first one wins)."""
+        ...
+
+    async def pop(self, key: str) -> Any | None:
+        """Take the value out: only one caller ever gets it."""
+        ...
+
 
 class LocalCache:
     """One process's cache: a bounded dict with expiry times on the injected clock."""
@@ -87,6 +95,17 @@ class LocalCache:
         current = await self.get(key)
         value = (current if isinstance(current, int) else 0) + 1
         await self.set(key, value, _GENERATION_TTL_SECONDS)
+        return value
+
+    async def add_once(self, key: str, ttl_seconds: float) -> bool:
+        if await self.get(key) is not None:
+            return False
+        await self.set(key, 1, ttl_seconds)
+        return True
+
+    async def pop(self, key: str) -> Any | None:
+        value = await self.get(key)
+        self._entries.pop(key, None)
         return value
 
 
@@ -127,6 +146,24 @@ class RedisCache:
             log.warning("crm_cache_unavailable", error_type=type(error).__name__)
             return int(self._clock.now().timestamp() * 1000)
         return int(value)
+
+    async def add_once(self, key: str, ttl_seconds: float) -> bool:
+        milliseconds = max(1, int(ttl_seconds * 1000))
+        try:
+            added = await self._redis.set(self._prefix + key, "1", px=milliseconds, nx=True)
+        except RedisError as error:
+            # Without Redis a duplicate may pass; dropping a real change would be worse.
+            log.warning("crm_cache_unavailable", error_type=type(error).__name__)
+            return True
+        return bool(added)
+
+    async def pop(self, key: str) -> Any | None:
+        try:
+            payload = await self._redis.getdel(self._prefix + key)
+        except RedisError as error:
+            log.warning("crm_cache_unavailable", error_type=type(error).__name__)
+            return None
+        return json.loads(payload) if payload is not None else None
 
 
 def build_cache(redis: Redis[Any] | None, prefix: str, clock: Clock) -> CrmCache:
@@ -196,7 +233,10 @@ class CachedReads:
         fetch: Callable[[], Awaitable[T]],
         *,
         refresh: bool = False,
+        ttl_seconds: float | None = None,
     ) -> T:
+        """`ttl_seconds` overrides the kind's lifetime (longer while amoCRM's changes are
+        followed, since they retire the copies they touch)."""
         cached = await self._cache.get(key)
         if cached is not None and not (
             refresh and self._now() - cached["at"] >= kind.min_refresh_seconds
@@ -206,7 +246,7 @@ class CachedReads:
         async def fetch_and_keep() -> T:
             result = await fetch()
             entry = {"at": self._now(), kind.field: kind.to_json(result)}
-            await self._cache.set(key, entry, kind.ttl_seconds)
+            await self._cache.set(key, entry, ttl_seconds or kind.ttl_seconds)
             return result
 
         if kind.single_flight:

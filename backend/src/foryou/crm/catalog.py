@@ -1,7 +1,15 @@
-"""What the CRM reads and the lead creator share: an account's pipelines, and the generation
-of each broker's cached pages (a broker's create retires their cached lists and details).
+"""What the CRM reads and writes share: an account's pipelines, and the generations that
+retire cached copies precisely.
 
-Pipelines are kept per amoCRM account for minutes; generations per amoCRM user of an account.
+- a broker's generation retires their lists and details (their own write changed them);
+- an account's list generation retires every list of the account (amoCRM told us, by a
+  webhook or an event, that some lead changed; which pages hold it is unknown);
+- a lead's generation retires every broker's copy of that lead's details;
+- a broker's task generation retires their task board.
+
+While amoCRM's changes are followed for an account (a webhook arrived, or the events poll ran
+recently) its copies live for minutes instead of seconds. The leads each broker was shown are
+remembered, so live updates tell a broker only about leads they saw.
 """
 
 from __future__ import annotations
@@ -53,15 +61,73 @@ class CrmCatalog:
             PIPELINES, f"pipelines:{token.account_id}", fetch, refresh=refresh
         )
 
-    async def pages_generation(self, token: UsableToken) -> int:
-        """The number in the keys of this broker's cached pages; a change retires them all."""
-        value = await self._cache.get(_generation_key(token))
-        return int(value) if isinstance(value, int) else 0
+    async def pages_generation(self, token: UsableToken) -> str:
+        """The part of this broker's page keys that a change of the pages retires."""
+        broker = await self._number(_generation_key(token.account_id, token.amo_user_id))
+        account = await self._number(f"listgen:{token.account_id}")
+        return f"{broker}.{account}"
+
+    async def lead_generation(self, token: UsableToken, lead_id: int) -> str:
+        """The part of this broker's key of a lead's details that a change retires."""
+        broker = await self._number(_generation_key(token.account_id, token.amo_user_id))
+        lead = await self._number(_lead_key(token.account_id, lead_id))
+        return f"{broker}.{lead}"
+
+    async def tasks_generation(self, token: UsableToken) -> int:
+        return await self._number(_tasks_key(token.account_id, token.amo_user_id))
 
     async def forget_broker_pages(self, token: UsableToken) -> None:
         """After a change by this broker, their cached lists and details are out of date."""
-        await self._cache.incr(_generation_key(token))
+        await self._cache.incr(_generation_key(token.account_id, token.amo_user_id))
+
+    async def forget_lead(self, account_id: int, lead_id: int) -> None:
+        """This lead changed: every broker's copy of its details is out of date."""
+        await self._cache.incr(_lead_key(account_id, lead_id))
+
+    async def forget_account_lists(self, account_id: int) -> None:
+        """Some lead of the account changed: which pages hold it is unknown, so all go."""
+        await self._cache.incr(f"listgen:{account_id}")
+
+    async def forget_tasks(self, account_id: int, amo_user_id: int) -> None:
+        await self._cache.incr(_tasks_key(account_id, amo_user_id))
+
+    async def mark_followed(self, account_id: int, seconds: float) -> None:
+        """amoCRM's changes of this account reach us (for `seconds` at least)."""
+        await self._cache.set(f"followed:{account_id}", 1, seconds)
+
+    async def is_followed(self, account_id: int) -> bool:
+        return await self._cache.get(f"followed:{account_id}") is not None
+
+    async def remember_seen(self, token: UsableToken, lead_ids: list[int]) -> None:
+        """This broker was shown these leads (amoCRM let them see them)."""
+        for lead_id in lead_ids:
+            key = _seen_key(token.account_id, token.amo_user_id, lead_id)
+            await self._cache.set(key, 1, SEEN_SECONDS)
+
+    async def has_seen(self, account_id: int, amo_user_id: int, lead_id: int) -> bool:
+        return await self._cache.get(_seen_key(account_id, amo_user_id, lead_id)) is not None
+
+    async def _number(self, key: str) -> int:
+        value = await self._cache.get(key)
+        return int(value) if isinstance(value, int) else 0
 
 
-def _generation_key(token: UsableToken) -> str:
-    return f"gen:{token.account_id}:{token.amo_user_id}"
+# How long a broker who was shown a lead hears about its changes (an app keeps its copies
+# for about a day at most).
+SEEN_SECONDS = 86_400.0
+
+
+def _generation_key(account_id: int, amo_user_id: int) -> str:
+    return f"gen:{account_id}:{amo_user_id}"
+
+
+def _lead_key(account_id: int, lead_id: int) -> str:
+    return f"leadgen:{account_id}:{lead_id}"
+
+
+def _tasks_key(account_id: int, amo_user_id: int) -> str:
+    return f"taskgen:{account_id}:{amo_user_id}"
+
+
+def _seen_key(account_id: int, amo_user_id: int, lead_id: int) -> str:
+    return f"seen:{account_id}:{amo_user_id}:{lead_id}"

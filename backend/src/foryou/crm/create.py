@@ -8,46 +8,31 @@ amoCRM before it is sent again, so a lost answer does not become a duplicate eit
 
 from __future__ import annotations
 
-import enum
 import hashlib
 import json
-import math
-import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
-
 from foryou.clock import Clock
-from foryou.crm import repository
 from foryou.crm.amo import CrmGateway
 from foryou.crm.catalog import CrmCatalog
 from foryou.crm.domain import Broker, as_int, as_text, embedded, field_values, main_contact_id
 from foryou.crm.models import CrmLeadSubmission, SubmissionStatus
-from foryou.db import Database
-from foryou.errors import AppError, InvalidRequest
-from foryou.integrations.amocrm.errors import (
-    AmoBadResponse,
-    AmoCrmError,
-    AmoRejected,
-    AmoTimeout,
-    AmoUnauthorized,
-    AmoUnavailable,
-    to_app_error,
+from foryou.crm.submissions import (
+    IdempotencyInProgress,
+    LostSubmission,
+    SubmissionLedger,
+    failure_headers,
 )
+from foryou.errors import AppError, InvalidRequest
+from foryou.integrations.amocrm.errors import AmoCrmError, AmoUnauthorized, to_app_error
 from foryou.integrations.amocrm.tokens import UsableToken
 from foryou.logging import get_logger
 
 log = get_logger(__name__)
 
-KEY_LIFETIME = timedelta(hours=24)
-# Longer than four writes that each wait for a budget slot and time out.
-SUBMISSION_LEASE = timedelta(seconds=120)
-# After a write got no answer, amoCRM may still be working on it: a retry waits this long
-# before looking the entity up, so it cannot miss one that is about to appear.
-UNKNOWN_OUTCOME_SETTLE = timedelta(seconds=30)
 CALL_TASK_TEXT = "Зателефонувати клієнту"
 CALL_TASK_TYPE_ID = 1  # amoCRM's built-in "call" task type
 CALL_TASK_DUE = timedelta(hours=1)
@@ -94,18 +79,6 @@ class CreatedLead:
     created_at: datetime
 
 
-class IdempotencyKeyReused(AppError):
-    status_code = 422
-    code = "idempotency_key_reused"
-    message = "This Idempotency-Key was used for a different request."
-
-
-class IdempotencyInProgress(AppError):
-    status_code = 409
-    code = "idempotency_in_progress"
-    message = "The same request is still being processed; try again shortly."
-
-
 class AmoPartialFailure(AppError):
     status_code = 502
     code = "amo_partial_failure"
@@ -115,15 +88,11 @@ class AmoPartialFailure(AppError):
     )
 
 
-class _LostSubmission(Exception):
-    """Another worker took the submission over (our lease ran out)."""
-
-
 class LeadCreator:
     def __init__(
-        self, db: Database, gateway: CrmGateway, catalog: CrmCatalog, clock: Clock
+        self, ledger: SubmissionLedger, gateway: CrmGateway, catalog: CrmCatalog, clock: Clock
     ) -> None:
-        self._db = db
+        self._ledger = ledger
         self._amo = gateway
         self._catalog = catalog
         self._clock = clock
@@ -141,21 +110,16 @@ class LeadCreator:
         self, token: UsableToken, broker: Broker, key: str, request: NewLead
     ) -> tuple[CreatedLead, bool]:
         fingerprint = request.fingerprint()
-        async with self._db.transaction() as session:
-            earlier = await repository.get_submission(session, broker.user_id, key)
-        if earlier is not None and earlier.status == SubmissionStatus.COMPLETED.value:
-            # A replay is answered from our record alone, without a call to amoCRM.
-            if earlier.request_hash != fingerprint or earlier.amo_user_id != token.amo_user_id:
-                raise IdempotencyKeyReused()
-            assert earlier.response_json is not None
-            return _created_from_json(json.loads(earlier.response_json)), True
+        # A replay is answered from our record alone, without a call to amoCRM.
+        earlier = await self._ledger.completed_answer(token, broker.user_id, key, fingerprint)
+        if earlier is not None:
+            return _created_from_json(earlier), True
         pipelines = await self._catalog.pipelines(token)
         pipeline = next((p for p in pipelines if p.id == request.pipeline_id), None)
         if pipeline is None or all(s.id != request.stage_id for s in pipeline.stages):
             field = "pipelineId" if pipeline is None else "stageId"
             raise InvalidRequest(details=[{"field": field, "message": "unknown in amoCRM"}])
-        owner = secrets.token_hex(16)
-        submission = await self._claim(token, broker, key, fingerprint, owner)
+        submission, owner = await self._ledger.claim(token, broker.user_id, key, fingerprint)
         if submission.status == SubmissionStatus.COMPLETED.value:
             assert submission.response_json is not None
             return _created_from_json(json.loads(submission.response_json)), True
@@ -166,73 +130,6 @@ class LeadCreator:
             "stage_color": stage.color,
         }
         return await self._run_steps(token, submission, request, owner, labels), False
-
-    # --- the submission record ----------------------------------------------------------
-
-    async def _claim(
-        self, token: UsableToken, broker: Broker, key: str, fingerprint: str, owner: str
-    ) -> CrmLeadSubmission:
-        now = self._clock.now()
-        for _ in range(2):
-            try:
-                async with self._db.write_transaction() as session:
-                    await repository.delete_expired_submissions(session, broker.user_id, now)
-                    found = await repository.get_submission(session, broker.user_id, key)
-                    if found is None:
-                        submission = CrmLeadSubmission(
-                            user_id=broker.user_id,
-                            idempotency_key=key,
-                            request_hash=fingerprint,
-                            status=SubmissionStatus.IN_PROGRESS.value,
-                            lease_owner=owner,
-                            lease_until=now + SUBMISSION_LEASE,
-                            account_id=token.account_id,
-                            amo_user_id=token.amo_user_id,
-                            created_at=now,
-                            updated_at=now,
-                            expires_at=now + KEY_LIFETIME,
-                        )
-                        await repository.add_submission(session, submission)
-                        return submission
-                    if found.request_hash != fingerprint or (
-                        found.account_id,
-                        found.amo_user_id,
-                    ) != (token.account_id, token.amo_user_id):
-                        raise IdempotencyKeyReused()
-                    if found.status == SubmissionStatus.COMPLETED.value:
-                        return found
-                    taken = await repository.take_over_submission(
-                        session,
-                        found.id,
-                        owner=owner,
-                        now=now,
-                        lease_until=now + SUBMISSION_LEASE,
-                    )
-                    if not taken:
-                        wait = 2.0
-                        if found.status == SubmissionStatus.FAILED.value and found.lease_until:
-                            wait = max(wait, (found.lease_until - now).total_seconds())
-                        raise IdempotencyInProgress(headers={"Retry-After": str(math.ceil(wait))})
-                    found.lease_owner = owner
-                    found.status = SubmissionStatus.IN_PROGRESS.value
-                    return found
-            except IntegrityError:
-                continue  # a concurrent first request inserted the row; read it again
-        raise IdempotencyInProgress(headers={"Retry-After": "2"})
-
-    async def _record(self, submission: CrmLeadSubmission, owner: str, **values: Any) -> None:
-        now = self._clock.now()
-        async with self._db.transaction() as session:
-            written = await repository.update_owned_submission(
-                session,
-                submission.id,
-                owner,
-                {**values, "updated_at": now, "lease_until": now + SUBMISSION_LEASE},
-            )
-        if not written:
-            raise _LostSubmission()
-        for name, value in values.items():
-            setattr(submission, name, value)
 
     # --- the steps ----------------------------------------------------------------------
 
@@ -258,13 +155,15 @@ class LeadCreator:
             try:
                 entity_id = await run()
             except AmoCrmError as error:
-                await self._fail(submission, owner, step, error)
+                await self._ledger.fail(submission, owner, step, error)
                 if isinstance(error, AmoUnauthorized):
                     raise  # the token provider refreshes and runs the create again
                 raise self._failure(submission, request, step, error) from None
-            except _LostSubmission:
+            except LostSubmission:
                 raise IdempotencyInProgress(headers={"Retry-After": "2"}) from None
-            await self._record(submission, owner, **{f"{step}_id": entity_id}, attempted_step=None)
+            await self._ledger.record(
+                submission, owner, **{f"{step}_id": entity_id}, attempted_step=None
+            )
         assert submission.contact_id is not None
         assert submission.lead_id is not None
         assert submission.task_id is not None
@@ -285,15 +184,7 @@ class LeadCreator:
             stage_color=labels["stage_color"],
             created_at=submission.created_at,
         )
-        await self._record(
-            submission,
-            owner,
-            status=SubmissionStatus.COMPLETED.value,
-            failed_step=None,
-            error_code=None,
-            response_json=json.dumps(_created_to_json(created)),
-            lease_owner=None,
-        )
+        await self._ledger.complete(submission, owner, _created_to_json(created))
         await self._catalog.forget_broker_pages(token)
         log.info("crm_lead_created", lead_id=created.lead_id, contact_id=created.contact_id)
         return created
@@ -307,15 +198,14 @@ class LeadCreator:
         body: dict[str, Any],
         find_existing: Callable[[], Awaitable[int | None]],
     ) -> int:
-        """POST one entity, unless an earlier attempt whose answer was lost created it."""
-        if submission.attempted_step == step:
-            existing = await find_existing()
-            if existing is not None:
-                log.info("crm_step_recovered", step=step)
-                return existing
         assert submission.lease_owner is not None
-        await self._record(submission, submission.lease_owner, attempted_step=step)
-        return await self._amo.post(token, path, [body])
+        return await self._ledger.send_once(
+            submission,
+            submission.lease_owner,
+            step,
+            lambda: self._amo.post(token, path, [body]),
+            find_existing,
+        )
 
     async def _contact(
         self, token: UsableToken, submission: CrmLeadSubmission, request: NewLead
@@ -452,32 +342,6 @@ class LeadCreator:
 
     # --- failures -----------------------------------------------------------------------
 
-    async def _fail(
-        self, submission: CrmLeadSubmission, owner: str, step: str, error: AmoCrmError
-    ) -> None:
-        """Release the submission; a write whose answer never came holds it a while longer."""
-        code = to_app_error(error).code
-        outcome = _outcome(error)
-        now = self._clock.now()
-        async with self._db.transaction() as session:
-            await repository.update_owned_submission(
-                session,
-                submission.id,
-                owner,
-                {
-                    "status": SubmissionStatus.FAILED.value,
-                    "failed_step": step,
-                    "error_code": code,
-                    "attempted_step": None if outcome is _Outcome.REFUSED else step,
-                    "lease_owner": None,
-                    "lease_until": now + UNKNOWN_OUTCOME_SETTLE
-                    if outcome is _Outcome.NO_ANSWER
-                    else None,
-                    "updated_at": now,
-                },
-            )
-        log.warning("crm_lead_create_failed", step=step, error_code=code, outcome=outcome.value)
-
     @staticmethod
     def _failure(
         submission: CrmLeadSubmission, request: NewLead, failed: str, error: AmoCrmError
@@ -496,35 +360,13 @@ class LeadCreator:
                 details.append({"step": step, "status": "skipped"})
             else:
                 details.append({"step": step, "status": "pending" if reached else "failed"})
-        headers = dict(upstream.headers)
-        if _outcome(error) is _Outcome.NO_ANSWER:
-            # The retry is accepted once amoCRM has surely finished with the lost request.
-            settle = math.ceil(UNKNOWN_OUTCOME_SETTLE.total_seconds())
-            headers["Retry-After"] = str(max(settle, int(headers.get("Retry-After", "0"))))
+        headers = failure_headers(error, upstream)
         if submission.contact_id is None:
             # Nothing is known to exist in amoCRM yet: the upstream error itself, with the steps.
             upstream.details = details
             upstream.headers = headers
             return upstream
         return AmoPartialFailure(details=details, headers=headers)
-
-
-class _Outcome(enum.Enum):
-    REFUSED = "refused"  # amoCRM turned the write down: nothing was created
-    ANSWERED = "answered"  # amoCRM answered with a failure: look before sending again
-    NO_ANSWER = "no_answer"  # no answer: the write may still be in flight at amoCRM
-
-
-def _outcome(error: AmoCrmError) -> _Outcome:
-    if isinstance(error, AmoTimeout):
-        return _Outcome.NO_ANSWER
-    if isinstance(error, AmoUnavailable):
-        # With Retry-After it is amoCRM's 429/503 refusal; without, a connection that failed
-        # or dropped, possibly after amoCRM received the request.
-        return _Outcome.REFUSED if error.retry_after is not None else _Outcome.NO_ANSWER
-    if isinstance(error, AmoBadResponse) and not isinstance(error, AmoRejected):
-        return _Outcome.ANSWERED
-    return _Outcome.REFUSED
 
 
 def _created_to_json(created: CreatedLead) -> dict[str, Any]:

@@ -29,6 +29,8 @@ class Stage:
     color: str | None
     sort: int
     type: str
+    # amoCRM's system stage "Неразобранное" (status type 1): no lead can be moved into it.
+    is_unsorted: bool = False
 
 
 @dataclass(frozen=True)
@@ -181,6 +183,7 @@ def parse_pipelines(body: dict[str, Any] | None) -> list[Pipeline]:
                 color=as_text(status.get("color")),
                 sort=as_int(status.get("sort")) or 0,
                 type=stage_type(status_id),
+                is_unsorted=status.get("type") == 1,
             )
             for status in embedded(raw, "statuses")
             if (status_id := as_int(status.get("id"))) is not None

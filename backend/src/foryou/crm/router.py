@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import asdict
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Path, Query
@@ -15,16 +16,27 @@ from foryou.auth.deps import CrmUser
 from foryou.crm.create import CreatedLead, NewLead
 from foryou.crm.deps import CrmDep
 from foryou.crm.domain import Broker, LeadDetail, LeadQuery, LeadSummary
+from foryou.crm.edits import LeadChange
 from foryou.crm.schemas import (
     MAX_ID,
+    CompleteTaskIn,
     CreatedLeadOut,
     LeadDetailOut,
     LeadPageOut,
+    LeadPatchIn,
     LeadSummaryOut,
     NewLeadIn,
+    NewTaskIn,
+    NoteAuthorOut,
+    NoteIn,
+    NoteOut,
     PipelineList,
     PipelineOut,
+    TaskBoardOut,
+    TaskCountsOut,
+    TaskOut,
 )
+from foryou.crm.tasks import DEFAULT_TEXT, Task
 from foryou.errors import InvalidRequest
 from foryou.schemas import ApiModel, Envelope, error_responses, ok
 
@@ -40,6 +52,13 @@ RefreshQuery = Annotated[
     bool, Query(description="Read amoCRM again instead of the short-lived copy")
 ]
 IfNoneMatch = Annotated[str | None, Header(alias="If-None-Match", max_length=1000)]
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        description="8–100 characters [A-Za-z0-9_.:-], new for every new write (a UUID)",
+    ),
+]
 
 
 def _broker(user: CrmUser) -> Broker:
@@ -168,23 +187,9 @@ async def create_lead(
     body: NewLeadIn,
     user: CrmUser,
     crm: CrmDep,
-    idempotency_key: Annotated[
-        str | None,
-        Header(
-            alias="Idempotency-Key",
-            description="8–100 characters [A-Za-z0-9_.:-], new for every new lead (a UUID)",
-        ),
-    ] = None,
+    idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
-    if idempotency_key is None or not _KEY.match(idempotency_key):
-        raise InvalidRequest(
-            details=[
-                {
-                    "field": "Idempotency-Key",
-                    "message": "header required: 8-100 characters of A-Z a-z 0-9 _ . : -",
-                }
-            ]
-        )
+    key = _checked_key(idempotency_key)
     request = NewLead(
         pipeline_id=body.pipeline_id,
         stage_id=body.stage_id,
@@ -194,9 +199,131 @@ async def create_lead(
         price=body.price,
         comment=body.comment,
     )
-    created, replayed = await crm.create_lead(_broker(user), idempotency_key, request)
+    created, replayed = await crm.create_lead(_broker(user), key, request)
+    return _created(_created_out(created), replayed)
+
+
+def _checked_key(idempotency_key: str | None) -> str:
+    if idempotency_key is None or not _KEY.match(idempotency_key):
+        raise InvalidRequest(
+            details=[
+                {
+                    "field": "Idempotency-Key",
+                    "message": "header required: 8-100 characters of A-Z a-z 0-9 _ . : -",
+                }
+            ]
+        )
+    return idempotency_key
+
+
+def _created(payload: ApiModel, replayed: bool) -> JSONResponse:
     return JSONResponse(
-        jsonable_encoder(ok(_created_out(created)), by_alias=True),
+        jsonable_encoder(ok(payload), by_alias=True),
         status_code=201,
         headers={"Idempotency-Replayed": "true" if replayed else "false"},
     )
+
+
+@router.patch(
+    "/leads/{lead_id}",
+    response_model=Envelope[LeadDetailOut],
+    responses=error_responses(401, 403, 404, 409, 422, 502, 503, 504),
+)
+async def update_lead(
+    body: LeadPatchIn,
+    user: CrmUser,
+    crm: CrmDep,
+    lead_id: Annotated[int, Path(ge=1, le=MAX_ID)],
+) -> Envelope[LeadDetailOut]:
+    change = LeadChange(
+        status_id=body.status_id, pipeline_id=body.pipeline_id, price=body.price, name=body.name
+    )
+    return ok(_detail_out(await crm.update_lead(_broker(user), lead_id, change)))
+
+
+@router.post(
+    "/leads/{lead_id}/notes",
+    status_code=201,
+    response_model=Envelope[NoteOut],
+    responses=error_responses(401, 403, 404, 409, 422, 502, 503, 504),
+)
+async def add_note(
+    body: NoteIn,
+    user: CrmUser,
+    crm: CrmDep,
+    lead_id: Annotated[int, Path(ge=1, le=MAX_ID)],
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    key = _checked_key(idempotency_key)
+    note, replayed = await crm.add_note(_broker(user), lead_id, key, body.text)
+    payload = NoteOut(
+        id=note.id,
+        text=note.text,
+        created_at=datetime.fromisoformat(note.created_at),
+        created_by=NoteAuthorOut(id=note.created_by_id, name=note.created_by_name),
+    )
+    return _created(payload, replayed)
+
+
+def _task_out(task: Task) -> TaskOut:
+    return TaskOut.model_validate(asdict(task))
+
+
+@router.get(
+    "/tasks", response_model=Envelope[TaskBoardOut], responses={**_READ_ERRORS, **_NOT_MODIFIED}
+)
+async def task_board(
+    user: CrmUser,
+    crm: CrmDep,
+    if_none_match: IfNoneMatch = None,
+    refresh: RefreshQuery = False,
+) -> Response:
+    board = await crm.task_board(_broker(user), refresh=refresh)
+    payload = TaskBoardOut(
+        overdue=[_task_out(t) for t in board.overdue],
+        today=[_task_out(t) for t in board.today],
+        upcoming=[_task_out(t) for t in board.upcoming],
+        counts=TaskCountsOut(
+            overdue=len(board.overdue), today=len(board.today), upcoming=len(board.upcoming)
+        ),
+    )
+    return _conditional(payload, if_none_match)
+
+
+@router.post("/tasks", status_code=201, response_model=Envelope[TaskOut], responses=_CREATE_ERRORS)
+async def create_task(
+    body: NewTaskIn,
+    user: CrmUser,
+    crm: CrmDep,
+    idempotency_key: IdempotencyKey = None,
+    accept_language: Annotated[str | None, Header(alias="Accept-Language", max_length=200)] = None,
+) -> JSONResponse:
+    key = _checked_key(idempotency_key)
+    text = (body.text or "").strip() or DEFAULT_TEXT[_language(accept_language)][body.type]
+    task, replayed = await crm.create_task(
+        _broker(user), key, lead_id=body.lead_id, task_type=body.type, text=text, due_at=body.due_at
+    )
+    return _created(_task_out(task), replayed)
+
+
+@router.post(
+    "/tasks/{task_id}/complete",
+    response_model=Envelope[TaskOut],
+    responses=error_responses(401, 403, 404, 409, 422, 502, 503, 504),
+)
+async def complete_task(
+    body: CompleteTaskIn,
+    user: CrmUser,
+    crm: CrmDep,
+    task_id: Annotated[int, Path(ge=1, le=MAX_ID)],
+) -> Envelope[TaskOut]:
+    return ok(_task_out(await crm.complete_task(_broker(user), task_id, body.result)))
+
+
+def _language(accept_language: str | None) -> str:
+    """The first of uk/ru/en the app asks for (Accept-Language order); Ukrainian otherwise."""
+    for part in (accept_language or "").split(","):
+        tag = part.split(";")[0].strip().lower()[:2]
+        if tag in DEFAULT_TEXT:
+            return tag
+    return "uk"

@@ -164,3 +164,108 @@ class NewLeadIn(RequestModel):
         if not (self.name or self.phone or self.email):
             raise ValueError("at least one of name, phone or email is required")
         return self
+
+
+class LeadPatchIn(RequestModel):
+    """A change of a lead; at least one field."""
+
+    status_id: int | None = Field(default=None, alias="statusId", ge=1, le=MAX_ID)
+    pipeline_id: int | None = Field(default=None, alias="pipelineId", ge=1, le=MAX_ID)
+    price: int | None = Field(default=None, ge=0, le=2_147_483_647)
+    name: str | None = Field(default=None, min_length=1, max_length=255)
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str | None) -> str | None:
+        if value is not None and not value.strip():
+            raise ValueError("must not be blank")
+        return value.strip() if value is not None else None
+
+    @model_validator(mode="after")
+    def _something(self) -> LeadPatchIn:
+        if all(v is None for v in (self.status_id, self.pipeline_id, self.price, self.name)):
+            raise ValueError("at least one of statusId, pipelineId, price, name is required")
+        return self
+
+
+class NoteIn(RequestModel):
+    text: str = Field(min_length=1, max_length=4000)
+
+    @field_validator("text")
+    @classmethod
+    def _text(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("must not be blank")
+        return value
+
+
+class NoteAuthorOut(ApiModel):
+    id: int
+    name: str | None
+
+
+class NoteOut(ApiModel):
+    id: int
+    text: str
+    created_at: datetime
+    created_by: NoteAuthorOut
+
+
+class TaskLeadOut(ApiModel):
+    id: int
+    name: str
+
+
+class TaskContactOut(ApiModel):
+    name: str
+    phone: str | None
+
+
+class TaskOut(ApiModel):
+    id: int
+    text: str
+    type: Literal["call", "meeting", "other"]
+    type_id: int | None
+    type_name: str | None
+    due_at: datetime | None
+    is_completed: bool
+    lead: TaskLeadOut | None
+    contact: TaskContactOut | None
+
+
+class TaskCountsOut(ApiModel):
+    overdue: int
+    today: int
+    upcoming: int
+
+
+class TaskBoardOut(ApiModel):
+    overdue: list[TaskOut]
+    today: list[TaskOut]
+    upcoming: list[TaskOut]
+    counts: TaskCountsOut
+
+
+class NewTaskIn(RequestModel):
+    lead_id: int = Field(alias="leadId", ge=1, le=MAX_ID)
+    type: Literal["call", "meeting"]
+    text: str | None = Field(default=None, max_length=2000)
+    due_at: datetime = Field(alias="dueAt")
+
+    @field_validator("due_at")
+    @classmethod
+    def _aware(cls, value: datetime) -> datetime:
+        if value.tzinfo is None:
+            raise ValueError("must carry a timezone (ISO 8601 with Z or an offset)")
+        return value
+
+
+class CompleteTaskIn(RequestModel):
+    result: str = Field(min_length=1, max_length=2000)
+
+    @field_validator("result")
+    @classmethod
+    def _result(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("must not be blank")
+        return value

@@ -45,6 +45,9 @@ from foryou.crm.domain import (
     parse_tags,
     timestamp,
 )
+from foryou.crm.edits import LeadChange, LeadEditor, NewNote
+from foryou.crm.submissions import SubmissionLedger
+from foryou.crm.tasks import Task, TaskBoard, TaskDesk
 from foryou.crm.users import UserDirectory
 from foryou.db import Database
 from foryou.errors import InvalidRequest, NotFound
@@ -76,18 +79,88 @@ class CrmService:
         catalog: CrmCatalog,
         users: UserDirectory,
         creator: LeadCreator,
+        editor: LeadEditor,
+        tasks: TaskDesk,
+        followed_cache_seconds: float,
     ) -> None:
+        self._editor = editor
+        self._tasks = tasks
         self._amo = gateway
         self._reads = reads
         self._catalog = catalog
         self._users = users
         self._creator = creator
+        self._followed_cache_seconds = followed_cache_seconds
+
+    async def cache_seconds(self, token: UsableToken) -> float | None:
+        """How long copies of this account live: minutes while amoCRM's changes are followed
+        (they retire what they touch), the kind's short default otherwise."""
+        if await self._catalog.is_followed(token.account_id):
+            return self._followed_cache_seconds
+        return None
 
     async def create_lead(
         self, broker: Broker, key: str, request: NewLead
     ) -> tuple[CreatedLead, bool]:
         """Create a lead once per Idempotency-Key; True when replaying the first result."""
         return await self._creator.create(broker, key, request)
+
+    @property
+    def catalog(self) -> CrmCatalog:
+        """The caches' generations, for whoever follows amoCRM's changes."""
+        return self._catalog
+
+    @property
+    def gateway(self) -> CrmGateway:
+        return self._amo
+
+    # --- edits and notes --------------------------------------------------------------
+
+    async def update_lead(self, broker: Broker, lead_id: int, change: LeadChange) -> LeadDetail:
+        """Apply the change as the broker, then the lead as amoCRM now shows it to them."""
+
+        async def run(token: UsableToken) -> None:
+            await self._editor.update(token, lead_id, change)
+
+        await self._call(broker, run)
+        return await self.lead(broker, lead_id, refresh=True)
+
+    async def add_note(
+        self, broker: Broker, lead_id: int, key: str, text: str
+    ) -> tuple[NewNote, bool]:
+        return await self._call(
+            broker, lambda token: self._editor.add_note(token, broker, lead_id, key, text)
+        )
+
+    # --- tasks ------------------------------------------------------------------------
+
+    async def task_board(self, broker: Broker, *, refresh: bool = False) -> TaskBoard:
+        async def run(token: UsableToken) -> TaskBoard:
+            return await self._tasks.board(
+                token, refresh=refresh, ttl_seconds=await self.cache_seconds(token)
+            )
+
+        return await self._call(broker, run)
+
+    async def create_task(
+        self,
+        broker: Broker,
+        key: str,
+        *,
+        lead_id: int,
+        task_type: str,
+        text: str,
+        due_at: datetime,
+    ) -> tuple[Task, bool]:
+        return await self._call(
+            broker,
+            lambda token: self._tasks.create(
+                token, broker, key, lead_id=lead_id, task_type=task_type, text=text, due_at=due_at
+            ),
+        )
+
+    async def complete_task(self, broker: Broker, task_id: int, result: str) -> Task:
+        return await self._call(broker, lambda token: self._tasks.complete(token, task_id, result))
 
     # --- pipelines --------------------------------------------------------------------
 
@@ -112,6 +185,7 @@ class CrmService:
                 key,
                 lambda: self._fetch_leads(token, broker, resolved, pipelines),
                 refresh=refresh,
+                ttl_seconds=await self.cache_seconds(token),
             )
 
         return await self._call(broker, run)
@@ -175,6 +249,7 @@ class CrmService:
                     contact_phone=phones[0].value if phones else None,
                 )
             )
+        await self._catalog.remember_seen(token, [item.id for item in items])
         return LeadPage(
             items=items, page=query.page, limit=query.limit, has_more=has_next_page(body)
         )
@@ -193,13 +268,14 @@ class CrmService:
 
     async def lead(self, broker: Broker, lead_id: int, *, refresh: bool = False) -> LeadDetail:
         async def run(token: UsableToken) -> LeadDetail:
-            generation = await self._catalog.pages_generation(token)
+            generation = await self._catalog.lead_generation(token, lead_id)
             key = f"lead:{token.account_id}:{token.amo_user_id}:{generation}:{lead_id}"
             return await self._reads.read(
                 LEAD_DETAIL,
                 key,
                 lambda: self._fetch_lead(token, broker, lead_id),
                 refresh=refresh,
+                ttl_seconds=await self.cache_seconds(token),
             )
 
         return await self._call(broker, run)
@@ -246,6 +322,7 @@ class CrmService:
             contact_phone=main.phones[0].value if main and main.phones else None,
         )
         pipeline = next((p for p in pipelines if p.id == summary.pipeline_id), None)
+        await self._catalog.remember_seen(token, [lead_id])
         return LeadDetail(
             summary=summary,
             pipeline_name=pipeline.name if pipeline else None,
@@ -446,16 +523,22 @@ def build_crm_service(
     clock: Clock,
     redis: Redis[Any] | None,
     redis_prefix: str,
+    followed_cache_seconds: float,
 ) -> CrmService:
     """The CRM feature wired to the shared token provider, amoCRM client and Redis."""
     gateway = CrmGateway(tokens, client, transport)
     cache = build_cache(redis, redis_prefix, clock)
     reads = CachedReads(cache, clock)
     catalog = CrmCatalog(gateway, cache, reads)
+    ledger = SubmissionLedger(db, clock)
+    editor = LeadEditor(gateway, catalog, ledger, clock)
     return CrmService(
         gateway,
         reads,
         catalog,
         UserDirectory(gateway, cache, db),
-        LeadCreator(db, gateway, catalog, clock),
+        LeadCreator(ledger, gateway, catalog, clock),
+        editor,
+        TaskDesk(gateway, reads, catalog, editor, ledger, clock),
+        followed_cache_seconds,
     )

@@ -29,6 +29,7 @@ from foryou.errors import AppError
 from foryou.integrations.amocrm import repository
 from foryou.integrations.amocrm.errors import AmoReauthRequired
 from foryou.integrations.amocrm.tokens import TokenProvider
+from foryou.live.service import LiveService
 from foryou.logging import get_logger
 
 log = get_logger(__name__)
@@ -49,8 +50,15 @@ class RunCounts:
 
 class KeepAliveWorker:
     def __init__(
-        self, *, db: Database, tokens: TokenProvider, clock: Clock, settings: Settings
+        self,
+        *,
+        db: Database,
+        tokens: TokenProvider,
+        clock: Clock,
+        settings: Settings,
+        live: LiveService | None = None,
     ) -> None:
+        self._live = live
         self._db = db
         self._tokens = tokens
         self._clock = clock
@@ -118,6 +126,11 @@ class KeepAliveWorker:
                 counts.purged = await repository.purge_flows(
                     session, self._clock.now() - FLOW_PURGE_GRACE
                 )
+        if self._live is not None and not self._stopping.is_set():
+            # Each account's webhook checked (registered again when missing or disabled), or
+            # its events polled where no admin can register one.
+            await self._live.follow_accounts()
+            await self._live.settled()
         log.info(
             "worker_run",
             due=counts.due,

@@ -19,7 +19,11 @@ async def run_worker(settings: Settings, *, once: bool, clock: Clock | None = No
     """Run until SIGTERM/SIGINT (or one run with `once`); returns the last run's counts."""
     services = build_services(settings, resolve_secrets(settings), clock or SystemClock())
     worker = KeepAliveWorker(
-        db=services.db, tokens=services.tokens, clock=services.clock, settings=settings
+        db=services.db,
+        tokens=services.tokens,
+        clock=services.clock,
+        settings=settings,
+        live=services.live,
     )
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):

@@ -1,4 +1,4 @@
-"""Notes, tasks, events and custom-field definitions of leads and contacts."""
+"""Notes of leads and custom-field definitions of leads and contacts."""
 
 from __future__ import annotations
 
@@ -7,67 +7,100 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
+from amocrm_emulator.api import changes
 from amocrm_emulator.api.common import (
     Added,
     Caller,
     as_list,
     authenticated,
     bad_query,
-    create_batch,
+    in_range,
     int_list,
     paged_answer,
     query_dict,
+    read_body,
+    read_order,
     read_paging,
+    since_filter,
+    store_batch,
     to_int,
 )
-from amocrm_emulator.api.entities import event_json, note_json, task_json
+from amocrm_emulator.api.entities import note_json
 from amocrm_emulator.http import FieldError, JSONDictT, hal, no_content, validation_errors
-from amocrm_emulator.state.models import Note, Task
+from amocrm_emulator.state.models import Note
 
-MAX_EVENTS_LIMIT = 100
 NOTE_TYPES = ("common", "call_in", "call_out", "service_message", "sms_in", "sms_out")
-TASK_TYPES = (1, 2)
-TASK_ENTITIES = ("leads", "contacts")
+NOTE_ORDER_FIELDS = ("updated_at", "id")
 
 
-def _visible_lead_id(caller: Caller, value: Any) -> int | None:
+def visible_lead_id(caller: Caller, value: Any) -> int | None:
     lead_id = to_int(value)
     lead = caller.emulator.state.leads.get(lead_id) if lead_id is not None else None
     return lead.id if lead is not None and caller.can_see_lead(lead) else None
 
 
 # ---- notes ---------------------------------------------------------------------------------
-@authenticated
-async def list_notes(request: Request, caller: Caller) -> Response:
-    lead_id = _visible_lead_id(caller, request.path_params["lead_id"])
+def _note_answer(
+    request: Request, caller: Caller, path: str, lead_ids: set[int] | None
+) -> Response:
+    """Notes of visible leads (only of `lead_ids` when given), with amoCRM's list filters."""
     query = query_dict(request)
     errors: list[FieldError] = []
     paging = read_paging(query, errors)
+    raw_filter = query.get("filter")
+    filters: dict[str, Any] = raw_filter if isinstance(raw_filter, dict) else {}
+    types = {str(t) for t in as_list(filters.get("note_type"))}
+    ids = set(int_list(filters["id"], "filter.id", errors)) if "id" in filters else None
+    if "entity_id" in filters:
+        wanted = set(int_list(filters["entity_id"], "filter.entity_id", errors))
+        lead_ids = wanted if lead_ids is None else lead_ids & wanted
+    updated = (
+        since_filter(filters["updated_at"], "filter.updated_at", errors)
+        if "updated_at" in filters
+        else None
+    )
+    field, descending = read_order(query, NOTE_ORDER_FIELDS, errors)
     if errors:
         return bad_query(errors)
+    leads = caller.emulator.state.leads
+    notes = [
+        n
+        for n in caller.emulator.state.notes.values()
+        if n.entity_type == "leads"
+        and n.account_id == caller.account.id
+        and (lead_ids is None or n.entity_id in lead_ids)
+        and n.entity_id in leads
+        and caller.can_see_lead(leads[n.entity_id])
+        and (not types or n.note_type in types)
+        and (ids is None or n.id in ids)
+        and (updated is None or in_range(n.updated_at, updated))
+    ]
+    notes.sort(key=lambda n: (getattr(n, field), n.id), reverse=descending)
+    return paged_answer(
+        request, caller, path, paging, "notes", notes, lambda n: note_json(caller, n)
+    )
+
+
+@authenticated
+async def list_lead_notes(request: Request, caller: Caller) -> Response:
+    lead_id = visible_lead_id(caller, request.path_params["lead_id"])
     if lead_id is None:
         return no_content()
-    raw_filter = query.get("filter")
-    types = set(as_list(raw_filter.get("note_type"))) if isinstance(raw_filter, dict) else set()
-    notes = sorted(
-        (
-            n
-            for n in caller.emulator.state.notes.values()
-            if n.entity_type == "leads"
-            and n.entity_id == lead_id
-            and (not types or n.note_type in types)
-        ),
-        key=lambda n: n.id,
-    )
-    return paged_answer(
-        request,
-        caller,
-        f"/api/v4/leads/{lead_id}/notes",
-        paging,
-        "notes",
-        notes,
-        lambda n: note_json(caller, n),
-    )
+    return _note_answer(request, caller, f"/api/v4/leads/{lead_id}/notes", {lead_id})
+
+
+@authenticated
+async def list_notes(request: Request, caller: Caller) -> Response:
+    return _note_answer(request, caller, "/api/v4/leads/notes", None)
+
+
+@authenticated
+async def get_note(request: Request, caller: Caller) -> Response:
+    lead_id = visible_lead_id(caller, request.path_params["lead_id"])
+    note = caller.emulator.state.notes.get(request.path_params["note_id"])
+    if lead_id is None or note is None or note.entity_id != lead_id:
+        return no_content()
+    return hal(note_json(caller, note))
 
 
 def _read_note(
@@ -76,9 +109,7 @@ def _read_note(
     if not isinstance(item, dict):
         errors.append(FieldError("InvalidType", "", "Each note must be an object"))
         return None
-    lead_id = (
-        path_lead if path_lead is not None else _visible_lead_id(caller, item.get("entity_id"))
-    )
+    lead_id = path_lead if path_lead is not None else visible_lead_id(caller, item.get("entity_id"))
     if lead_id is None:
         errors.append(FieldError("NotSupportedChoice", "entity_id", "The lead does not exist"))
     note_type = item.get("note_type")
@@ -116,39 +147,24 @@ def _read_note(
     )
 
 
-@authenticated
-async def create_notes(request: Request, caller: Caller) -> Response:
-    path_lead: int | None = None
-    if "lead_id" in request.path_params:
-        path_lead = _visible_lead_id(caller, request.path_params["lead_id"])
-        if path_lead is None:
-            return validation_errors(
-                {0: [FieldError("NotSupportedChoice", "entity_id", "The lead does not exist")]}
-            )
+def add_notes(caller: Caller, body: object, path_lead: int | None = None) -> Response:
+    """Add lead notes from an add-request body (the API and the act-as control)."""
     state = caller.emulator.state
 
     def add(note: Note) -> Added:
         note.id = state.new_id("note")
         state.notes[note.id] = note
-        lead = state.leads[note.entity_id]
-        lead.updated_at = note.created_at
-        state.add_lead_event(
-            note.account_id,
-            note.entity_id,
-            f"{note.note_type}_note_added" if note.note_type == "common" else "note_added",
-            caller.user.id,
-            note.created_at,
-            value_after=[{"note": {"id": note.id}}],
-        )
+        state.leads[note.entity_id].updated_at = note.created_at
+        changes.note_added(caller, note)
         return Added(
             note.id,
             f"/api/v4/leads/{note.entity_id}/notes/{note.id}",
             {"entity_id": note.entity_id},
         )
 
-    return await create_batch(
-        request,
+    return store_batch(
         caller,
+        body,
         "/api/v4/leads/notes",
         "notes",
         lambda item, errors: _read_note(caller, item, path_lead, errors),
@@ -156,178 +172,17 @@ async def create_notes(request: Request, caller: Caller) -> Response:
     )
 
 
-# ---- tasks ---------------------------------------------------------------------------------
-def _read_task(caller: Caller, item: Any, errors: list[FieldError]) -> Task | None:
-    if not isinstance(item, dict):
-        errors.append(FieldError("InvalidType", "", "Each task must be an object"))
-        return None
-    state = caller.emulator.state
-    text = item.get("text")
-    if not isinstance(text, str) or not text.strip():
-        errors.append(FieldError("InvalidType", "text", "text must be a non-empty string"))
-    complete_till = to_int(item.get("complete_till"))
-    if complete_till is None or complete_till <= 0:
-        errors.append(FieldError("InvalidType", "complete_till", "A Unix timestamp is expected"))
-    entity_type = item.get("entity_type")
-    entity_id: int | None = None
-    if entity_type is not None or item.get("entity_id") is not None:
-        if entity_type not in TASK_ENTITIES:
-            errors.append(
-                FieldError(
-                    "NotSupportedChoice", "entity_type", "entity_type must be leads or contacts"
-                )
-            )
-        elif entity_type == "leads":
-            entity_id = _visible_lead_id(caller, item.get("entity_id"))
-        else:
-            cid = to_int(item.get("entity_id"))
-            contact = state.contacts.get(cid) if cid is not None else None
-            entity_id = contact.id if contact and caller.can_see_contact(contact) else None
-        if entity_type in TASK_ENTITIES and entity_id is None:
-            errors.append(
-                FieldError("NotSupportedChoice", "entity_id", "The entity does not exist")
-            )
-    task_type = to_int(item.get("task_type_id", 1))
-    if task_type not in TASK_TYPES:
-        errors.append(FieldError("NotSupportedChoice", "task_type_id", "Unknown task type"))
-    responsible = caller.user.id
-    if "responsible_user_id" in item:
-        wanted = to_int(item["responsible_user_id"])
-        member = state.membership(wanted, caller.account.id) if wanted is not None else None
-        if member is None:
-            errors.append(
-                FieldError(
-                    "NotSupportedChoice",
-                    "responsible_user_id",
-                    "The user does not exist in the account",
-                )
-            )
-        else:
-            responsible = member.user_id
-    duration = to_int(item.get("duration", 0))
-    if duration is None or duration < 0:
-        errors.append(FieldError("InvalidType", "duration", "duration must be seconds"))
-    if errors or complete_till is None or task_type is None or not isinstance(text, str):
-        return None
-    member = state.membership(responsible, caller.account.id)
-    now = caller.emulator.clock.now_int()
-    return Task(
-        id=0,
-        account_id=caller.account.id,
-        entity_type=entity_type if isinstance(entity_type, str) else None,
-        entity_id=entity_id,
-        responsible_user_id=responsible,
-        group_id=member.group_id if member else caller.member.group_id,
-        task_type_id=task_type,
-        text=text.strip(),
-        complete_till=complete_till,
-        duration=duration or 0,
-        is_completed=False,
-        result={},
-        created_by=caller.user.id,
-        updated_by=caller.user.id,
-        created_at=now,
-        updated_at=now,
-    )
-
-
 @authenticated
-async def create_tasks(request: Request, caller: Caller) -> Response:
-    state = caller.emulator.state
-
-    def add(task: Task) -> Added:
-        task.id = state.new_id("task")
-        state.tasks[task.id] = task
-        return Added(task.id, f"/api/v4/tasks/{task.id}")
-
-    return await create_batch(
-        request,
-        caller,
-        "/api/v4/tasks",
-        "tasks",
-        lambda item, errors: _read_task(caller, item, errors),
-        add,
-    )
-
-
-def _task_visible(caller: Caller, task: Task) -> bool:
-    if task.account_id != caller.account.id:
-        return False
-    if caller.is_admin or caller.member.leads_view == "all":
-        return True
-    if caller.member.leads_view == "group":
-        return task.group_id == caller.member.group_id or task.responsible_user_id == caller.user.id
-    return task.responsible_user_id == caller.user.id
-
-
-@authenticated
-async def list_tasks(request: Request, caller: Caller) -> Response:
-    query = query_dict(request)
-    errors: list[FieldError] = []
-    paging = read_paging(query, errors)
-    raw_filter = query.get("filter")
-    filters: dict[str, Any] = raw_filter if isinstance(raw_filter, dict) else {}
-    tasks = [t for t in caller.emulator.state.tasks.values() if _task_visible(caller, t)]
-    if "responsible_user_id" in filters:
-        owners = set(int_list(filters["responsible_user_id"], "filter.responsible_user_id", errors))
-        tasks = [t for t in tasks if t.responsible_user_id in owners]
-    if "entity_type" in filters:
-        tasks = [t for t in tasks if t.entity_type == filters["entity_type"]]
-    if "entity_id" in filters:
-        ids = set(int_list(filters["entity_id"], "filter.entity_id", errors))
-        tasks = [t for t in tasks if t.entity_id in ids]
-    if "is_completed" in filters:
-        done = str(filters["is_completed"]) in ("1", "true")
-        tasks = [t for t in tasks if t.is_completed == done]
-    if errors:
-        return bad_query(errors)
-    tasks.sort(key=lambda t: t.id)
-    return paged_answer(
-        request, caller, "/api/v4/tasks", paging, "tasks", tasks, lambda t: task_json(caller, t)
-    )
-
-
-# ---- events ----------------------------------------------------------------------------------
-@authenticated
-async def list_events(request: Request, caller: Caller) -> Response:
-    query = query_dict(request)
-    errors: list[FieldError] = []
-    paging = read_paging(query, errors, max_limit=MAX_EVENTS_LIMIT)
-    raw_filter = query.get("filter")
-    filters: dict[str, Any] = raw_filter if isinstance(raw_filter, dict) else {}
-    entities = {str(e) for e in as_list(filters.get("entity"))}
-    if entities - {"lead", "leads"}:
-        errors.append(
-            FieldError("NotSupportedChoice", "filter.entity", "Only lead events are available")
-        )
-    ids = (
-        set(int_list(filters["entity_id"], "filter.entity_id", errors))
-        if "entity_id" in filters
-        else None
-    )
-    types = {str(t) for t in as_list(filters.get("type"))}
-    if errors:
-        return bad_query(errors)
-    leads = caller.emulator.state.leads
-    events = [
-        e
-        for e in caller.emulator.state.events
-        if e.account_id == caller.account.id
-        and (ids is None or e.entity_id in ids)
-        and (not types or e.type in types)
-        and e.entity_id in leads
-        and caller.can_see_lead(leads[e.entity_id])
-    ]
-    events.sort(key=lambda e: (e.created_at, e.id), reverse=True)
-    return paged_answer(
-        request,
-        caller,
-        "/api/v4/events",
-        paging,
-        "events",
-        events,
-        lambda e: event_json(caller, e),
-    )
+async def create_notes(request: Request, caller: Caller) -> Response:
+    path_lead: int | None = None
+    if "lead_id" in request.path_params:
+        path_lead = visible_lead_id(caller, request.path_params["lead_id"])
+        if path_lead is None:
+            return validation_errors(
+                {0: [FieldError("NotSupportedChoice", "entity_id", "The lead does not exist")]}
+            )
+    body = await read_body(request, "notes")
+    return body if isinstance(body, Response) else add_notes(caller, body, path_lead)
 
 
 # ---- custom field definitions ----------------------------------------------------------------

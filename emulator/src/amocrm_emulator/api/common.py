@@ -24,7 +24,15 @@ from amocrm_emulator.http import (
     unauthorized,
     validation_errors,
 )
-from amocrm_emulator.state.models import Account, Contact, JSONDict, Lead, Membership, User
+from amocrm_emulator.state.models import (
+    Account,
+    Contact,
+    JSONDict,
+    Lead,
+    Membership,
+    Task,
+    User,
+)
 
 T = TypeVar("T")
 
@@ -62,7 +70,14 @@ class Caller:
             and self._sees(contact.responsible_user_id, contact.group_id)
         )
 
+    def can_see_task(self, task: Task) -> bool:
+        return task.account_id == self.account.id and self._sees(
+            task.responsible_user_id, task.group_id
+        )
+
     def _sees(self, responsible_user_id: int, group_id: int) -> bool:
+        # A user edits what they see: the seed gives every user one level (`rights[*].view`
+        # equals `rights[*].edit` in `GET /api/v4/users`).
         if self.is_admin or self.member.leads_view == "all":
             return True
         if self.member.leads_view == "group":
@@ -127,6 +142,30 @@ def authenticated(handler: CallerHandler) -> Endpoint:
 
 def forbidden() -> Response:
     return problem(403, "Не хватает прав")
+
+
+class RightsRefused(Exception):
+    """The caller's rights do not allow a write they asked for."""
+
+
+def rights_refused(caller: Caller) -> Response:
+    """The refusal of a write beyond the user's rights (switch `rights_refusal`)."""
+    if caller.emulator.switches.rights_refusal == "403":
+        return forbidden()
+    # Seen on POST leads: legacy code 244, "no rights", in a plain 400.
+    return problem(400, "Код ошибки 244. Недостаточно прав для выполнения действия")
+
+
+class InvalidBody(Exception):
+    """A body amoCRM rejects with its other 400 shape: `errors` keyed by entity id."""
+
+    def __init__(self, messages: dict[str, str]) -> None:
+        super().__init__(messages)
+        self.messages = messages
+
+
+def invalid_body(messages: dict[str, str]) -> Response:
+    return problem(400, "Invalid request body", errors=messages)
 
 
 # ---- query strings in PHP bracket notation --------------------------------------------------
@@ -217,6 +256,27 @@ def read_paging(
         else:
             limit = parsed
     return Paging(page, limit)
+
+
+def since_filter(value: Any, path: str, errors: list[FieldError]) -> tuple[int | None, int | None]:
+    """A time filter where a bare integer means "from then on" (tasks, notes, events)."""
+    if isinstance(value, str) and "," in value:
+        low_text, _, high_text = value.partition(",")
+        low, high = to_int(low_text), to_int(high_text)
+        if low is None or high is None:
+            errors.append(FieldError("InvalidType", path, "from,to must be integers"))
+        return low, high
+    if isinstance(value, dict):
+        return range_filter(value, path, errors)
+    single = to_int(value)
+    if single is None:
+        errors.append(FieldError("InvalidType", path, "Expected {from, to} or an integer"))
+    return single, None
+
+
+def in_range(value: int | None, bounds: tuple[int | None, int | None]) -> bool:
+    low, high = bounds
+    return value is not None and (low is None or value >= low) and (high is None or value <= high)
 
 
 def range_filter(value: Any, path: str, errors: list[FieldError]) -> tuple[int | None, int | None]:
@@ -350,23 +410,41 @@ class BatchItem(Generic[T]):
     request_id: str
 
 
-async def read_batch(
-    request: Request,
-    noun: str,
-    read_one: Callable[[Any, list[FieldError]], T | None],
-) -> list[BatchItem[T]] | Response:
-    """The records of an add-request (a JSON array, or one object), or the error answer.
-
-    Nothing is added when any item is invalid: the answer lists the errors of every item.
-    """
+async def read_body(request: Request, noun: str) -> Any:
+    """The JSON body of a write, or the 400 problem for a body that is not JSON."""
     ok, body = await read_json(request)
     if not ok:
         return problem(400, f"Request body must be a JSON array of {noun}")
+    return body
+
+
+def batch_items(body: Any, noun: str) -> list[Any] | Response:
+    """The items of a batch write (a JSON array, or one object), or the error answer."""
     items = body if isinstance(body, list) else [body]
     if not items:
         return validation_errors({0: [FieldError("InvalidType", "", f"No {noun} to add")]})
     if len(items) > MAX_BATCH:
         return problem(422, f"Limit {MAX_BATCH} per page")
+    return items
+
+
+def request_id_of(item: Any, index: int) -> str:
+    request_id = item.get("request_id") if isinstance(item, dict) else None
+    return str(request_id if request_id is not None else index)
+
+
+def parse_batch(
+    body: Any,
+    noun: str,
+    read_one: Callable[[Any, list[FieldError]], T | None],
+) -> list[BatchItem[T]] | Response:
+    """The records of an add-request, or the error answer.
+
+    Nothing is added when any item is invalid: the answer lists the errors of every item.
+    """
+    items = batch_items(body, noun)
+    if isinstance(items, Response):
+        return items
     errors: dict[int, list[FieldError]] = {}
     parsed: list[BatchItem[T]] = []
     for index, item in enumerate(items):
@@ -375,10 +453,7 @@ async def read_batch(
         if item_errors or record is None:
             errors[index] = item_errors
             continue
-        request_id = item.get("request_id") if isinstance(item, dict) else None
-        parsed.append(
-            BatchItem(index, record, str(request_id if request_id is not None else index))
-        )
+        parsed.append(BatchItem(index, record, request_id_of(item, index)))
     if errors:
         return validation_errors(errors)
     return parsed
@@ -404,12 +479,27 @@ async def create_batch(
     read_one: Callable[[Any, list[FieldError]], T | None],
     add: Callable[[T], Added],
 ) -> Response:
-    """Read an add-request, store every record with `add`, answer what was created.
+    """Read an add-request, store every record with `add`, answer what was created."""
+    body = await read_body(request, key)
+    if isinstance(body, Response):
+        return body
+    return store_batch(caller, body, collection_path, key, read_one, add)
 
-    `add` gives the record its id and makes its side effects (events, `updated_at`); the
-    answer lists each record under `_embedded[key]` with the `request_id` it came with.
+
+def store_batch(
+    caller: Caller,
+    body: Any,
+    collection_path: str,
+    key: str,
+    read_one: Callable[[Any, list[FieldError]], T | None],
+    add: Callable[[T], Added],
+) -> Response:
+    """Store every record of an add-request body with `add`, answer what was created.
+
+    `add` gives the record its id and makes its side effects (events, hooks, `updated_at`);
+    the answer lists each record under `_embedded[key]` with the `request_id` it came with.
     """
-    batch = await read_batch(request, key, read_one)
+    batch = parse_batch(body, key, read_one)
     if isinstance(batch, Response):
         return batch
     created = []
@@ -425,3 +515,68 @@ async def create_batch(
         )
     caller.emulator.changed()
     return hal({"_links": caller.link(collection_path), "_embedded": {key: created}})
+
+
+@dataclass(frozen=True)
+class PlannedEdit:
+    """A checked edit of one record; `commit` applies it and returns the new `updated_at`."""
+
+    id: int
+    path: str
+    commit: Callable[[], int]
+
+
+PlanEdit = Callable[[Any, list[FieldError]], PlannedEdit | None]
+
+
+def edit_batch(
+    caller: Caller,
+    body: Any,
+    collection_path: str,
+    key: str,
+    plan_one: PlanEdit,
+    *,
+    path_id: int | None = None,
+    echo_request_id: bool = False,
+) -> Response:
+    """Apply a `PATCH` body: an array of edits, or (with `path_id`) one object for that id.
+
+    Every item is checked first and nothing changes unless all pass: an edit beyond the
+    user's rights refuses the whole request, invalid items get the validation answer.
+    The answer lists `{id, updated_at, [request_id,] _links}`; the by-id form is that bare
+    object.
+    """
+    if path_id is not None:
+        if not isinstance(body, dict):
+            return validation_errors({0: [FieldError("InvalidType", "", "An object expected")]})
+        body = {**body, "id": path_id}
+    items = batch_items(body, key)
+    if isinstance(items, Response):
+        return items
+    errors: dict[int, list[FieldError]] = {}
+    planned: list[tuple[PlannedEdit, str]] = []
+    try:
+        for index, item in enumerate(items):
+            item_errors: list[FieldError] = []
+            plan = plan_one(item, item_errors)
+            if item_errors or plan is None:
+                errors[index] = item_errors
+            else:
+                planned.append((plan, request_id_of(item, index)))
+    except RightsRefused:
+        return rights_refused(caller)
+    except InvalidBody as exc:
+        return invalid_body(exc.messages)
+    if errors:
+        return validation_errors(errors)
+    rows = []
+    for plan, request_id in planned:
+        row: JSONDict = {"id": plan.id, "updated_at": plan.commit()}
+        if echo_request_id and path_id is None:
+            row["request_id"] = request_id
+        row["_links"] = caller.link(plan.path)
+        rows.append(row)
+    caller.emulator.changed()
+    if path_id is not None:
+        return hal(rows[0])
+    return hal({"_links": caller.link(collection_path), "_embedded": {key: rows}})

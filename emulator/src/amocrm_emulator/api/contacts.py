@@ -7,6 +7,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
+from amocrm_emulator.api import changes
 from amocrm_emulator.api.common import (
     Added,
     Caller,
@@ -137,6 +138,7 @@ async def create_contacts(request: Request, caller: Caller) -> Response:
     def add(contact: Contact) -> Added:
         contact.id = state.new_id("contact")
         state.contacts[contact.id] = contact
+        changes.contact_added(caller, contact)
         return Added(contact.id, f"/api/v4/contacts/{contact.id}")
 
     return await create_batch(

@@ -173,7 +173,8 @@ def task_json(caller: Caller, task: Task) -> JSONDict:
         "is_completed": task.is_completed,
         "task_type_id": task.task_type_id,
         "text": task.text,
-        "result": task.result or [],
+        # amoCRM writes a missing result as an empty array.
+        "result": {"text": task.result["text"]} if task.result.get("text") else [],
         "complete_till": task.complete_till,
         "account_id": task.account_id,
         "_links": caller.link(f"/api/v4/tasks/{task.id}"),
@@ -195,7 +196,7 @@ def event_json(caller: Caller, event: Event) -> JSONDict:
         "_embedded": {
             "entity": {
                 "id": event.entity_id,
-                "_links": caller.link(f"/api/v4/leads/{event.entity_id}"),
+                "_links": caller.link(f"/api/v4/{event.entity_type}s/{event.entity_id}"),
             }
         },
     }

@@ -1,4 +1,4 @@
-"""Leads and pipelines: `GET/POST /api/v4/leads`, `GET /api/v4/leads/{id}`, pipelines."""
+"""Leads and pipelines: `GET/POST/PATCH /api/v4/leads`, `/api/v4/leads/{id}`, pipelines."""
 
 from __future__ import annotations
 
@@ -7,27 +7,33 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
+from amocrm_emulator.api import changes
 from amocrm_emulator.api.common import (
     Added,
     Caller,
+    InvalidBody,
+    PlannedEdit,
+    RightsRefused,
     as_list,
     authenticated,
     bad_query,
-    create_batch,
+    edit_batch,
     field_value_texts,
     int_list,
     paged_answer,
     query_dict,
     range_filter,
+    read_body,
     read_order,
     read_paging,
     read_responsible,
+    store_batch,
     to_int,
     with_values,
 )
 from amocrm_emulator.api.entities import lead_json, pipeline_json, read_field_values, status_json
 from amocrm_emulator.http import FieldError, hal, no_content
-from amocrm_emulator.state.models import Lead, Pipeline, Tag
+from amocrm_emulator.state.models import Lead, Pipeline, Status, Tag
 from amocrm_emulator.state.seed import LOST_STATUS_ID, WON_STATUS_ID
 
 ORDER_FIELDS = ("created_at", "updated_at", "id")
@@ -259,26 +265,183 @@ def _embedded_refs(
     return tag_ids, contact_ids
 
 
-@authenticated
-async def create_leads(request: Request, caller: Caller) -> Response:
+def add_leads(caller: Caller, body: object) -> Response:
+    """Create leads from an add-request body (the API and the act-as control)."""
     state = caller.emulator.state
 
     def add(lead: Lead) -> Added:
         lead.id = state.new_id("lead")
         state.leads[lead.id] = lead
-        state.add_lead_event(
-            lead.account_id, lead.id, "lead_added", caller.user.id, lead.created_at
-        )
+        changes.lead_added(caller, lead)
         return Added(lead.id, f"/api/v4/leads/{lead.id}")
 
-    return await create_batch(
-        request,
+    return store_batch(
         caller,
+        body,
         "/api/v4/leads",
         "leads",
         lambda item, errors: _read_lead(caller, item, errors),
         add,
     )
+
+
+@authenticated
+async def create_leads(request: Request, caller: Caller) -> Response:
+    body = await read_body(request, "leads")
+    return body if isinstance(body, Response) else add_leads(caller, body)
+
+
+# ---- edits -----------------------------------------------------------------------------------
+def _stage_of_edit(
+    caller: Caller, lead: Lead, item: dict[str, Any], errors: list[FieldError]
+) -> tuple[int, int]:
+    """The (pipeline_id, status_id) an edit moves the lead to; errors for impossible moves.
+
+    Stage ids are global except won/lost, which exist in every pipeline: a `status_id` alone
+    moves the lead to the pipeline owning that stage, won/lost alone stay in the current one.
+    The unsorted stage is entered only through the Unsorted API, never by an edit.
+    """
+    pipelines = caller.emulator.state.account_pipelines(caller.account.id)
+    pipeline_id, status_id = lead.pipeline_id, lead.status_id
+    if "pipeline_id" in item:
+        wanted = to_int(item["pipeline_id"])
+        if not any(p.id == wanted for p in pipelines) or wanted is None:
+            errors.append(
+                FieldError("NotSupportedChoice", "pipeline_id", "The pipeline does not exist")
+            )
+            return pipeline_id, status_id
+        pipeline_id = wanted
+    if "status_id" not in item:
+        if pipeline_id != lead.pipeline_id:
+            errors.append(
+                FieldError(
+                    "NotSupportedChoice",
+                    "status_id",
+                    "status_id is required when the pipeline changes",
+                )
+            )
+        return pipeline_id, status_id
+    wanted_status = to_int(item["status_id"])
+    if "pipeline_id" not in item and wanted_status not in (WON_STATUS_ID, LOST_STATUS_ID):
+        owner = next((p for p in pipelines if any(s.id == wanted_status for s in p.statuses)), None)
+        pipeline_id = owner.id if owner is not None else pipeline_id
+    pipeline = next(p for p in pipelines if p.id == pipeline_id)
+    stage: Status | None = next((s for s in pipeline.statuses if s.id == wanted_status), None)
+    if stage is None:
+        errors.append(
+            FieldError(
+                "NotSupportedChoice", "status_id", "The status does not exist in the pipeline"
+            )
+        )
+    elif stage.type == 1:
+        errors.append(
+            FieldError(
+                "NotSupportedChoice",
+                "status_id",
+                "A lead cannot be moved to the unsorted stage",
+            )
+        )
+    else:
+        status_id = stage.id
+    return pipeline_id, status_id
+
+
+def _plan_lead_edit(caller: Caller, item: Any, errors: list[FieldError]) -> PlannedEdit | None:
+    state = caller.emulator.state
+    if not isinstance(item, dict):
+        errors.append(FieldError("InvalidType", "", "Each lead must be an object"))
+        return None
+    lead_id = to_int(item.get("id"))
+    lead = state.leads.get(lead_id) if lead_id is not None else None
+    if lead is None or lead.account_id != caller.account.id or lead.is_deleted:
+        errors.append(FieldError("NotFound", "id", "The lead does not exist"))
+        return None
+    if not caller.can_see_lead(lead):
+        raise RightsRefused
+    name = lead.name
+    if "name" in item:
+        if not isinstance(item["name"], str) or not item["name"].strip():
+            errors.append(FieldError("InvalidType", "name", "name must be a non-empty string"))
+        else:
+            name = item["name"]
+    price = lead.price
+    if "price" in item:
+        value = item["price"]
+        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+            errors.append(
+                FieldError("InvalidType", "price", "price must be a non-negative integer")
+            )
+        else:
+            price = value
+    responsible = (
+        read_responsible(caller, item, errors)
+        if "responsible_user_id" in item
+        else lead.responsible_user_id
+    )
+    pipeline_id, status_id = _stage_of_edit(caller, lead, item, errors)
+    loss_reason_id = lead.loss_reason_id
+    if item.get("loss_reason_id") is not None:
+        if status_id != LOST_STATUS_ID:
+            raise InvalidBody({str(lead.id): "Loss reason can be specified only for lost lead"})
+        loss_reason_id = to_int(item["loss_reason_id"])
+        if loss_reason_id is None:
+            errors.append(FieldError("InvalidType", "loss_reason_id", "An integer is expected"))
+    fields = (
+        read_field_values(
+            caller, "leads", item["custom_fields_values"], "custom_fields_values", errors
+        )
+        if "custom_fields_values" in item
+        else lead.custom_fields_values
+    )
+    if errors:
+        return None
+
+    def commit() -> int:
+        before = changes.snapshot(lead)
+        now = caller.emulator.clock.now_int()
+        closing = status_id in (WON_STATUS_ID, LOST_STATUS_ID)
+        if closing and lead.status_id != status_id:
+            lead.closed_at = now
+        elif not closing:
+            lead.closed_at = None
+        member = state.membership(responsible, caller.account.id)
+        lead.name, lead.price = name, price
+        lead.pipeline_id, lead.status_id = pipeline_id, status_id
+        lead.responsible_user_id = responsible
+        lead.group_id = member.group_id if member else lead.group_id
+        lead.loss_reason_id = loss_reason_id if status_id == LOST_STATUS_ID else None
+        lead.custom_fields_values = fields or None
+        lead.updated_by, lead.updated_at = caller.user.id, now
+        changes.lead_updated(caller, before, lead)
+        return now
+
+    return PlannedEdit(lead.id, f"/api/v4/leads/{lead.id}", commit)
+
+
+def edit_leads(caller: Caller, body: object, path_id: int | None = None) -> Response:
+    """Apply a lead `PATCH` body (the API and the act-as control)."""
+    return edit_batch(
+        caller,
+        body,
+        "/api/v4/leads",
+        "leads",
+        lambda item, errors: _plan_lead_edit(caller, item, errors),
+        path_id=path_id,
+    )
+
+
+@authenticated
+async def update_leads(request: Request, caller: Caller) -> Response:
+    body = await read_body(request, "leads")
+    return body if isinstance(body, Response) else edit_leads(caller, body)
+
+
+@authenticated
+async def update_lead(request: Request, caller: Caller) -> Response:
+    body = await read_body(request, "leads")
+    if isinstance(body, Response):
+        return body
+    return edit_leads(caller, body, request.path_params["lead_id"])
 
 
 @authenticated

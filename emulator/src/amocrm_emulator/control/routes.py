@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from typing import Any
 
@@ -9,7 +10,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from amocrm_emulator.config import REFRESH_REUSE_MODES, IntegrationSpec
+from amocrm_emulator.config import REFRESH_REUSE_MODES, RIGHTS_REFUSALS, IntegrationSpec
+from amocrm_emulator.control.actas import act_as, webhook_deliveries
 from amocrm_emulator.core import Emulator
 from amocrm_emulator.faults import parse_fault
 from amocrm_emulator.hook import send_disable_hook
@@ -146,7 +148,50 @@ async def clock(request: Request) -> Response:
             emulator.clock.advance(float(valid[0]))
         else:
             emulator.clock.set_offset(float(valid[0]))
+        emulator.webhooks.clock_moved()
     return plain_json({"now": emulator.clock.now(), "offset": emulator.clock.offset})
+
+
+def _choice(options: tuple[str, ...]) -> Callable[[Any], Any]:
+    return lambda value: value if value in options else None
+
+
+def _boolean(value: Any) -> Any:
+    return value if isinstance(value, bool) else None
+
+
+def _seconds(value: Any) -> Any:
+    number = isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0
+    return float(value) if number else None
+
+
+def _count(value: Any) -> Any:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
+
+
+def _delays(value: Any) -> Any:
+    if not isinstance(value, list):
+        return None
+    delays = [_seconds(v) for v in value]
+    return tuple(delays) if None not in delays else None
+
+
+# Each switch with its reader: the value to store, or None when the value is invalid.
+SWITCH_READERS: dict[str, tuple[Callable[[Any], Any], str]] = {
+    "refresh_reuse": (_choice(REFRESH_REUSE_MODES), "strict or grace"),
+    "revoke_old_access_on_refresh": (_boolean, "a boolean"),
+    "users_self_read": (_boolean, "a boolean"),
+    "rate_limit": (_seconds, "a non-negative number"),
+    "block_after": (_count, "a non-negative integer"),
+    "block_window": (_seconds, "a non-negative number"),
+    "block_seconds": (_seconds, "a non-negative number"),
+    "rights_refusal": (_choice(RIGHTS_REFUSALS), '"400" or "403"'),
+    "task_complete_till_filter": (_boolean, "a boolean"),
+    "webhook_timeout": (_seconds, "a non-negative number"),
+    "webhook_retry_delays": (_delays, "a list of non-negative numbers of seconds"),
+    "webhook_disable_after": (_count, "a non-negative integer"),
+    "webhook_disable_window": (_seconds, "a non-negative number"),
+}
 
 
 async def settings(request: Request) -> Response:
@@ -157,60 +202,27 @@ async def settings(request: Request) -> Response:
         if isinstance(data, Response):
             return data
         errors: list[FieldError] = []
-        if "refresh_reuse" in data and data["refresh_reuse"] not in REFRESH_REUSE_MODES:
-            errors.append(FieldError("NotSupportedChoice", "refresh_reuse", "strict or grace"))
-        for key in ("revoke_old_access_on_refresh", "users_self_read"):
-            if key in data and not isinstance(data[key], bool):
-                errors.append(FieldError("InvalidType", key, "a boolean"))
-        for key in ("rate_limit", "block_window", "block_seconds"):
-            if key in data and (
-                not isinstance(data[key], (int, float))
-                or isinstance(data[key], bool)
-                or data[key] < 0
-            ):
-                errors.append(FieldError("InvalidType", key, "a non-negative number"))
-        if "block_after" in data and (
-            not isinstance(data["block_after"], int)
-            or isinstance(data["block_after"], bool)
-            or data["block_after"] < 0
-        ):
-            errors.append(FieldError("InvalidType", "block_after", "a non-negative integer"))
-        unknown = set(data) - {
-            "refresh_reuse",
-            "revoke_old_access_on_refresh",
-            "rate_limit",
-            "block_after",
-            "block_window",
-            "block_seconds",
-            "users_self_read",
-        }
-        errors.extend(FieldError("NotSupportedChoice", key, "unknown setting") for key in unknown)
+        values: dict[str, Any] = {}
+        for key, raw in data.items():
+            reader = SWITCH_READERS.get(key)
+            if reader is None:
+                errors.append(FieldError("NotSupportedChoice", key, "unknown setting"))
+                continue
+            read, expected = reader
+            value = read(raw)
+            if value is None:
+                errors.append(FieldError("InvalidType", key, expected))
+            values[key] = value
         if errors:
             return validation_errors({0: errors})
-        if "refresh_reuse" in data:
-            switches.refresh_reuse = data["refresh_reuse"]
-        if "revoke_old_access_on_refresh" in data:
-            switches.revoke_old_access_on_refresh = data["revoke_old_access_on_refresh"]
-        if "users_self_read" in data:
-            switches.users_self_read = data["users_self_read"]
-        if "rate_limit" in data:
-            switches.rate_limit = float(data["rate_limit"] or 0)
+        for key, value in values.items():
+            setattr(switches, key, value)
+        if "rate_limit" in values:
             emulator.limiter.reset()
-        if "block_after" in data:
-            switches.block_after = data["block_after"]
-        if "block_window" in data:
-            switches.block_window = float(data["block_window"])
-        if "block_seconds" in data:
-            switches.block_seconds = float(data["block_seconds"])
     return plain_json(
         {
-            "refresh_reuse": switches.refresh_reuse,
-            "revoke_old_access_on_refresh": switches.revoke_old_access_on_refresh,
-            "rate_limit": switches.rate_limit,
-            "block_after": switches.block_after,
-            "block_window": switches.block_window,
-            "block_seconds": switches.block_seconds,
-            "users_self_read": switches.users_self_read,
+            key: list(value) if isinstance(value, tuple) else value
+            for key, value in dataclasses.asdict(switches).items()
         }
     )
 
@@ -293,6 +305,8 @@ ROUTES = [
     Route("/_emulator/users/{user_id}/expire-tokens", expire_tokens, methods=["POST"]),
     Route("/_emulator/users/{user_id}/revoke", revoke, methods=["POST"]),
     Route("/_emulator/disable-hook", disable_hook, methods=["POST"]),
+    Route("/_emulator/act-as/{user_id}", act_as, methods=["POST"]),
+    Route("/_emulator/webhook-deliveries", webhook_deliveries, methods=["GET", "DELETE"]),
     Route("/_emulator/reset", reset, methods=["POST"]),
     Route("/_emulator/signing-key", signing_key, methods=["GET"]),
 ]

@@ -201,12 +201,29 @@ class Event:
     id: str
     account_id: int
     type: str
-    entity_type: str  # "lead"
+    entity_type: str  # singular: "lead", "contact", "task"
     entity_id: int
     created_by: int
     created_at: int
     value_after: list[JSONDict] = field(default_factory=list)
     value_before: list[JSONDict] = field(default_factory=list)
+
+
+@dataclass
+class Webhook:
+    """An account webhook (`/api/v4/webhooks`): one per destination, whoever registered it."""
+
+    id: int
+    account_id: int
+    destination: str
+    settings: list[str]
+    sort: int
+    created_by: int
+    created_at: int
+    updated_at: int
+    disabled: bool = False
+    # Emulator-clock times of invalid answers, for the auto-disable rule.
+    failures: list[float] = field(default_factory=list)
 
 
 @dataclass

@@ -445,9 +445,9 @@ def _seed_account(state: State, spec: _AccountSeed, rng: random.Random) -> None:
             main_contact_id=contact.id,
         )
         state.leads[lead.id] = lead
-        state.add_lead_event(account.id, lead.id, "lead_added", owner.id, created_at)
+        state.add_event(account.id, lead.id, "lead_added", owner.id, created_at)
         if status.type == 0 and status.id != pipeline.statuses[1].id:
-            state.add_lead_event(
+            state.add_event(
                 account.id,
                 lead.id,
                 "lead_status_changed",
@@ -475,7 +475,7 @@ def _seed_account(state: State, spec: _AccountSeed, rng: random.Random) -> None:
                 updated_at=at,
             )
             state.notes[note.id] = note
-            state.add_lead_event(
+            state.add_event(
                 account.id,
                 lead.id,
                 "common_note_added",

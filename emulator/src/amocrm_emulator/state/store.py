@@ -35,6 +35,7 @@ from amocrm_emulator.state.models import (
     Tag,
     Task,
     User,
+    Webhook,
 )
 
 STATE_FORMAT = 1
@@ -56,6 +57,7 @@ class State:
     notes: dict[int, Note] = field(default_factory=dict)
     tasks: dict[int, Task] = field(default_factory=dict)
     events: list[Event] = field(default_factory=list)
+    webhooks: dict[int, Webhook] = field(default_factory=dict)
     integrations: dict[str, Integration] = field(default_factory=dict)
     codes: dict[str, AuthCode] = field(default_factory=dict)
     access_tokens: dict[str, AccessToken] = field(default_factory=dict)
@@ -70,24 +72,25 @@ class State:
         self.next_ids[kind] = value + 1
         return value
 
-    def add_lead_event(
+    def add_event(
         self,
         account_id: int,
-        lead_id: int,
+        entity_id: int,
         event_type: str,
         created_by: int,
         created_at: int,
         *,
+        entity_type: str = "lead",
         value_before: list[JSONDict] | None = None,
         value_after: list[JSONDict] | None = None,
     ) -> Event:
-        """Record an event of a lead's history (`GET /api/v4/events`), with a ULID-like id."""
+        """Record an event of an entity's history (`GET /api/v4/events`), with a ULID-like id."""
         event = Event(
             id=f"01jhq{self.new_id('event'):021x}",
             account_id=account_id,
             type=event_type,
-            entity_type="lead",
-            entity_id=lead_id,
+            entity_type=entity_type,
+            entity_id=entity_id,
             created_by=created_by,
             created_at=created_at,
             value_after=value_after or [],

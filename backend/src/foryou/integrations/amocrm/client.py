@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -41,6 +42,12 @@ class TokenGrant:
 
     def __repr__(self) -> str:
         return f"TokenGrant(expires_in={self.expires_in}, claims={self.claims!r})"
+
+
+@dataclass(frozen=True)
+class UserProfile:
+    name: str | None
+    is_admin: bool
 
 
 @dataclass(frozen=True)
@@ -85,6 +92,18 @@ def _json(response: httpx.Response) -> dict[str, Any]:
     return body
 
 
+_LEGACY_NO_RIGHTS = re.compile(r"\b244\b")
+
+
+def _is_legacy_no_rights(response: httpx.Response) -> bool:
+    """A 400 whose `detail` names amoCRM's legacy code 244 ("no rights")."""
+    try:
+        detail = response.json().get("detail")
+    except (ValueError, AttributeError):
+        return False
+    return isinstance(detail, str) and _LEGACY_NO_RIGHTS.search(detail) is not None
+
+
 def raise_for_api_status(response: httpx.Response) -> None:
     """amoCRM's verdict on one API v4 request as a vendor error, unless it is a 200.
 
@@ -99,6 +118,10 @@ def raise_for_api_status(response: httpx.Response) -> None:
     if status == 403:
         raise AmoForbidden("amoCRM refused access")
     if status in (400, 422):
+        if status == 400 and _is_legacy_no_rights(response):
+            # amoCRM answers some writes beyond the user's rights with a plain 400 carrying
+            # its legacy code 244 ("no rights") instead of a 403.
+            raise AmoForbidden("amoCRM refused access (legacy code 244)")
         raise AmoRejected("amoCRM rejected the request as invalid", status)
     raise AmoBadResponse("unexpected API status", status)
 
@@ -177,18 +200,21 @@ class AmoCrmClient:
             raise AmoBadResponse("account response is missing fields") from None
         return AccountInfo(account_id, subdomain, current_user_id, None)
 
-    async def get_user_name(
+    async def get_user_profile(
         self, host: AccountHost, access_token: str, user_id: int, account_id: int
-    ) -> str | None:
-        """The amoCRM user's display name, or None when this user may not read users."""
+    ) -> UserProfile:
+        """The amoCRM user's display name and admin flag; amoCRM lets only admins read users,
+        so a refusal means a user who is no admin and whose name is unknown."""
         try:
             body = await self.api_get(
                 host, access_token, f"/api/v4/users/{user_id}", account_id=account_id
             )
         except AmoForbidden:
-            return None
+            return UserProfile(None, is_admin=False)
         name = body.get("name") if body else None
-        return name if isinstance(name, str) else None
+        rights = body.get("rights") if body else None
+        is_admin = isinstance(rights, dict) and rights.get("is_admin") is True
+        return UserProfile(name if isinstance(name, str) else None, is_admin=is_admin)
 
     async def api_get(
         self,

@@ -6,7 +6,7 @@ import enum
 import uuid
 from datetime import datetime
 
-from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text, Uuid
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, String, Text, Uuid, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from foryou.db import Base, UTCDateTime, new_id
@@ -47,6 +47,8 @@ class AmoCrmConnection(Base):
     base_domain: Mapped[str] = mapped_column(String(40))
     amo_user_id: Mapped[int] = mapped_column(BigInteger)
     amo_user_name: Mapped[str | None] = mapped_column(String(200))
+    # amoCRM admins may register the account's webhooks (learnt at connect).
+    amo_user_is_admin: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     token_key_id: Mapped[str | None] = mapped_column(String(32))
     access_token_enc: Mapped[str | None] = mapped_column(Text)
     refresh_token_enc: Mapped[str | None] = mapped_column(Text)

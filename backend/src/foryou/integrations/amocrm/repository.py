@@ -236,6 +236,7 @@ async def store_connected(
     base_domain: str,
     amo_user_id: int,
     amo_user_name: str | None,
+    amo_user_is_admin: bool,
     now: datetime,
 ) -> None:
     """A (re)connection: new identity and tokens replace everything, leases included."""
@@ -250,6 +251,7 @@ async def store_connected(
             base_domain=base_domain,
             amo_user_id=amo_user_id,
             amo_user_name=amo_user_name,
+            amo_user_is_admin=amo_user_is_admin,
             token_key_id=pair.key_id,
             access_token_enc=pair.access_token_enc,
             refresh_token_enc=pair.refresh_token_enc,

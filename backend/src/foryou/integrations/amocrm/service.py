@@ -442,7 +442,7 @@ class ConnectionService:
             raise ExchangeFailed()
         try:
             account = await self._client.get_account(host, grant.access_token)
-            name = await self._client.get_user_name(
+            profile = await self._client.get_user_profile(
                 host, grant.access_token, account.current_user_id, account.id
             )
         except AmoCrmError as error:
@@ -488,7 +488,8 @@ class ConnectionService:
                 account_domain=host.host,
                 base_domain=host.base_domain,
                 amo_user_id=account.current_user_id,
-                amo_user_name=name,
+                amo_user_name=profile.name,
+                amo_user_is_admin=profile.is_admin,
                 now=now,
             )
             await repository.add_event(

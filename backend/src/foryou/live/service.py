@@ -1,0 +1,413 @@
+"""Following amoCRM's changes and telling each broker about the ones they can see.
+
+In: webhooks (`receive`: checked, parsed, deduplicated and queued within amoCRM's 2 s, never
+an amoCRM call inline) and, for accounts where no admin could register a webhook, the events
+poll (`follow_accounts`, run by the worker). A queued change retires exactly the cached copies
+it touches and is routed to the brokers of the account who saw that lead, are responsible for
+it, or own the task; `lead.assigned` names the lead as amoCRM shows it to the assignee (read
+with their own token), never as the webhook body says.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import secrets
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from typing import Any, TypeVar
+
+from foryou.clock import Clock
+from foryou.config import Settings
+from foryou.crm.amo import CrmGateway
+from foryou.crm.cache import CrmCache
+from foryou.crm.catalog import CrmCatalog
+from foryou.crm.domain import as_int, as_text, embedded
+from foryou.db import Database
+from foryou.errors import AppError
+from foryou.integrations.amocrm.errors import AmoCrmError
+from foryou.integrations.amocrm.tokens import UsableToken
+from foryou.live import repository
+from foryou.live.changes import Change, account_of, changes_of, changes_of_events
+from foryou.live.form import BadForm, parse_form
+from foryou.live.hub import LiveHub, Subscription
+from foryou.live.metrics import (
+    EVENTS_POLL_CALLS,
+    EVENTS_POLL_CHANGES,
+    WEBHOOK_ITEMS,
+    WEBHOOK_REFUSED,
+    WEBHOOK_REGISTRATIONS,
+)
+from foryou.live.models import AccountFeed
+from foryou.logging import get_logger
+
+log = get_logger(__name__)
+T = TypeVar("T")
+
+WEBHOOK_PATH = "/api/v1/integrations/amo-crm/webhooks/"
+WEBHOOK_EVENTS = [
+    "add_lead",
+    "update_lead",
+    "status_lead",
+    "responsible_lead",
+    "note_lead",
+    "delete_lead",
+    "add_task",
+    "update_task",
+    "delete_task",
+    "responsible_task",
+    "add_contact",
+    "update_contact",
+]
+# The poll reads events from a little before the newest one seen (amoCRM gives no order
+# guarantee) and drops those already handled.
+POLL_OVERLAP_SECONDS = 60
+POLL_PAGES = 5
+EVENTS_PAGE = 100
+TICKET_SECONDS = 60
+QUEUE_SIZE = 10_000
+
+
+class WebhookRefused(AppError):
+    status_code = 400
+    code = "webhook_invalid"
+    message = "The webhook body is not one amoCRM sends."
+
+
+class WebhookUnknown(AppError):
+    status_code = 404
+    code = "webhook_unknown"
+    message = "No webhook is registered at this address."
+
+
+class TicketInvalid(AppError):
+    status_code = 401
+    code = "unauthorized"
+    message = "The stream ticket is unknown, used or expired."
+
+
+def _hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+class LiveService:
+    def __init__(
+        self,
+        *,
+        db: Database,
+        clock: Clock,
+        settings: Settings,
+        hub: LiveHub,
+        cache: CrmCache,
+        catalog: CrmCatalog,
+        gateway: CrmGateway,
+    ) -> None:
+        self._db = db
+        self._clock = clock
+        self._settings = settings
+        self._hub = hub
+        self._cache = cache
+        self._catalog = catalog
+        self._amo = gateway
+        self._queue: asyncio.Queue[Change] = asyncio.Queue(QUEUE_SIZE)
+        self._drainer: asyncio.Task[None] | None = None
+        self._polled_at: dict[int, float] = {}
+
+    # --- webhooks in --------------------------------------------------------------------
+
+    async def receive(self, key: str, body: bytes) -> int:
+        """Queue the changes of one webhook request; the number of new items."""
+        async with self._db.transaction() as session:
+            feed = await repository.feed_by_key_hash(session, _hash(key))
+            if feed is None:
+                WEBHOOK_REFUSED.labels("unknown_key").inc()
+                raise WebhookUnknown()
+            account_id = feed.account_id
+            await repository.touch_received(session, account_id, self._clock.now())
+        try:
+            form = parse_form(body)
+        except BadForm as error:
+            WEBHOOK_REFUSED.labels("bad_body").inc()
+            log.info("webhook_refused", reason=str(error))
+            raise WebhookRefused() from None
+        if account_of(form) != account_id:
+            WEBHOOK_REFUSED.labels("account_mismatch").inc()
+            raise WebhookRefused()
+        await self._catalog.mark_followed(account_id, self._settings.followed_cache_seconds)
+        changes = changes_of(form, account_id)
+        if not changes:
+            WEBHOOK_ITEMS.labels("ignored").inc()
+        return await self._enqueue(changes)
+
+    async def _enqueue(self, changes: list[Change]) -> int:
+        self._ensure_drainer()
+        queued = 0
+        for change in changes:
+            fresh = await self._cache.add_once(
+                f"hook:{change.fingerprint}", self._settings.webhook_dedupe_seconds
+            )
+            if not fresh:
+                WEBHOOK_ITEMS.labels("deduped").inc()
+                continue
+            try:
+                self._queue.put_nowait(change)
+            except asyncio.QueueFull:
+                # The poll (or the caches' own lifetime) catches up with what is dropped here.
+                WEBHOOK_ITEMS.labels("dropped").inc()
+                continue
+            WEBHOOK_ITEMS.labels("accepted").inc()
+            queued += 1
+        return queued
+
+    def _ensure_drainer(self) -> None:
+        if self._drainer is None or self._drainer.done():
+            self._drainer = asyncio.create_task(self._drain())
+
+    async def _drain(self) -> None:
+        while True:
+            change = await self._queue.get()
+            try:
+                await self.apply(change)
+            except Exception:  # one bad change must not stop the others
+                log.exception("live_change_failed", entity=change.entity)
+            finally:
+                self._queue.task_done()
+
+    async def settled(self) -> None:
+        """Wait until every queued change is applied (tests, shutdown)."""
+        await self._queue.join()
+
+    async def aclose(self) -> None:
+        if self._drainer is not None:
+            self._drainer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._drainer
+        await self._hub.aclose()
+
+    # --- a change: caches, then the brokers who may hear of it ----------------------------
+
+    async def apply(self, change: Change) -> None:
+        account = change.account_id
+        async with self._db.transaction() as session:
+            followers = await repository.followers(session, account)
+        if change.entity == "contact":
+            # Lists show contact names and phones; which leads carry the contact is unknown.
+            await self._catalog.forget_account_lists(account)
+            for follower in followers:
+                if follower.amo_user_id in change.responsible_ids:
+                    await self._hub.publish(follower.user_id, "crm.invalidated", {})
+            return
+        if change.entity == "task":
+            for amo_user in change.responsible_ids:
+                await self._catalog.forget_tasks(account, amo_user)
+            for follower in followers:
+                if follower.amo_user_id in change.responsible_ids:
+                    await self._hub.publish(
+                        follower.user_id, "task.changed", {"taskId": change.entity_id}
+                    )
+            return
+        await self._catalog.forget_lead(account, change.entity_id)
+        if change.action != "note":
+            await self._catalog.forget_account_lists(account)
+        for follower in followers:
+            mine = follower.amo_user_id in change.responsible_ids
+            if mine or await self._catalog.has_seen(
+                account, follower.amo_user_id, change.entity_id
+            ):
+                await self._hub.publish(
+                    follower.user_id, "lead.changed", {"leadId": change.entity_id}
+                )
+            if change.assigned_to == follower.amo_user_id:
+                await self._tell_assigned(follower.user_id, change.entity_id)
+
+    async def _tell_assigned(self, user_id: uuid.UUID, lead_id: int) -> None:
+        """The lead's name as amoCRM shows it to the assignee; nothing if it is hidden."""
+
+        async def read(token: UsableToken) -> dict[str, Any] | None:
+            return await self._amo.get(token, f"/api/v4/leads/{lead_id}")
+
+        try:
+            raw = await self._amo.as_broker(user_id, read)
+        except (AmoCrmError, AppError) as error:
+            log.info("live_assigned_unread", error_type=type(error).__name__)
+            return
+        if raw is None or as_int(raw.get("id")) != lead_id:
+            return
+        await self._hub.publish(
+            user_id, "lead.assigned", {"leadId": lead_id, "name": as_text(raw.get("name")) or ""}
+        )
+
+    @property
+    def heartbeat_seconds(self) -> float:
+        return self._settings.live_heartbeat_seconds
+
+    # --- streams --------------------------------------------------------------------------
+
+    async def subscribe(self, user_id: uuid.UUID, last_event_id: int | None) -> Subscription:
+        return await self._hub.subscribe(user_id, last_event_id)
+
+    async def unsubscribe(self, user_id: uuid.UUID, subscription: Subscription) -> None:
+        await self._hub.unsubscribe(user_id, subscription)
+
+    async def issue_ticket(self, user_id: uuid.UUID) -> tuple[str, datetime]:
+        """A single-use ticket for EventSource (which cannot send headers), for 60 s."""
+        ticket = secrets.token_urlsafe(32)
+        await self._cache.set(f"ticket:{_hash(ticket)}", str(user_id), TICKET_SECONDS)
+        expires = self._clock.now().timestamp() + TICKET_SECONDS
+        return ticket, datetime.fromtimestamp(expires, self._clock.now().tzinfo)
+
+    async def redeem_ticket(self, ticket: str) -> uuid.UUID:
+        user_id = await self._cache.pop(f"ticket:{_hash(ticket)}")
+        if not isinstance(user_id, str):
+            raise TicketInvalid()
+        return uuid.UUID(user_id)
+
+    # --- following accounts: webhooks registered, or events polled ------------------------
+
+    async def follow_accounts(self) -> None:
+        """For every account with active brokers: its webhook registered (checked each run),
+        or, without an admin to register it, its events polled every `events_poll_seconds`."""
+        async with self._db.transaction() as session:
+            accounts = await repository.active_accounts(session)
+        for account_id in accounts:
+            try:
+                if not await self.ensure_webhook(account_id):
+                    await self._poll_when_due(account_id)
+            except (AmoCrmError, AppError) as error:
+                log.warning(
+                    "live_follow_failed", account_id=account_id, error_type=type(error).__name__
+                )
+
+    async def admin_token_for(
+        self, account_id: int, operation: Callable[[UsableToken], Awaitable[T]]
+    ) -> T | None:
+        """Run `operation` with an amoCRM admin's token of the account (None: no admin).
+
+        Today: a connected broker whose amoCRM user is an admin. An agency-wide connection
+        can take this place without changing the callers.
+        """
+        async with self._db.transaction() as session:
+            user_id = await repository.admin_user_of(session, account_id)
+        if user_id is None:
+            return None
+        return await self._amo.as_broker(user_id, operation)
+
+    async def ensure_webhook(self, account_id: int) -> bool:
+        """The account's webhook exists and is enabled at amoCRM; False without an admin."""
+        found = await self.admin_token_for(account_id, lambda token: self._sync_webhook(token))
+        return found is not None
+
+    async def _sync_webhook(self, token: UsableToken) -> bool:
+        prefix = self._settings.public_url.rstrip("/") + WEBHOOK_PATH
+        async with self._db.transaction() as session:
+            feed = await repository.feed_of(session, token.account_id)
+        listed = await self._amo.get(token, "/api/v4/webhooks")
+        ours = [
+            hook
+            for hook in embedded(listed, "webhooks")
+            if str(hook.get("destination", "")).startswith(prefix)
+        ]
+        current = next(
+            (
+                hook
+                for hook in ours
+                if feed is not None
+                and _hash(str(hook["destination"])[len(prefix) :]) == feed.key_hash
+            ),
+            None,
+        )
+        now = self._clock.now()
+        if (
+            current is not None
+            and not current.get("disabled")
+            and set(current.get("settings") or []) >= set(WEBHOOK_EVENTS)
+        ):
+            async with self._db.transaction() as session:
+                await repository.update_feed(session, token.account_id, registered_at=now)
+            return True
+        if current is not None:
+            destination = str(current["destination"])
+            reason = "disabled" if current.get("disabled") else "events"
+        else:
+            # Only the key's hash is kept: a webhook that is gone gets a new key.
+            key = secrets.token_urlsafe(32)
+            destination = prefix + key
+            reason = "missing" if feed is not None else "new"
+            async with self._db.write_transaction() as session:
+                if feed is None:
+                    await repository.add_feed(
+                        session,
+                        AccountFeed(
+                            account_id=token.account_id, key_hash=_hash(key), created_at=now
+                        ),
+                    )
+                else:
+                    await repository.update_feed(
+                        session, token.account_id, key_hash=_hash(key), created_at=now
+                    )
+        await self._amo.post_object(
+            token, "/api/v4/webhooks", {"destination": destination, "settings": WEBHOOK_EVENTS}
+        )
+        WEBHOOK_REGISTRATIONS.labels(reason).inc()
+        async with self._db.transaction() as session:
+            await repository.update_feed(session, token.account_id, registered_at=now)
+        log.info("webhook_registered", account_id=token.account_id, reason=reason)
+        return True
+
+    async def _poll_when_due(self, account_id: int) -> None:
+        interval = self._settings.events_poll_seconds
+        now = self._clock.now().timestamp()
+        if interval <= 0 or now - self._polled_at.get(account_id, 0.0) < interval:
+            return
+        self._polled_at[account_id] = now
+        await self.poll_events(account_id)
+
+    async def poll_events(self, account_id: int) -> int:
+        """Read the account's new events with a broker's token; the number of new changes."""
+        async with self._db.write_transaction() as session:
+            feed = await repository.feed_of(session, account_id)
+            user_id = await repository.broker_user_of(session, account_id)
+            if feed is None:
+                feed = AccountFeed(
+                    account_id=account_id,
+                    key_hash=_hash(secrets.token_urlsafe(32)),
+                    created_at=self._clock.now(),
+                )
+                await repository.add_feed(session, feed)
+            cursor = feed.events_cursor
+        if user_id is None:
+            return 0
+        start = int(self._clock.now().timestamp()) if cursor is None else cursor
+        events = await self._amo.as_broker(user_id, lambda token: self._read_events(token, start))
+        newest = max(
+            [start, *(e["created_at"] for e in events if isinstance(e.get("created_at"), int))]
+        )
+        async with self._db.transaction() as session:
+            await repository.update_feed(session, account_id, events_cursor=newest)
+        await self._catalog.mark_followed(account_id, self._settings.followed_cache_seconds)
+        if cursor is None:
+            return 0  # the first poll only sets where the next one starts
+        changes = changes_of_events(events, account_id)
+        EVENTS_POLL_CHANGES.inc(len(changes))
+        return await self._enqueue(changes)
+
+    async def _read_events(self, token: UsableToken, since: int) -> list[dict[str, Any]]:
+        events: list[dict[str, Any]] = []
+        for page in range(1, POLL_PAGES + 1):
+            EVENTS_POLL_CALLS.inc()
+            body = await self._amo.get(
+                token,
+                "/api/v4/events",
+                {
+                    "filter[created_at][from]": since - POLL_OVERLAP_SECONDS,
+                    "filter[entity][]": ["lead", "task", "contact"],
+                    "limit": EVENTS_PAGE,
+                    "page": page,
+                },
+            )
+            events.extend(embedded(body, "events"))
+            if body is None or "next" not in (body.get("_links") or {}):
+                break
+        return events

@@ -1,0 +1,1 @@
+"""Account webhooks: the v2-shaped bodies amoCRM sends and their delivery."""
