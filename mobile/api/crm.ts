@@ -239,9 +239,9 @@ export function addNote(leadId: number, text: string, idempotencyKey: string): P
 /** The lead as it will look after `change`, for showing it before amoCRM has answered. */
 export function applyLeadChange(lead: LeadDetail, change: LeadChange, pipelines: Pipeline[]): LeadDetail {
   const next: LeadDetail = { ...lead };
-  if (change.name !== undefined) next.name = change.name;
+  if (change.name !== undefined && change.name !== null) next.name = change.name;
   if (change.price !== undefined) next.price = change.price;
-  if (change.statusId !== undefined) {
+  if (change.statusId !== undefined && change.statusId !== null) {
     const pipeline = pipelines.find((candidate) => candidate.id === (change.pipelineId ?? lead.pipelineId));
     const stage = pipeline?.stages.find((candidate) => candidate.id === change.statusId);
     next.stageId = change.statusId;

@@ -46,51 +46,26 @@ export function isAmoReturnErrorCode(code: string): code is AmoReturnErrorCode {
   return (AMO_RETURN_ERROR_CODES as readonly string[]).includes(code);
 }
 
-/*
- * The broker's working day (lead edits, notes, tasks, live updates). Written by hand until the
- * backend's OpenAPI document describes these endpoints; the names stay when they switch to the
- * generated schemas.
- */
-
-/** amoCRM's stage kinds; `unsorted` is the incoming stage a lead can never be moved into. */
+/** amoCRM's stage kinds. `unsorted` (amoCRM's incoming «Неразобранное») is never a target of a
+ * move; the backend refuses it with `stage_not_allowed` and may mark it with this type. */
 export type StageType = Stage['type'] | 'unsorted';
 
-/** `GET /crm/pipelines` answers the pipelines and the account's currency (ISO 4217, e.g. `UAH`). */
-export type PipelineList = { items: Pipeline[]; currency?: string | null };
+/**
+ * `GET /crm/pipelines`: the pipelines, and the account's currency (ISO 4217, e.g. `UAH`) for
+ * budgets once the backend sends it; without it budgets are plain grouped numbers.
+ */
+export type PipelineList = Schemas['PipelineList'] & { currency?: string | null };
 
 /** `PATCH /crm/leads/{id}`: at least one field; a stage move sends pipeline and stage together. */
-export type LeadChange = { statusId?: number; pipelineId?: number; price?: number | null; name?: string };
-
-/** `POST /crm/leads/{id}/notes` answers the note amoCRM stored. */
-export type Note = { id: number; text: string; createdAt: string; createdBy: { id: number; name: string | null } };
-
-export type TaskType = 'call' | 'meeting' | 'other';
-
-export type Task = {
-  id: number;
-  text: string;
-  type: TaskType;
-  typeId: number;
-  typeName: string | null;
-  dueAt: string;
-  isCompleted: boolean;
-  lead: { id: number; name: string } | null;
-  /** The lead's main contact, for tap-to-call on a call task. */
-  contact: { name: string; phone: string | null } | null;
-};
-
+export type LeadChange = Schemas['LeadPatchIn'];
+export type Note = Schemas['NoteOut'];
+export type Task = Schemas['TaskOut'];
+export type TaskType = Task['type'];
 /** `GET /crm/tasks`: the broker's own open tasks, "today" by the account's time zone. */
-export type TaskBoard = {
-  overdue: Task[];
-  today: Task[];
-  upcoming: Task[];
-  counts: { overdue: number; today: number; upcoming: number };
-};
-
-export type NewTaskInput = { leadId: number; type: 'call' | 'meeting'; text?: string; dueAt: string };
-
+export type TaskBoard = Schemas['TaskBoardOut'];
+export type NewTaskInput = Schemas['NewTaskIn'];
 /** `POST /events/stream-ticket`: a single-use pass for `GET /events/stream?ticket=…` (60 s). */
-export type StreamTicket = { ticket: string; expiresAt: string };
+export type StreamTicket = Schemas['StreamTicketOut'];
 
 /** What the live stream says (the `data` of each event); the app re-reads the endpoints either way. */
 export type LiveEvent =

@@ -456,14 +456,14 @@ export class FakeBackend {
     if (!this.findLead(id)) return failure(404, 'lead_not_found');
     if (Object.keys(change ?? {}).length === 0) return failure(422, 'invalid_request');
     const update: Partial<Lead> = {};
-    if (change.statusId !== undefined) {
+    if (change.statusId !== undefined && change.statusId !== null) {
       const pipeline = this.pipelines.find((candidate) => candidate.id === change.pipelineId);
       const stage = pipeline?.stages.find((candidate) => candidate.id === change.statusId);
       if (!pipeline || !stage || (stage.type as string) === 'unsorted') return failure(422, 'stage_not_allowed');
       Object.assign(update, { pipelineId: pipeline.id, stageId: stage.id, stageName: stage.name, stageColor: stage.color });
     }
     if (change.price !== undefined) update.price = change.price;
-    if (change.name !== undefined) update.name = change.name;
+    if (change.name !== undefined && change.name !== null) update.name = change.name;
     this.updateLead(id, update);
     const detail = this.detail(id) as LeadDetail;
     const pipelineName = this.pipelines.find((candidate) => candidate.id === detail.pipelineId)?.name ?? null;

@@ -14,7 +14,8 @@ type Group = 'overdue' | 'today' | 'upcoming';
 const GROUPS: readonly Group[] = ['overdue', 'today', 'upcoming'];
 
 /** Today's tasks need only the time; the others the day as well. */
-export function formatDue(iso: string, group: Group, language: Language): string {
+export function formatDue(iso: string | null, group: Group, language: Language): string {
+  if (!iso) return '—';
   const date = new Date(iso);
   if (Number.isNaN(date.getTime())) return iso;
   const options: Intl.DateTimeFormatOptions =
