@@ -90,7 +90,7 @@ export function useLeads(filters: LeadFilters = {}, options: { enabled?: boolean
  * Pull-to-refresh: the fetches it triggers send `refresh=true` (read amoCRM again instead of the
  * backend's short-lived copy); a focus refetch only offers the ETag.
  */
-function useForcedRefresh(forcedRef: RefObject<boolean>, refetch: () => Promise<unknown>) {
+export function useForcedRefresh(forcedRef: RefObject<boolean>, refetch: () => Promise<unknown>) {
   return useCallback(async () => {
     forcedRef.current = true;
     try {

@@ -1,6 +1,8 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useRef } from 'react';
 
 import { apiGetConditional, apiRequest, type Tagged } from './client';
+import { useForcedRefresh } from './crm';
 import type { NewTaskInput, Task, TaskBoard } from './types';
 
 /** Query keys of the broker's tasks, all under `taskKeys.all` so one call refetches them. */
@@ -9,18 +11,25 @@ export const taskKeys = {
   board: () => [...taskKeys.all, 'board'] as const,
 };
 
-/** The broker's open tasks: overdue, today and the next 14 days, kept with their ETag. */
+/**
+ * The broker's open tasks: overdue, today and the next 14 days, kept with their ETag;
+ * `refresh` (pull-to-refresh) reads amoCRM again instead of the backend's copy.
+ */
 export function useTaskBoard(options: { enabled?: boolean } = {}) {
   const queryClient = useQueryClient();
-  return useQuery({
+  const forcedRef = useRef(false);
+  const query = useQuery({
     queryKey: taskKeys.board(),
     queryFn: ({ signal }) =>
       apiGetConditional<TaskBoard>('/crm/tasks', queryClient.getQueryData<Tagged<TaskBoard>>(taskKeys.board()), {
         signal,
+        query: { refresh: forcedRef.current || undefined },
       }),
     select: (tagged) => tagged.data,
     enabled: options.enabled ?? true,
   });
+  const refresh = useForcedRefresh(forcedRef, query.refetch);
+  return { ...query, refresh };
 }
 
 /** What the tab's badge counts: tasks that need the broker today (overdue ones included). */

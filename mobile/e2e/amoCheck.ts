@@ -28,6 +28,7 @@ export type AmoTask = {
 
 export type AmoAdminApi = {
   leadsNamed(name: string): Promise<AmoLead[]>;
+  leadsOf(responsibleUserId: number): Promise<AmoLead[]>;
   contactPhones(contactId: number): Promise<string[]>;
   noteTexts(leadId: number): Promise<string[]>;
   leadTasks(leadId: number): Promise<AmoTask[]>;
@@ -113,6 +114,12 @@ export async function amoAdminApi(browser: Browser, emulatorUrl: string, admin: 
         `/api/v4/leads?with=contacts&limit=250&query=${encodeURIComponent(name)}`,
       );
       return (body?._embedded.leads ?? []).filter((lead) => lead.name === name);
+    },
+    async leadsOf(responsibleUserId) {
+      const body = await get<{ _embedded: { leads: AmoLead[] } }>(
+        `/api/v4/leads?filter[responsible_user_id]=${responsibleUserId}&limit=250`,
+      );
+      return body?._embedded.leads ?? [];
     },
     async contactPhones(contactId) {
       const contact = await get<{

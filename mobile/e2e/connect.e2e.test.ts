@@ -576,3 +576,80 @@ test('the working day: a stage move and a note reach amoCRM, a task is added and
     await shot(page, 'day', 'live-list');
     await disconnect(page);
   }));
+
+test('tasks from amoCRM land in their groups with the overdue in red; a lead assigned in amoCRM raises a notice that opens it; won asks first', () =>
+  inFreshAppPage(async (page) => {
+    const admin = stack.amoUsers.find((user) => user.role === 'admin' && user.account_id === broker.account_id);
+    const colleague = stack.amoUsers.find(
+      (user) => user.role === 'broker' && user.account_id === broker.account_id && user.id !== broker.id,
+    );
+    if (!admin || !colleague) throw new Error('the emulator lacks an admin or a second broker in the account');
+    const amo = await amoAdminApi(browser, stack.emulatorUrl, admin);
+    const [lead] = await amo.leadsOf(broker.id);
+    if (!lead) throw new Error('the broker has no lead');
+
+    // Earlier that day the admin set the broker an overdue call and a meeting in three days.
+    const now = Math.floor(Date.now() / 1000);
+    const overdueText = `E2E прострочений ${randomBytes(2).toString('hex')}`;
+    const upcomingText = `E2E зустріч ${randomBytes(2).toString('hex')}`;
+    for (const [text, due, type] of [
+      [overdueText, now - 2 * 3600, 1],
+      [upcomingText, now + 3 * 86400, 2],
+    ] as const) {
+      await actInAmo(stack.emulatorUrl, admin, {
+        action: 'add_task',
+        text,
+        complete_till: due,
+        task_type_id: type,
+        entity_type: 'leads',
+        entity_id: lead.id,
+        responsible_user_id: broker.id,
+      });
+    }
+    await reachAmoDecision(page, 'assigned');
+    await allowAndReturnConnected(page);
+    const pipeline = await mainPipeline();
+    // Tasks added in amoCRM reach the backend through the events poll, which does not report
+    // them yet; an earlier scenario may have left the board in the backend's cache, so read it
+    // from amoCRM again, as the tab's pull-to-refresh does.
+    await apiAsBroker('/crm/tasks?refresh=true');
+    await page.getByTestId('tab-tasks').click();
+    await page.getByTestId('tasks-overdue').waitFor();
+    await page.getByTestId('tasks-upcoming').waitFor();
+    await page.getByText(overdueText, { exact: true }).waitFor();
+    await page.getByText(upcomingText, { exact: true }).waitFor();
+    const red = await page.getByTestId('tasks-overdue').evaluate((element) => getComputedStyle(element).color);
+    expect(red).toBe('rgb(197, 34, 31)');
+    await shot(page, 'assigned', 'task-groups');
+
+    // A colleague's lead, given to the broker in amoCRM: a notice over the tab, a tap opens it.
+    const colleagueLead = (await actInAmo(stack.emulatorUrl, admin, {
+      action: 'create_lead',
+      name: `E2E передана ${randomBytes(2).toString('hex')}`,
+      pipeline_id: pipeline.id,
+      responsible_user_id: colleague.id,
+    })) as { _embedded: { leads: { id: number }[] } };
+    const givenId = colleagueLead._embedded.leads[0]?.id as number;
+    await actInAmo(stack.emulatorUrl, admin, { action: 'update_lead', lead_id: givenId, responsible_user_id: broker.id });
+    await page.getByTestId('lead-assigned-notice').waitFor({ timeout: 30_000 });
+    await expectVisibleText(page, /Вам призначено угоду: E2E передана/);
+    await shot(page, 'assigned', 'notice');
+    await page.getByTestId('lead-assigned-open').click();
+    await page.waitForURL((url) => url.pathname === `/crm/lead/${givenId}`);
+    await page.getByTestId('lead-detail').waitFor();
+
+    // Won is asked for before anything is sent.
+    const won = pipeline.stages.find((stage) => stage.type === 'won') as ApiStage;
+    await page.getByTestId('lead-change-stage').click();
+    await page.getByTestId(`stage-option-${pipeline.id}-${won.id}`).click();
+    await page.getByTestId('stage-confirm').waitFor();
+    await expectVisibleText(page, 'Позначити угоду як успішно реалізовану?');
+    await shot(page, 'assigned', 'won-confirmation');
+    await page.getByTestId('stage-confirm-no').click();
+    await page.getByTestId('stage-picker').waitFor();
+    await page.getByTestId('stage-picker-close').click();
+    await page.getByTestId('crm-back').click();
+    await page.getByTestId('tab-crm').click();
+    await page.getByTestId('amo-status-badge').waitFor();
+    await disconnect(page);
+  }));

@@ -57,7 +57,7 @@ function Board() {
         refreshing={refreshing}
         onRefresh={() => {
           setRefreshing(true);
-          void board.refetch().finally(() => setRefreshing(false));
+          void board.refresh().finally(() => setRefreshing(false));
         }}
       />
     </View>

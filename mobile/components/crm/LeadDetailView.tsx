@@ -139,7 +139,7 @@ function LeadEssentials({ lead, onOutcome }: { lead: LeadDetail; onOutcome(outco
       {priceDraft === null ? (
         <View style={styles.row}>
           <Text style={styles.rowLabel}>{labels.price}</Text>
-          <Text style={styles.rowValue} testID="lead-detail-price">
+          <Text style={[styles.rowValue, styles.grow]} testID="lead-detail-price">
             {price ?? '—'}
           </Text>
           <SmallAction
@@ -344,6 +344,7 @@ const styles = StyleSheet.create({
   contact: { gap: spacing.xs },
   contactName: { fontSize: 15, fontWeight: '600', color: colors.text },
   link: { minHeight: MIN_TOUCH, justifyContent: 'center' },
+  grow: { flex: 1 },
   smallAction: { minHeight: MIN_TOUCH, minWidth: MIN_TOUCH, justifyContent: 'center', paddingHorizontal: spacing.xs },
   priceEditor: { gap: spacing.sm },
   priceInput: {

@@ -18,7 +18,7 @@ export function Sheet({
 }: PropsWithChildren<{ title: string; visible: boolean; onClose(): void; testID: string }>) {
   const { t } = useI18n();
   return (
-    <Modal visible={visible} transparent animationType="slide" onRequestClose={onClose}>
+    <Modal visible={visible} transparent animationType="fade" onRequestClose={onClose}>
       <KeyboardAvoidingView style={styles.backdrop} behavior={Platform.OS === 'ios' ? 'padding' : undefined}>
         <Pressable
           style={StyleSheet.absoluteFill}
