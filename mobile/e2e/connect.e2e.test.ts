@@ -62,6 +62,12 @@ async function shot(page: Page, scenario: string, step: string): Promise<void> {
   await page.screenshot({ path: path.join(ARTIFACTS, name), fullPage: true });
 }
 
+/** A sheet fades in: its screenshot waits until it is fully there. */
+async function sheetShot(page: Page, scenario: string, step: string): Promise<void> {
+  await page.waitForTimeout(400);
+  await shot(page, scenario, step);
+}
+
 async function newAppPage(): Promise<{ context: BrowserContext; page: Page }> {
   // A fresh context per scenario: no app session and no amoCRM session cookie carried over.
   const context = await browser.newContext({ viewport: { width: 390, height: 844 }, locale: 'uk-UA' });
@@ -511,7 +517,7 @@ test('the working day: a stage move and a note reach amoCRM, a task is added and
     await page.getByTestId('lead-detail').waitFor();
     await page.getByTestId('lead-change-stage').click();
     await page.getByTestId('stage-picker').waitFor();
-    await shot(page, 'day', 'stage-picker');
+    await sheetShot(page, 'day', 'stage-picker');
     await page.getByTestId(`stage-option-${pipeline.id}-${target.id}`).click();
     await page.getByTestId('lead-edit-saved').waitFor();
     await expect(page.getByTestId('lead-detail-stage').textContent()).resolves.toBe(target.name);
@@ -534,7 +540,7 @@ test('the working day: a stage move and a note reach amoCRM, a task is added and
     await page.getByTestId('add-task').waitFor();
     await page.getByTestId('add-task-text').fill(taskText);
     await page.getByTestId('add-task-preset-inHour').click();
-    await shot(page, 'day', 'add-task');
+    await sheetShot(page, 'day', 'add-task');
     await page.getByTestId('add-task-submit').click();
     await expectVisibleText(page, 'Задачу додано.');
     const [created] = (await amo.leadTasks(lead.id)).filter((task) => task.text === taskText);
@@ -549,7 +555,7 @@ test('the working day: a stage move and a note reach amoCRM, a task is added and
     await page.getByText(taskText, { exact: true }).click();
     await page.getByTestId('complete-task').waitFor();
     await page.getByTestId('complete-task-result').fill('Клієнт підтвердив показ');
-    await shot(page, 'day', 'complete-task');
+    await sheetShot(page, 'day', 'complete-task');
     await page.getByTestId('complete-task-submit').click();
     await page.getByTestId('task-completed').waitFor();
     await page.getByText(taskText, { exact: true }).waitFor({ state: 'detached' });
@@ -644,7 +650,7 @@ test('tasks from amoCRM land in their groups with the overdue in red; a lead ass
     await page.getByTestId(`stage-option-${pipeline.id}-${won.id}`).click();
     await page.getByTestId('stage-confirm').waitFor();
     await expectVisibleText(page, 'Позначити угоду як успішно реалізовану?');
-    await shot(page, 'assigned', 'won-confirmation');
+    await sheetShot(page, 'assigned', 'won-confirmation');
     await page.getByTestId('stage-confirm-no').click();
     await page.getByTestId('stage-picker').waitFor();
     await page.getByTestId('stage-picker-close').click();

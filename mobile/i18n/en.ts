@@ -79,6 +79,7 @@ export const en: Messages = {
         lead_added: 'Lead created',
         lead_status_changed: 'Stage changed: {from} → {to}',
         common_note_added: 'Note added',
+        entity_responsible_changed: 'Responsible user changed',
         other: 'Event: {type}',
       },
       notes: {

@@ -79,6 +79,7 @@ export const ru: Messages = {
         lead_added: 'Сделка создана',
         lead_status_changed: 'Этап изменён: {from} → {to}',
         common_note_added: 'Добавлено примечание',
+        entity_responsible_changed: 'Изменён ответственный',
         other: 'Событие: {type}',
       },
       notes: {

@@ -78,6 +78,7 @@ export const uk = {
         lead_added: 'Угоду створено',
         lead_status_changed: 'Етап змінено: {from} → {to}',
         common_note_added: 'Додано примітку',
+        entity_responsible_changed: 'Змінено відповідального',
         other: 'Подія: {type}',
       },
       notes: {
