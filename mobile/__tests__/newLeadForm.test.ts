@@ -2,12 +2,12 @@ import { ApiError } from '@/api/client';
 import {
   describeSubmitFailure,
   emptyLeadForm,
-  newIdempotencyKey,
   normalisePhone,
   parsePrice,
   validateLeadForm,
 } from '@/components/crm/newLeadForm';
 import { dictionaries } from '@/i18n';
+import { newIdempotencyKey } from '@/lib/idempotency';
 
 const t = dictionaries.uk;
 
@@ -52,7 +52,7 @@ describe('new lead form validation', () => {
 
 describe('idempotency keys', () => {
   test('every key is new and matches the backend’s format', () => {
-    const keys = new Set(Array.from({ length: 50 }, () => newIdempotencyKey()));
+    const keys = new Set(Array.from({ length: 50 }, () => newIdempotencyKey('lead')));
     expect(keys.size).toBe(50);
     for (const key of keys) expect(key).toMatch(/^[A-Za-z0-9_.:-]{8,100}$/);
   });

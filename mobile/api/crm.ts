@@ -9,7 +9,17 @@ import {
 import { type RefObject, useCallback, useRef } from 'react';
 
 import { apiGetConditional, apiRequest, type Tagged } from './client';
-import type { CreatedLead, Lead, LeadDetail, LeadPage, NewLeadInput, Pipeline } from './types';
+import type {
+  CreatedLead,
+  Lead,
+  LeadChange,
+  LeadDetail,
+  LeadPage,
+  NewLeadInput,
+  Note,
+  Pipeline,
+  PipelineList,
+} from './types';
 
 export type LeadFilters = {
   pipelineId?: number;
@@ -80,7 +90,7 @@ export function useLeads(filters: LeadFilters = {}, options: { enabled?: boolean
  * Pull-to-refresh: the fetches it triggers send `refresh=true` (read amoCRM again instead of the
  * backend's short-lived copy); a focus refetch only offers the ETag.
  */
-function useForcedRefresh(forcedRef: RefObject<boolean>, refetch: () => Promise<unknown>) {
+export function useForcedRefresh(forcedRef: RefObject<boolean>, refetch: () => Promise<unknown>) {
   return useCallback(async () => {
     forcedRef.current = true;
     try {
@@ -91,23 +101,37 @@ function useForcedRefresh(forcedRef: RefObject<boolean>, refetch: () => Promise<
   }, [forcedRef, refetch]);
 }
 
+function fetchPipelines(queryClient: QueryClient, signal: AbortSignal, refresh: boolean) {
+  return apiGetConditional<PipelineList>(
+    '/crm/pipelines',
+    queryClient.getQueryData<Tagged<PipelineList>>(crmKeys.pipelines()),
+    { signal, query: { refresh: refresh || undefined } },
+  );
+}
+
 /** The account's pipelines with their stages (ordered by the backend), kept with their ETag. */
 export function usePipelines(options: { enabled?: boolean } = {}) {
   const queryClient = useQueryClient();
   const forcedRef = useRef(false);
   const query = useQuery({
     queryKey: crmKeys.pipelines(),
-    queryFn: ({ signal }) =>
-      apiGetConditional<{ items: Pipeline[] }>(
-        '/crm/pipelines',
-        queryClient.getQueryData<Tagged<{ items: Pipeline[] }>>(crmKeys.pipelines()),
-        { signal, query: { refresh: forcedRef.current || undefined } },
-      ),
+    queryFn: ({ signal }) => fetchPipelines(queryClient, signal, forcedRef.current),
     select: (tagged) => tagged.data.items,
     enabled: options.enabled ?? true,
   });
   const refresh = useForcedRefresh(forcedRef, query.refetch);
   return { ...query, refresh };
+}
+
+/** The amoCRM account's currency (ISO 4217), which comes with the pipelines; null when unknown. */
+export function useAccountCurrency(): string | null {
+  const queryClient = useQueryClient();
+  const query = useQuery({
+    queryKey: crmKeys.pipelines(),
+    queryFn: ({ signal }) => fetchPipelines(queryClient, signal, false),
+    select: (tagged) => tagged.data.currency ?? null,
+  });
+  return query.data ?? null;
 }
 
 function cachedPage(queryClient: QueryClient, filters: LeadListFilters, page: number) {
@@ -195,6 +219,105 @@ export function useCreateLead() {
       // Refetched in the background: the lead is already on screen, the rest catches up.
       void queryClient.invalidateQueries({ queryKey: crmKeys.leadPages() });
       void queryClient.invalidateQueries({ queryKey: crmKeys.leads() });
+    },
+  });
+}
+
+export function updateLead(id: number, change: LeadChange): Promise<LeadDetail> {
+  return apiRequest<LeadDetail>(`/crm/leads/${id}`, { method: 'PATCH', body: change });
+}
+
+/** Adds a note; the same `idempotencyKey` with the same text returns the first note. */
+export function addNote(leadId: number, text: string, idempotencyKey: string): Promise<Note> {
+  return apiRequest<Note>(`/crm/leads/${leadId}/notes`, {
+    method: 'POST',
+    body: { text },
+    headers: { 'Idempotency-Key': idempotencyKey },
+  });
+}
+
+/** The lead as it will look after `change`, for showing it before amoCRM has answered. */
+export function applyLeadChange(lead: LeadDetail, change: LeadChange, pipelines: Pipeline[]): LeadDetail {
+  const next: LeadDetail = { ...lead };
+  if (change.name !== undefined && change.name !== null) next.name = change.name;
+  if (change.price !== undefined) next.price = change.price;
+  if (change.statusId !== undefined && change.statusId !== null) {
+    const pipeline = pipelines.find((candidate) => candidate.id === (change.pipelineId ?? lead.pipelineId));
+    const stage = pipeline?.stages.find((candidate) => candidate.id === change.statusId);
+    next.stageId = change.statusId;
+    next.pipelineId = pipeline?.id ?? lead.pipelineId;
+    next.pipelineName = pipeline?.name ?? lead.pipelineName;
+    next.stageName = stage?.name ?? null;
+    next.stageColor = stage?.color ?? null;
+  }
+  return next;
+}
+
+/** Lists and details that show a lead: refetched after it changed (here or in amoCRM). */
+export function invalidateLead(queryClient: QueryClient, leadId: number): void {
+  void queryClient.invalidateQueries({ queryKey: crmKeys.lead(leadId) });
+  void queryClient.invalidateQueries({ queryKey: crmKeys.leadPages() });
+  void queryClient.invalidateQueries({ queryKey: crmKeys.leads() });
+}
+
+/**
+ * Changes a lead (stage, budget, name) at once on screen, and puts the old copy back when the
+ * backend refuses; the backend's answer (re-read from amoCRM) replaces the guess.
+ */
+export function useUpdateLead(leadId: number) {
+  const queryClient = useQueryClient();
+  const key = crmKeys.lead(leadId);
+  return useMutation({
+    mutationFn: (change: LeadChange) => updateLead(leadId, change),
+    onMutate: async (change) => {
+      await queryClient.cancelQueries({ queryKey: key });
+      const previous = queryClient.getQueryData<Tagged<LeadDetail>>(key);
+      const pipelines = queryClient.getQueryData<Tagged<PipelineList>>(crmKeys.pipelines())?.data.items ?? [];
+      if (previous) {
+        // The guess is not what the ETag describes: never offer that ETag for it.
+        queryClient.setQueryData<Tagged<LeadDetail>>(key, {
+          data: applyLeadChange(previous.data, change, pipelines),
+          etag: null,
+        });
+      }
+      return { previous };
+    },
+    onError: (_error, _change, context) => {
+      if (context?.previous) queryClient.setQueryData(key, context.previous);
+    },
+    onSuccess: (lead) => {
+      queryClient.setQueryData<Tagged<LeadDetail>>(key, { data: lead, etag: null });
+      void queryClient.invalidateQueries({ queryKey: crmKeys.leadPages() });
+      void queryClient.invalidateQueries({ queryKey: crmKeys.leads() });
+    },
+  });
+}
+
+export function useAddNote(leadId: number) {
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: ({ text, idempotencyKey }: { text: string; idempotencyKey: string }) =>
+      addNote(leadId, text, idempotencyKey),
+    onSuccess: (note) => {
+      const key = crmKeys.lead(leadId);
+      const held = queryClient.getQueryData<Tagged<LeadDetail>>(key);
+      if (held && !held.data.timeline.some((entry) => entry.id === `note:${note.id}`)) {
+        const entry = {
+          id: `note:${note.id}`,
+          kind: 'note',
+          type: 'common',
+          text: note.text,
+          createdAt: note.createdAt,
+          createdBy: note.createdBy.id,
+          createdByName: note.createdBy.name,
+          details: {},
+        } satisfies LeadDetail['timeline'][number];
+        queryClient.setQueryData<Tagged<LeadDetail>>(key, {
+          data: { ...held.data, timeline: [entry, ...held.data.timeline] },
+          etag: null,
+        });
+      }
+      void queryClient.invalidateQueries({ queryKey: key });
     },
   });
 }

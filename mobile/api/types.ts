@@ -100,3 +100,28 @@ export type AgencyErrorCode = (typeof AGENCY_ERROR_CODES)[number];
 export function isAgencyErrorCode(code: string): code is AgencyErrorCode {
   return (AGENCY_ERROR_CODES as readonly string[]).includes(code);
 }
+
+/**
+ * `GET /crm/pipelines`: the pipelines, and the account's currency (ISO 4217, e.g. `RUB`; null
+ * when amoCRM names none, and then budgets are plain grouped numbers).
+ */
+export type PipelineList = Schemas['PipelineList'];
+
+/** `PATCH /crm/leads/{id}`: at least one field; a stage move sends pipeline and stage together. */
+export type LeadChange = Schemas['LeadPatchIn'];
+export type Note = Schemas['NoteOut'];
+export type Task = Schemas['TaskOut'];
+export type TaskType = Task['type'];
+/** `GET /crm/tasks`: the broker's own open tasks, "today" by the account's time zone. */
+export type TaskBoard = Schemas['TaskBoardOut'];
+export type NewTaskInput = Schemas['NewTaskIn'];
+/** `POST /events/stream-ticket`: a single-use pass for `GET /events/stream?ticket=…` (60 s). */
+export type StreamTicket = Schemas['StreamTicketOut'];
+
+/** What the live stream says (the `data` of each event); the app re-reads the endpoints either way. */
+export type LiveEvent =
+  | { type: 'lead.changed'; leadId: number }
+  | { type: 'lead.assigned'; leadId: number; name: string }
+  | { type: 'task.changed'; taskId: number }
+  | { type: 'crm.invalidated' }
+  | { type: 'reset' };

@@ -18,11 +18,39 @@ export type AmoLead = {
   _embedded?: { contacts?: { id: number }[] };
 };
 
+export type AmoTask = {
+  id: number;
+  text: string;
+  is_completed: boolean;
+  responsible_user_id: number;
+  result?: { text?: string } | null;
+};
+
 export type AmoAdminApi = {
   leadsNamed(name: string): Promise<AmoLead[]>;
+  leadsOf(responsibleUserId: number): Promise<AmoLead[]>;
   contactPhones(contactId: number): Promise<string[]>;
   noteTexts(leadId: number): Promise<string[]>;
+  leadTasks(leadId: number): Promise<AmoTask[]>;
 };
+
+/**
+ * A person works in amoCRM's own web UI (the emulator's act-as control): the change takes
+ * amoCRM's normal path (rights, events, webhooks) with that user as its author.
+ */
+export async function actInAmo(
+  emulatorUrl: string,
+  user: AmoUser,
+  action: Record<string, unknown> & { action: string },
+): Promise<unknown> {
+  const response = await fetch(`${emulatorUrl}/_emulator/act-as/${user.id}`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ account_id: user.account_id, ...action }),
+  });
+  if (!response.ok) throw new Error(`act-as ${action.action}: ${response.status} ${await response.text()}`);
+  return response.status === 204 ? null : response.json();
+}
 
 export async function amoAdminApi(browser: Browser, emulatorUrl: string, admin: AmoUser): Promise<AmoAdminApi> {
   const clientId = `e2e-check-${randomBytes(4).toString('hex')}`;
@@ -87,6 +115,12 @@ export async function amoAdminApi(browser: Browser, emulatorUrl: string, admin: 
       );
       return (body?._embedded.leads ?? []).filter((lead) => lead.name === name);
     },
+    async leadsOf(responsibleUserId) {
+      const body = await get<{ _embedded: { leads: AmoLead[] } }>(
+        `/api/v4/leads?filter[responsible_user_id]=${responsibleUserId}&limit=250`,
+      );
+      return body?._embedded.leads ?? [];
+    },
     async contactPhones(contactId) {
       const contact = await get<{
         custom_fields_values: { field_code: string | null; values: { value: string }[] }[] | null;
@@ -98,6 +132,12 @@ export async function amoAdminApi(browser: Browser, emulatorUrl: string, admin: 
     async noteTexts(leadId) {
       const notes = await get<{ _embedded: { notes: { params?: { text?: string } }[] } }>(`/api/v4/leads/${leadId}/notes`);
       return (notes?._embedded.notes ?? []).map((note) => note.params?.text ?? '');
+    },
+    async leadTasks(leadId) {
+      const tasks = await get<{ _embedded: { tasks: AmoTask[] } }>(
+        `/api/v4/tasks?filter[entity_type]=leads&filter[entity_id]=${leadId}&limit=250`,
+      );
+      return tasks?._embedded.tasks ?? [];
     },
   };
 }

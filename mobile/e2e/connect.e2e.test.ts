@@ -9,7 +9,7 @@ import path from 'node:path';
 
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 
-import { amoAdminApi } from './amoCheck';
+import { actInAmo, amoAdminApi } from './amoCheck';
 import { type AmoUser, type Stack, startStack } from './stack';
 
 const MOBILE_ROOT = path.resolve(__dirname, '..');
@@ -60,6 +60,12 @@ async function shot(page: Page, scenario: string, step: string): Promise<void> {
   shotCounter += 1;
   const name = `${String(shotCounter).padStart(2, '0')}-${scenario}-${step}.png`;
   await page.screenshot({ path: path.join(ARTIFACTS, name), fullPage: true });
+}
+
+/** A sheet fades in: its screenshot waits until it is fully there. */
+async function sheetShot(page: Page, scenario: string, step: string): Promise<void> {
+  await page.waitForTimeout(400);
+  await shot(page, scenario, step);
 }
 
 async function newAppPage(): Promise<{ context: BrowserContext; page: Page }> {
@@ -561,6 +567,172 @@ test('the list loads the next page at its end; another pipeline shows its stages
     await shot(page, 'session', 'ended');
 
     await signInToApp(page, 'session');
+    await page.getByTestId('tab-crm').click();
+    await page.getByTestId('amo-status-badge').waitFor();
+    await disconnect(page);
+  }));
+
+test('the working day: a stage move and a note reach amoCRM, a task is added and completed, and the list follows a change made in amoCRM without a reload', () =>
+  inFreshAppPage(async (page) => {
+    await reachAmoDecision(page, 'day');
+    await allowAndReturnConnected(page);
+    const admin = stack.amoUsers.find((user) => user.role === 'admin' && user.account_id === broker.account_id);
+    if (!admin) throw new Error('the emulator has no admin in the broker’s account');
+    const amo = await amoAdminApi(browser, stack.emulatorUrl, admin);
+
+    // A lead of the broker's in an open stage, and two other open stages to move it to (not the
+    // first one: amoCRM's incoming stage comes first and takes no moves).
+    const pipeline = await mainPipeline();
+    const openStages = pipeline.stages.filter((stage) => stage.type === 'open').slice(1);
+    const leads = await brokerLeads(pipeline.id);
+    const lead = leads.items.find((item) => openStages.some((stage) => stage.id === item.stageId));
+    if (!lead) throw new Error('the broker has no lead in a movable open stage');
+    const [target, amoTarget] = openStages.filter((stage) => stage.id !== lead.stageId);
+    if (!target || !amoTarget) throw new Error('the main pipeline has too few open stages');
+
+    // Move the stage in the app; amoCRM has it (read as the admin).
+    await page.getByTestId(`lead-${lead.id}`).click();
+    await page.getByTestId('lead-detail').waitFor();
+    await page.getByTestId('lead-change-stage').click();
+    await page.getByTestId('stage-picker').waitFor();
+    await sheetShot(page, 'day', 'stage-picker');
+    await page.getByTestId(`stage-option-${pipeline.id}-${target.id}`).click();
+    await page.getByTestId('lead-edit-saved').waitFor();
+    await expect(page.getByTestId('lead-detail-stage').textContent()).resolves.toBe(target.name);
+    await shot(page, 'day', 'stage-moved');
+    const [moved] = await amo.leadsNamed(lead.name);
+    expect(moved?.status_id).toBe(target.id);
+
+    // A note after the call.
+    const note = `E2E примітка ${randomBytes(3).toString('hex')}`;
+    await page.getByTestId('note-text').fill(note);
+    await page.getByTestId('note-submit').click();
+    await page.getByTestId('note-added').waitFor();
+    await page.getByTestId('lead-timeline').getByText(note, { exact: true }).waitFor();
+    await expect(amo.noteTexts(lead.id)).resolves.toContain(note);
+    await shot(page, 'day', 'note-added');
+
+    // A call task for the lead, due in an hour; then completed from the Tasks tab.
+    const taskText = `E2E дзвінок ${randomBytes(3).toString('hex')}`;
+    await page.getByTestId('lead-add-task').click();
+    await page.getByTestId('add-task').waitFor();
+    await page.getByTestId('add-task-text').fill(taskText);
+    await page.getByTestId('add-task-preset-inHour').click();
+    await sheetShot(page, 'day', 'add-task');
+    await page.getByTestId('add-task-submit').click();
+    await expectVisibleText(page, 'Задачу додано.');
+    const [created] = (await amo.leadTasks(lead.id)).filter((task) => task.text === taskText);
+    expect(created?.is_completed).toBe(false);
+    expect(created?.responsible_user_id).toBe(broker.id);
+
+    await page.getByTestId('crm-back').click();
+    await page.getByTestId('tab-tasks').click();
+    await page.getByTestId('tasks-screen').waitFor();
+    await page.getByText(taskText, { exact: true }).waitFor();
+    await shot(page, 'day', 'tasks');
+    await page.getByText(taskText, { exact: true }).click();
+    await page.getByTestId('complete-task').waitFor();
+    await page.getByTestId('complete-task-result').fill('Клієнт підтвердив показ');
+    await sheetShot(page, 'day', 'complete-task');
+    await page.getByTestId('complete-task-submit').click();
+    await page.getByTestId('task-completed').waitFor();
+    await page.getByText(taskText, { exact: true }).waitFor({ state: 'detached' });
+    await shot(page, 'day', 'task-completed');
+    const done = (await amo.leadTasks(lead.id)).find((task) => task.id === created?.id);
+    expect(done?.is_completed).toBe(true);
+    expect(done?.result?.text).toBe('Клієнт підтвердив показ');
+
+    // The CRM list is open; the admin moves the lead in amoCRM; the card follows, no reload.
+    await page.getByTestId('tab-crm').click();
+    await page.getByTestId(`lead-${lead.id}`).waitFor();
+    await expect(page.getByTestId(`lead-${lead.id}-stage`).textContent()).resolves.toContain(target.name);
+    await page.evaluate(() => {
+      (window as unknown as { e2eSamePage: boolean }).e2eSamePage = true;
+    });
+    await actInAmo(stack.emulatorUrl, admin, {
+      action: 'update_lead',
+      lead_id: lead.id,
+      pipeline_id: pipeline.id,
+      status_id: amoTarget.id,
+    });
+    await page.getByTestId(`lead-${lead.id}-stage`).filter({ hasText: amoTarget.name }).waitFor({ timeout: 30_000 });
+    await expect(page.evaluate(() => (window as unknown as { e2eSamePage?: boolean }).e2eSamePage)).resolves.toBe(true);
+    await shot(page, 'day', 'live-list');
+    await disconnect(page);
+  }));
+
+test('tasks from amoCRM land in their groups with the overdue in red; a lead assigned in amoCRM raises a notice that opens it; won asks first', () =>
+  inFreshAppPage(async (page) => {
+    const admin = stack.amoUsers.find((user) => user.role === 'admin' && user.account_id === broker.account_id);
+    const colleague = stack.amoUsers.find(
+      (user) => user.role === 'broker' && user.account_id === broker.account_id && user.id !== broker.id,
+    );
+    if (!admin || !colleague) throw new Error('the emulator lacks an admin or a second broker in the account');
+    const amo = await amoAdminApi(browser, stack.emulatorUrl, admin);
+    const [lead] = await amo.leadsOf(broker.id);
+    if (!lead) throw new Error('the broker has no lead');
+
+    // Earlier that day the admin set the broker an overdue call and a meeting in three days.
+    const now = Math.floor(Date.now() / 1000);
+    const overdueText = `E2E прострочений ${randomBytes(2).toString('hex')}`;
+    const upcomingText = `E2E зустріч ${randomBytes(2).toString('hex')}`;
+    for (const [text, due, type] of [
+      [overdueText, now - 2 * 3600, 1],
+      [upcomingText, now + 3 * 86400, 2],
+    ] as const) {
+      await actInAmo(stack.emulatorUrl, admin, {
+        action: 'add_task',
+        text,
+        complete_till: due,
+        task_type_id: type,
+        entity_type: 'leads',
+        entity_id: lead.id,
+        responsible_user_id: broker.id,
+      });
+    }
+    await reachAmoDecision(page, 'assigned');
+    await allowAndReturnConnected(page);
+    const pipeline = await mainPipeline();
+    // Tasks added in amoCRM reach the backend through the events poll, which does not report
+    // them yet; an earlier scenario may have left the board in the backend's cache, so read it
+    // from amoCRM again, as the tab's pull-to-refresh does.
+    await apiAsBroker('/crm/tasks?refresh=true');
+    await page.getByTestId('tab-tasks').click();
+    await page.getByTestId('tasks-overdue').waitFor();
+    await page.getByTestId('tasks-upcoming').waitFor();
+    await page.getByText(overdueText, { exact: true }).waitFor();
+    await page.getByText(upcomingText, { exact: true }).waitFor();
+    const red = await page.getByTestId('tasks-overdue').evaluate((element) => getComputedStyle(element).color);
+    expect(red).toBe('rgb(197, 34, 31)');
+    await shot(page, 'assigned', 'task-groups');
+
+    // A colleague's lead, given to the broker in amoCRM: a notice over the tab, a tap opens it.
+    const colleagueLead = (await actInAmo(stack.emulatorUrl, admin, {
+      action: 'create_lead',
+      name: `E2E передана ${randomBytes(2).toString('hex')}`,
+      pipeline_id: pipeline.id,
+      responsible_user_id: colleague.id,
+    })) as { _embedded: { leads: { id: number }[] } };
+    const givenId = colleagueLead._embedded.leads[0]?.id as number;
+    await actInAmo(stack.emulatorUrl, admin, { action: 'update_lead', lead_id: givenId, responsible_user_id: broker.id });
+    await page.getByTestId('lead-assigned-notice').waitFor({ timeout: 30_000 });
+    await expectVisibleText(page, /Вам призначено угоду: E2E передана/);
+    await shot(page, 'assigned', 'notice');
+    await page.getByTestId('lead-assigned-open').click();
+    await page.waitForURL((url) => url.pathname === `/crm/lead/${givenId}`);
+    await page.getByTestId('lead-detail').waitFor();
+
+    // Won is asked for before anything is sent.
+    const won = pipeline.stages.find((stage) => stage.type === 'won') as ApiStage;
+    await page.getByTestId('lead-change-stage').click();
+    await page.getByTestId(`stage-option-${pipeline.id}-${won.id}`).click();
+    await page.getByTestId('stage-confirm').waitFor();
+    await expectVisibleText(page, 'Позначити угоду як успішно реалізовану?');
+    await sheetShot(page, 'assigned', 'won-confirmation');
+    await page.getByTestId('stage-confirm-no').click();
+    await page.getByTestId('stage-picker').waitFor();
+    await page.getByTestId('stage-picker-close').click();
+    await page.getByTestId('crm-back').click();
     await page.getByTestId('tab-crm').click();
     await page.getByTestId('amo-status-badge').waitFor();
     await disconnect(page);

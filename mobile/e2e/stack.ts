@@ -216,6 +216,12 @@ export async function startStack({ distDir, logDir }: { distDir: string; logDir:
       FORYOU_WEB_RETURN_URL: `${appUrl}/amo-crm/callback`,
       FORYOU_CORS_ORIGINS: appUrl,
       FORYOU_LOG_JSON: 'true',
+      // Live updates: no amoCRM admin is connected, so the backend follows the account through
+      // the events poll; run it in-process and often, so a change in amoCRM reaches the app in
+      // seconds rather than a minute.
+      FORYOU_EMBEDDED_WORKER: 'true',
+      FORYOU_WORKER_INTERVAL_SECONDS: '1',
+      FORYOU_EVENTS_POLL_SECONDS: '1',
     };
     const amoUsers = ((await (await fetch(`${emulatorUrl}/_emulator/users`)).json()) as { users: AmoUser[] }).users;
 

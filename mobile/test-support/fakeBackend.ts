@@ -1,4 +1,17 @@
-import type { ConnectionStatus, CreatedLead, Lead, LeadDetail, NewLeadInput, Pipeline, User } from '@/api/types';
+import type {
+  ConnectionStatus,
+  CreatedLead,
+  Lead,
+  LeadChange,
+  LeadDetail,
+  NewLeadInput,
+  NewTaskInput,
+  Note,
+  Pipeline,
+  Task,
+  TaskBoard,
+  User,
+} from '@/api/types';
 import { config } from '@/config';
 
 import { FakeAdmin } from './fakeAdmin';
@@ -175,6 +188,57 @@ export function manyLeads(count: number, start = 1000): Lead[] {
   }));
 }
 
+/** Local time today at `hours:minutes`, as an ISO string (the board's "today" in tests). */
+export function todayAt(hours: number, minutes = 0): string {
+  const date = new Date();
+  date.setHours(hours, minutes, 0, 0);
+  return date.toISOString();
+}
+
+export function daysFromNow(days: number, hours = 10): string {
+  const date = new Date();
+  date.setDate(date.getDate() + days);
+  date.setHours(hours, 0, 0, 0);
+  return date.toISOString();
+}
+
+export function sampleTask(id: number, extra: Partial<Task> = {}): Task {
+  return {
+    id,
+    text: 'Зателефонувати клієнту',
+    type: 'call',
+    typeId: 1,
+    typeName: 'Звонок',
+    dueAt: todayAt(15),
+    isCompleted: false,
+    lead: { id: 101, name: 'Квартира на Подолі' },
+    contact: { name: 'Іван Петренко', phone: '+380 50 123-45-67' },
+    ...extra,
+  };
+}
+
+/** One overdue call, two for today (a call and a meeting), one upcoming meeting. */
+export function sampleBoard(): Pick<TaskBoard, 'overdue' | 'today' | 'upcoming'> {
+  return {
+    overdue: [sampleTask(301, { text: 'Передзвонити щодо іпотеки', dueAt: daysFromNow(-1, 9) })],
+    today: [
+      sampleTask(302),
+      sampleTask(303, { type: 'meeting', typeId: 2, typeName: 'Встреча', text: 'Показ квартири', contact: null }),
+    ],
+    upcoming: [
+      sampleTask(304, {
+        type: 'meeting',
+        typeId: 2,
+        typeName: 'Встреча',
+        text: 'Підписання договору',
+        dueAt: daysFromNow(3),
+        lead: { id: 102, name: 'Будинок в Ірпені' },
+        contact: null,
+      }),
+    ],
+  };
+}
+
 /** A strong ETag of a body, as the backend makes them (it depends only on the content). */
 function etagOf(body: unknown): string {
   const text = JSON.stringify(body);
@@ -217,6 +281,17 @@ export class FakeBackend {
   readonly created: Lead[] = [];
   private readonly idempotent = new Map<string, { body: string; result: CreatedLead }>();
   private nextLeadId = 5000;
+  /** The amoCRM account's currency, answered with the pipelines. */
+  currency: string | null = 'UAH';
+  /** The broker's open tasks, by group. */
+  board: Pick<TaskBoard, 'overdue' | 'today' | 'upcoming'> = { overdue: [], today: [], upcoming: [] };
+  readonly completedTasks: Task[] = [];
+  private nextTaskId = 7000;
+  private nextNoteId = 9000;
+  /** Live stream: tickets handed out, streams opened, events sent (ids count up). */
+  private readonly streamTickets = new Set<string>();
+  readonly streams: FakeEventSource[] = [];
+  private nextEventId = 0;
   /** What a successful exchange-code or ticket redemption turns the status into. */
   statusAfterExchange: ConnectionStatus = connected;
   /** Return tickets the backend's callback handed out, by ticket. */
@@ -282,6 +357,8 @@ export class FakeBackend {
     if (held) await held;
     const queued = this.queued.get(`${method} ${path}`);
     const reply = queued?.shift() ?? this.route(request);
+    // Status 0 stands for no answer at all: the request never reached the backend.
+    if (reply.status === 0) throw new TypeError('Network request failed');
     return toResponse(reply);
   };
 
@@ -332,6 +409,11 @@ export class FakeBackend {
         this.status = this.statusAfterExchange;
         return envelope(this.status);
       }
+      case 'POST /events/stream-ticket': {
+        const ticket = `ticket-${this.count(method, path)}`;
+        this.streamTickets.add(ticket);
+        return envelope({ ticket, expiresAt: '2026-11-27T21:11:00Z' });
+      }
       case 'POST /integrations/amo-crm/disconnect':
         this.status = notConnected;
         return { status: 200, body: { success: true, message: 'Disconnected.' } };
@@ -352,7 +434,9 @@ export class FakeBackend {
 
   private crm(request: RecordedRequest): Reply {
     const { method, path, query } = request;
-    if (method === 'GET' && path === '/crm/pipelines') return conditional(request, { items: this.pipelines });
+    if (method === 'GET' && path === '/crm/pipelines') {
+      return conditional(request, { items: this.pipelines, currency: this.currency });
+    }
     if (method === 'GET' && path === '/crm/leads') {
       const page = Number(query.page ?? '1');
       const limit = Number(query.limit ?? '25');
@@ -375,7 +459,163 @@ export class FakeBackend {
       return lead ? conditional(request, detailOf(lead)) : failure(404, 'not_found');
     }
     if (method === 'POST' && path === '/crm/leads') return this.createLead(request);
+    if (method === 'PATCH' && detail) return this.changeLead(Number(detail[1]), request.body as LeadChange);
+    const notes = /^\/crm\/leads\/(\d+)\/notes$/.exec(path);
+    if (method === 'POST' && notes) return this.addNote(Number(notes[1]), request);
+    if (method === 'GET' && path === '/crm/tasks') return conditional(request, this.taskBoard());
+    if (method === 'POST' && path === '/crm/tasks') return this.createTask(request);
+    const complete = /^\/crm\/tasks\/(\d+)\/complete$/.exec(path);
+    if (method === 'POST' && complete) return this.completeTask(Number(complete[1]), request);
     return failure(404, 'not_found');
+  }
+
+  private findLead(id: number): Lead | undefined {
+    return [...this.created, ...this.leads].find((candidate) => candidate.id === id);
+  }
+
+  /** Replaces a lead in the lists and its details (a change made here or "in amoCRM"). */
+  updateLead(id: number, change: Partial<Lead>): void {
+    this.leads = this.leads.map((lead) => (lead.id === id ? { ...lead, ...change } : lead));
+    const known = this.details.get(id);
+    if (known) this.details.set(id, { ...known, ...change });
+  }
+
+  private detail(id: number): LeadDetail | null {
+    const lead = this.findLead(id);
+    return this.details.get(id) ?? (lead ? detailOf(lead) : null);
+  }
+
+  private changeLead(id: number, change: LeadChange): Reply {
+    if (!this.findLead(id)) return failure(404, 'lead_not_found');
+    if (Object.keys(change ?? {}).length === 0) return failure(422, 'invalid_request');
+    const update: Partial<Lead> = {};
+    if (change.statusId !== undefined && change.statusId !== null) {
+      const pipeline = this.pipelines.find((candidate) => candidate.id === change.pipelineId);
+      const stage = pipeline?.stages.find((candidate) => candidate.id === change.statusId);
+      if (!pipeline || !stage || (stage.type as string) === 'unsorted') return failure(422, 'stage_not_allowed');
+      Object.assign(update, { pipelineId: pipeline.id, stageId: stage.id, stageName: stage.name, stageColor: stage.color });
+    }
+    if (change.price !== undefined) update.price = change.price;
+    if (change.name !== undefined && change.name !== null) update.name = change.name;
+    this.updateLead(id, update);
+    const detail = this.detail(id) as LeadDetail;
+    const pipelineName = this.pipelines.find((candidate) => candidate.id === detail.pipelineId)?.name ?? null;
+    return envelope({ ...detail, pipelineName });
+  }
+
+  /** Idempotency-Key like the backend: required, replayed for the same body, refused for another. */
+  private idempotentWrite(request: RecordedRequest, write: () => { status: number; data: unknown } | Reply): Reply {
+    const key = request.headers['Idempotency-Key'];
+    if (!key || !/^[A-Za-z0-9_.:-]{8,100}$/.test(key)) {
+      return failureWith(422, 'validation_error', [{ field: 'Idempotency-Key', message: 'required' }]);
+    }
+    const body = `${request.path} ${JSON.stringify(request.body)}`;
+    const earlier = this.writes.get(key);
+    if (earlier) {
+      if (earlier.body !== body) return failure(422, 'idempotency_key_reused');
+      return { status: earlier.status, body: { success: true, data: earlier.data }, headers: { 'Idempotency-Replayed': 'true' } };
+    }
+    const outcome = write();
+    if (!('data' in outcome)) return outcome;
+    this.writes.set(key, { body, status: outcome.status, data: outcome.data });
+    return { status: outcome.status, body: { success: true, data: outcome.data } };
+  }
+
+  private readonly writes = new Map<string, { body: string; status: number; data: unknown }>();
+
+  private addNote(leadId: number, request: RecordedRequest): Reply {
+    return this.idempotentWrite(request, () => {
+      const detail = this.detail(leadId);
+      if (!detail) return failure(404, 'lead_not_found');
+      const text = (request.body as { text?: string }).text ?? '';
+      if (!text.trim() || text.length > 4000) return failure(422, 'invalid_request');
+      this.nextNoteId += 1;
+      const note: Note = {
+        id: this.nextNoteId,
+        text,
+        createdAt: '2026-11-27T21:45:00Z',
+        createdBy: { id: this.status.amoUserId ?? 0, name: this.status.amoUserName },
+      };
+      const entry = {
+        id: `note:${note.id}`,
+        kind: 'note' as const,
+        type: 'common',
+        text,
+        createdAt: note.createdAt,
+        createdBy: note.createdBy.id,
+        createdByName: note.createdBy.name,
+        details: {},
+      };
+      this.details.set(leadId, { ...detail, timeline: [entry, ...detail.timeline] });
+      return { status: 201, data: note };
+    });
+  }
+
+  private taskBoard(): TaskBoard {
+    const { overdue, today, upcoming } = this.board;
+    return { overdue, today, upcoming, counts: { overdue: overdue.length, today: today.length, upcoming: upcoming.length } };
+  }
+
+  private createTask(request: RecordedRequest): Reply {
+    return this.idempotentWrite(request, () => {
+      const input = request.body as NewTaskInput;
+      const lead = this.findLead(input.leadId);
+      if (!lead) return failure(404, 'lead_not_found');
+      this.nextTaskId += 1;
+      const task = sampleTask(this.nextTaskId, {
+        text: input.text ?? (input.type === 'call' ? 'Зателефонувати клієнту' : 'Зустріч'),
+        type: input.type,
+        dueAt: input.dueAt,
+        lead: { id: lead.id, name: lead.name },
+      });
+      this.board = { ...this.board, upcoming: [...this.board.upcoming, task] };
+      return { status: 201, data: task };
+    });
+  }
+
+  private completeTask(taskId: number, request: RecordedRequest): Reply {
+    const result = (request.body as { result?: string }).result ?? '';
+    if (!result.trim() || result.length > 2000) return failure(422, 'invalid_request');
+    const done = this.completedTasks.find((task) => task.id === taskId);
+    if (done) return envelope(done);
+    const { overdue, today, upcoming } = this.board;
+    const task = [...overdue, ...today, ...upcoming].find((candidate) => candidate.id === taskId);
+    if (!task) return failure(404, 'task_not_found');
+    const keep = (tasks: Task[]) => tasks.filter((candidate) => candidate.id !== taskId);
+    this.board = { overdue: keep(overdue), today: keep(today), upcoming: keep(upcoming) };
+    const completed = { ...task, isCompleted: true };
+    this.completedTasks.push(completed);
+    return envelope(completed);
+  }
+
+  /** `new EventSource(url)` of the app lands here: a ticket works once, like the backend's. */
+  openStream(source: FakeEventSource): void {
+    const url = new URL(source.url);
+    const ticket = url.searchParams.get('ticket') ?? '';
+    this.streams.push(source);
+    if (!this.streamTickets.delete(ticket)) {
+      source.fail();
+      return;
+    }
+    source.open();
+  }
+
+  /** Streams the app holds open right now. */
+  openStreams(): FakeEventSource[] {
+    return this.streams.filter((source) => source.readyState === 1);
+  }
+
+  /** Sends an event to every open stream, with the next event id. */
+  emit(type: string, data: Record<string, unknown> = {}): string {
+    this.nextEventId += 1;
+    const id = String(this.nextEventId);
+    for (const source of this.openStreams()) source.deliver(type, JSON.stringify(data), id);
+    return id;
+  }
+
+  /** The network went away: every open stream errors. */
+  dropStreams(): void {
+    for (const source of this.openStreams()) source.fail();
   }
 
   /** Like the backend: validation, Idempotency-Key replay and reuse, 201 with the list-item shape. */
@@ -434,9 +674,60 @@ function toResponse(reply: Reply): Response {
   return response as unknown as Response;
 }
 
-/** Installs a fresh fake backend as the global `fetch` for one test. */
+type Listener = (event: { data: string; lastEventId: string }) => void;
+
+/**
+ * The browser's `EventSource` as far as the app uses it, wired to the fake backend: opening
+ * consumes the ticket in the URL; the backend pushes events and can drop the connection.
+ */
+export class FakeEventSource {
+  static backend: FakeBackend | null = null;
+  readyState = 0;
+  onopen: ((event: unknown) => void) | null = null;
+  onerror: ((event: unknown) => void) | null = null;
+  private readonly listeners = new Map<string, Listener[]>();
+
+  constructor(readonly url: string) {
+    // Like the browser: the connection opens after the constructor has returned.
+    queueMicrotask(() => FakeEventSource.backend?.openStream(this));
+  }
+
+  addEventListener(type: string, listener: Listener): void {
+    this.listeners.set(type, [...(this.listeners.get(type) ?? []), listener]);
+  }
+
+  close(): void {
+    this.readyState = 2;
+  }
+
+  open(): void {
+    if (this.readyState === 2) return;
+    this.readyState = 1;
+    this.onopen?.({});
+  }
+
+  deliver(type: string, data: string, id: string): void {
+    if (this.readyState !== 1) return;
+    for (const listener of this.listeners.get(type) ?? []) listener({ data, lastEventId: id });
+  }
+
+  fail(): void {
+    if (this.readyState === 2) return;
+    this.readyState = 0;
+    this.onerror?.({});
+  }
+
+  /** The `lastEventId` the app resumed from, if any. */
+  get lastEventId(): string | null {
+    return new URL(this.url).searchParams.get('lastEventId');
+  }
+}
+
+/** Installs a fresh fake backend as the global `fetch` (and `EventSource`) for one test. */
 export function installFakeBackend(): FakeBackend {
   const backend = new FakeBackend();
   global.fetch = jest.fn(backend.fetch) as unknown as typeof fetch;
+  FakeEventSource.backend = backend;
+  (globalThis as { EventSource?: unknown }).EventSource = FakeEventSource;
   return backend;
 }

@@ -1,6 +1,8 @@
 import { Redirect, Tabs } from 'expo-router';
 import { type ColorValue, Text } from 'react-native';
 
+import { useAmoCrmStatus } from '@/api/amo-crm';
+import { dueNowCount, useTaskBoard } from '@/api/tasks';
 import { canUseCrm, isAdmin, useSession } from '@/auth/session';
 import { LoadingView } from '@/components/ui/StateViews';
 import { colors } from '@/components/ui/theme';
@@ -17,6 +19,11 @@ function tabIcon(letter: string) {
 export default function TabsLayout() {
   const { t } = useI18n();
   const { session } = useSession();
+  const crm = canUseCrm(session.user);
+  const status = useAmoCrmStatus({ enabled: crm });
+  // The badge counts what needs the broker today; without a connection there is nothing to count.
+  const board = useTaskBoard({ enabled: crm && status.data?.state === 'connected' });
+  const dueNow = dueNowCount(board.data);
 
   if (session.status === 'loading') return <LoadingView testID="session-loading" />;
   if (session.status === 'signedOut') return <Redirect href="/sign-in" />;
@@ -33,7 +40,18 @@ export default function TabsLayout() {
           tabBarButtonTestID: 'tab-crm',
           tabBarIcon: tabIcon('₴'),
           // Roles without CRM access do not see the tab; the screen itself still refuses them.
-          href: canUseCrm(session.user) ? undefined : null,
+          href: crm ? undefined : null,
+        }}
+      />
+      <Tabs.Screen
+        name="tasks"
+        options={{
+          title: t.tabs.tasks,
+          tabBarButtonTestID: 'tab-tasks',
+          tabBarIcon: tabIcon('✓'),
+          tabBarBadge: dueNow > 0 ? dueNow : undefined,
+          tabBarBadgeStyle: { backgroundColor: colors.danger, color: colors.primaryText },
+          href: crm ? undefined : null,
         }}
       />
       <Tabs.Screen

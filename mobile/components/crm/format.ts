@@ -42,3 +42,18 @@ export function leadCount(t: Messages, language: Language, count: number, hasMor
   if (hasMore) return fill(t.crm.leadCountMore, { n: count });
   return fill(t.crm.leadCount[pluralForm(language, count)], { n: count });
 }
+
+/**
+ * A budget in the account's currency with the language's digit grouping ("3 200 000,00 ₴" →
+ * without the cents: amoCRM budgets are whole); plain grouping when the currency is unknown.
+ */
+export function formatMoney(price: number | null | undefined, locale: string, currency: string | null): string | null {
+  if (price === null || price === undefined || price === 0) return null;
+  if (!currency) return formatPrice(price, locale);
+  try {
+    return new Intl.NumberFormat(locale, { style: 'currency', currency, maximumFractionDigits: 0 }).format(price);
+  } catch {
+    // An unknown currency code: the number is still right.
+    return `${formatPrice(price, locale)} ${currency}`;
+  }
+}

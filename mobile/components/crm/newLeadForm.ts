@@ -62,21 +62,6 @@ export function validateLeadForm(values: LeadFormValues): { errors: LeadFormErro
   return { errors, lead };
 }
 
-/** A new key for one submit; reused only when the very same submit is retried. */
-export function newIdempotencyKey(): string {
-  const cryptoApi = (globalThis as { crypto?: Crypto }).crypto;
-  if (cryptoApi && typeof cryptoApi.randomUUID === 'function') return `lead-${cryptoApi.randomUUID()}`;
-  const bytes = new Uint8Array(16);
-  if (cryptoApi && typeof cryptoApi.getRandomValues === 'function') {
-    cryptoApi.getRandomValues(bytes);
-  } else {
-    // Uniqueness, not secrecy, is what the key needs; time plus randomness gives that here.
-    for (let i = 0; i < bytes.length; i += 1) bytes[i] = Math.floor(Math.random() * 256);
-  }
-  const hex = Array.from(bytes, (byte) => byte.toString(16).padStart(2, '0')).join('');
-  return `lead-${Date.now().toString(36)}-${hex}`;
-}
-
 type Step = { step?: unknown; status?: unknown };
 const STEPS = ['contact', 'lead', 'note', 'task'] as const;
 type StepName = (typeof STEPS)[number];

@@ -1,9 +1,8 @@
-import { useCallback, useRef } from 'react';
+import { useCallback } from 'react';
 
 import { useCreateLead } from '@/api/crm';
-import type { CreatedLead, NewLeadInput } from '@/api/types';
-
-import { newIdempotencyKey } from './newLeadForm';
+import type { NewLeadInput } from '@/api/types';
+import { useIdempotentSubmit } from '@/lib/idempotency';
 
 /**
  * Sends a new lead with an `Idempotency-Key` made once per submit: retrying the same submit
@@ -12,24 +11,10 @@ import { newIdempotencyKey } from './newLeadForm';
  */
 export function useSubmitLead() {
   const mutation = useCreateLead();
-  const attempt = useRef<{ key: string; body: string } | null>(null);
   const { mutateAsync } = mutation;
-
-  const submit = useCallback(
-    async (input: NewLeadInput): Promise<CreatedLead> => {
-      const body = JSON.stringify(input);
-      if (attempt.current?.body !== body) attempt.current = { key: newIdempotencyKey(), body };
-      const created = await mutateAsync({ input, idempotencyKey: attempt.current.key });
-      attempt.current = null;
-      return created;
-    },
+  const send = useCallback(
+    (input: NewLeadInput, idempotencyKey: string) => mutateAsync({ input, idempotencyKey }),
     [mutateAsync],
   );
-
-  /** The backend refused this key for this body: the next submit starts afresh. */
-  const forgetAttempt = useCallback(() => {
-    attempt.current = null;
-  }, []);
-
-  return { submit, forgetAttempt, isSubmitting: mutation.isPending, currentKey: () => attempt.current?.key ?? null };
+  return { ...useIdempotentSubmit('lead', send), isSubmitting: mutation.isPending };
 }

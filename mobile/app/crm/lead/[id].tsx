@@ -57,7 +57,7 @@ function LeadContent({ id }: { id: number }) {
 
   if (lead.isPending) return <LoadingView testID="lead-loading" />;
   if (lead.isError) {
-    if (isApiError(lead.error, 'not_found')) return <NotAvailable />;
+    if (isApiError(lead.error, 'not_found') || isApiError(lead.error, 'lead_not_found')) return <NotAvailable />;
     if (isApiError(lead.error, 'amo_reauth_required') || isApiError(lead.error, 'amo_not_connected')) {
       // The connection itself is gone: the CRM tab explains why and reconnects.
       return <ConnectionGone />;
