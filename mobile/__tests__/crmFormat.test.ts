@@ -1,4 +1,4 @@
-import { formatPrice, initials, leadCount } from '@/components/crm/format';
+import { contactLine, formatPrice, initials, leadCount } from '@/components/crm/format';
 import { dictionaries, pluralForm } from '@/i18n';
 
 describe('lead count line', () => {
@@ -32,5 +32,17 @@ describe('lead card text', () => {
     expect(formatPrice(3200000, 'en-GB')).toBe('3,200,000');
     expect(formatPrice(0, 'uk-UA')).toBeNull();
     expect(formatPrice(null, 'uk-UA')).toBeNull();
+  });
+});
+
+describe('the lead card contact line', () => {
+  test('names the client only when the title does not already', () => {
+    expect(contactLine('Коммерция, Митино — Васильев', 'Наталья Васильев', '-')).toBe('Наталья Васильев');
+    expect(contactLine('E2E Клієнт 4096c4', 'E2E Клієнт 4096c4', '-')).toBeNull();
+    expect(contactLine('Квартира — Олена Петренко', ' олена петренко ', '-')).toBeNull();
+  });
+
+  test('a lead without a contact says so', () => {
+    expect(contactLine('Офіс на Подолі', null, 'Без контакту')).toBe('Без контакту');
   });
 });

@@ -5,11 +5,12 @@ import type { Lead } from '@/api/types';
 import { useI18n } from '@/i18n';
 
 import { colors, spacing } from '../ui/theme';
-import { formatPrice, initials } from './format';
+import { contactLine, formatPrice, initials } from './format';
 
 export function LeadCard({ lead, locale, onPress }: { lead: Lead; locale: string; onPress?(): void }) {
   const { t } = useI18n();
   const price = formatPrice(lead.price, locale);
+  const contact = contactLine(lead.name, lead.contactName, t.crm.noContact);
   return (
     <Pressable
       accessibilityRole={onPress ? 'button' : undefined}
@@ -27,9 +28,11 @@ export function LeadCard({ lead, locale, onPress }: { lead: Lead; locale: string
         <Text style={styles.name} numberOfLines={2}>
           {lead.name}
         </Text>
-        <Text style={styles.meta} numberOfLines={1}>
-          {lead.contactName ?? t.crm.noContact}
-        </Text>
+        {contact !== null ? (
+          <Text style={styles.meta} numberOfLines={1}>
+            {contact}
+          </Text>
+        ) : null}
         {lead.stageName ? (
           <View style={styles.stage} testID={`lead-${lead.id}-stage`}>
             <View style={[styles.stageDot, { backgroundColor: lead.stageColor ?? colors.border }]} />

@@ -57,3 +57,14 @@ export function formatMoney(price: number | null | undefined, locale: string, cu
     return `${formatPrice(price, locale)} ${currency}`;
   }
 }
+
+/**
+ * The card's second line: the client's name, unless the lead's title already says it (a lead
+ * created in the app is named after its client, and repeating it tells nothing new); `null`
+ * means no line. A lead without a contact says so.
+ */
+export function contactLine(leadName: string, contactName: string | null, noContact: string): string | null {
+  if (!contactName) return noContact;
+  const fold = (text: string) => text.trim().toLocaleLowerCase();
+  return fold(leadName).includes(fold(contactName)) ? null : contactName;
+}
