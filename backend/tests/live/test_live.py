@@ -49,6 +49,9 @@ async def test_webhooks_registered_delivered_and_routed_to_the_right_broker(
     backend = await make_backend(public_url=f"http://127.0.0.1:{port}")
     served = await serve(backend, port)
     await connected_user(backend, emu, "admin")
+    # Registered as soon as the admin's connection is stored, before any worker run.
+    hooks = admin_get(emu, "/api/v4/webhooks")["_embedded"]["webhooks"]
+    assert [h for h in hooks if h["destination"].startswith(served.url)]
     broker_a = await connected_user(backend, emu, "broker", 0)
     broker_b = await connected_user(backend, emu, "broker", 1)
     await backend.services.live.follow_accounts()
@@ -351,8 +354,8 @@ async def test_two_processes_checking_one_account_register_one_webhook(
     make_backend: Any, emu: Any
 ) -> None:
     first, second = await make_backend(), await make_backend()
-    await connected_user(first, emu, "admin")
     emu.control.clear_requests()
+    await connected_user(first, emu, "admin")
     for _ in range(2):
         await asyncio.gather(
             first.services.live.follow_accounts(), second.services.live.follow_accounts()

@@ -346,6 +346,17 @@ class LiveService:
             user_id, lambda token: operation(_BrokerAdmin(self._amo, token))
         )
 
+    async def register_webhook_now(self, account_id: int) -> None:
+        """An admin of the account just connected: register its webhook now rather than on
+        the next worker run (two amoCRM calls, only for admins). A failure is left to the
+        worker, which checks every account on each run; the connection stands either way."""
+        try:
+            await self.ensure_webhook(account_id)
+        except (AmoCrmError, AppError) as error:
+            log.warning(
+                "webhook_register_failed", account_id=account_id, error_type=type(error).__name__
+            )
+
     async def ensure_webhook(self, account_id: int) -> bool:
         """The account's webhook exists and is enabled at amoCRM; False without an admin."""
         found = await self.admin_token_for(account_id, self._sync_webhook)
