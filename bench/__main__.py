@@ -1,7 +1,7 @@
 """Run the benchmarks: `python -m bench` runs all of them, `python -m bench NAME [options]` one.
 
-Names: rate_limit, status_endpoint, refresh_storm, crm_tab. Each prints a table and writes
-bench/results/NAME.json.
+Names: rate_limit, status_endpoint, refresh_storm, crm_tab, nine_oclock. Each prints a table
+and writes bench/results/NAME.json.
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib
 import sys
 
-BENCHMARKS = ("rate_limit", "status_endpoint", "refresh_storm", "crm_tab")
+BENCHMARKS = ("rate_limit", "status_endpoint", "refresh_storm", "crm_tab", "nine_oclock")
 
 
 def main(argv: list[str]) -> int:

@@ -79,11 +79,20 @@ class Backend:
         response.raise_for_status()
         return {"Authorization": f"Bearer {response.json()['data']['accessToken']}"}
 
-    def connect(self, emu: RunningEmulator, headers: dict[str, str], login: str) -> None:
+    def connect(
+        self,
+        emu: RunningEmulator,
+        headers: dict[str, str],
+        login: str,
+        *,
+        forwarded_for: str | None = None,
+    ) -> None:
         """The broker's whole round trip: authorize, the start page, consent at amoCRM, the
-        callback, and the app redeeming the callback's ticket."""
+        callback, and the app redeeming the callback's ticket. `forwarded_for`: the broker's
+        own address as a trusted proxy names it (many brokers, each throttled apart)."""
         user = next(u for u in emu.control.users() if u["login"] == login)
-        with httpx.Client(base_url=self.base_url, timeout=30) as client:
+        proxy = {"X-Forwarded-For": forwarded_for} if forwarded_for else {}
+        with httpx.Client(base_url=self.base_url, timeout=30, headers=proxy) as client:
             answer = client.post(f"{AMO}/authorize", headers=headers, json={"client": "web"})
             answer.raise_for_status()
             start = urlsplit(answer.json()["data"]["authorizeUrl"])
@@ -101,7 +110,9 @@ class Backend:
             )
             outcome = parse_qs(urlsplit(done.headers.get("location", "")).query)
             if outcome.get("status") != ["pending"]:
-                msg = f"connect of {login} ended with {outcome}"
+                msg = (
+                    f"connect of {login} ended with {outcome or done.status_code} {done.text[:300]}"
+                )
                 raise RuntimeError(msg)
             completed = client.post(
                 f"{AMO}/complete", headers=headers, json={"ticket": outcome["ticket"][0]}

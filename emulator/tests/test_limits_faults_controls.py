@@ -377,6 +377,24 @@ def test_state_file_survives_restart(tmp_path: Path) -> None:
         assert refresh(client, tokens["refresh_token"]).status_code == 200
 
 
+def test_extra_brokers_join_reforyou_and_keep_the_seeded_users() -> None:
+    from amocrm_emulator.state.seed import build_seed_state, seeded_logins
+
+    plain = seeded_logins(build_seed_state(1))
+    wider = seeded_logins(build_seed_state(1, 41))
+    assert [row for row in wider if row["login"] in {r["login"] for r in plain}] == plain
+    extra = [row for row in wider if row not in plain]
+    assert len(extra) == 41
+    assert {row["role"] for row in extra} == {"broker"}
+    assert {row["account_subdomain"] for row in extra} == {"reforyou"}
+    assert extra[0]["login"] == "broker10@reforyou.example"
+    assert extra[0]["password"] == "broker10-pass"
+    state = build_seed_state(1, 41)
+    owners = {lead.responsible_user_id for lead in state.leads.values()}
+    # Leads are dealt at random by share: nearly every extra broker has some.
+    assert sum(row["id"] in owners for row in extra) >= 35
+
+
 def test_seed_is_deterministic() -> None:
     from amocrm_emulator.state.seed import build_seed_state
 

@@ -127,7 +127,12 @@ def build_services(
         http=http_client,
         users=users,
         connections=ConnectionService(
-            db=db, cipher=cipher, client=amocrm, clock=clock, settings=settings
+            db=db,
+            cipher=cipher,
+            client=amocrm,
+            clock=clock,
+            settings=settings,
+            on_admin_connected=live.register_webhook_now,
         ),
         disable_hook=DisableHookService(
             db=db, cipher=cipher, client=amocrm, clock=clock, settings=settings

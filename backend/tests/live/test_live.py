@@ -49,6 +49,9 @@ async def test_webhooks_registered_delivered_and_routed_to_the_right_broker(
     backend = await make_backend(public_url=f"http://127.0.0.1:{port}")
     served = await serve(backend, port)
     await connected_user(backend, emu, "admin")
+    # Registered as soon as the admin's connection is stored, before any worker run.
+    hooks = admin_get(emu, "/api/v4/webhooks")["_embedded"]["webhooks"]
+    assert [h for h in hooks if h["destination"].startswith(served.url)]
     broker_a = await connected_user(backend, emu, "broker", 0)
     broker_b = await connected_user(backend, emu, "broker", 1)
     await backend.services.live.follow_accounts()
@@ -195,6 +198,68 @@ async def test_events_poll_without_an_admin(make_backend: Any, emu: Any) -> None
     assert emu.control.requests(path="/api/v4/events")
 
 
+def board_ids(answer: Any) -> set[int]:
+    data = answer.json()["data"]
+    return {task["id"] for group in ("overdue", "today", "upcoming") for task in data[group]}
+
+
+async def admin_adds_task_and_broker_hears(
+    backend: Any, emu: Any, broker: dict[str, str], deliver: Any
+) -> None:
+    """The admin adds a task for the broker in amoCRM: the broker's cached board (a 304 until
+    then) is retired and they are told `task.changed` by whatever `deliver` runs."""
+    live = backend.services.live
+    b_amo = amo_user(emu, "broker", 0)["id"]
+    board = await backend.client.get(f"{API}/crm/tasks", headers=broker)
+    assert board.status_code == 200, board.text
+    etag = board.headers["etag"]
+    cached = await backend.client.get(f"{API}/crm/tasks", headers={**broker, "If-None-Match": etag})
+    assert cached.status_code == 304
+    mine = await live.subscribe(await user_id_of(backend, broker), None)
+    added = emu.control.act_as(amo_user(emu, "admin")["id"]).add_task(
+        "Show the flat", int(time.time()) + 3600, responsible_user_id=b_amo
+    )
+    task_id = added.body["_embedded"]["tasks"][0]["id"]
+    await deliver()
+    event = await asyncio.wait_for(mine.queue.get(), 10)
+    assert (event.type, event.data) == ("task.changed", {"taskId": task_id})
+    fresh = await backend.client.get(f"{API}/crm/tasks", headers={**broker, "If-None-Match": etag})
+    assert fresh.status_code == 200
+    assert task_id in board_ids(fresh)
+
+
+async def test_a_task_the_admin_adds_reaches_the_broker_through_the_poll(
+    make_backend: Any, emu: Any
+) -> None:
+    backend = await make_backend()
+    broker = await connected_user(backend, emu, "broker", 0)
+    live = backend.services.live
+    account_id = admin_get(emu, "/api/v4/account")["id"]
+    await live.follow_accounts()  # no admin: the first poll only sets the cursor
+
+    async def poll() -> None:
+        assert await live.poll_events(account_id) >= 1
+        await live.settled()
+
+    await admin_adds_task_and_broker_hears(backend, emu, broker, poll)
+
+
+async def test_a_task_the_admin_adds_reaches_the_broker_through_the_webhook(
+    make_backend: Any, emu: Any, serve: Any
+) -> None:
+    port = free_port()
+    backend = await make_backend(public_url=f"http://127.0.0.1:{port}")
+    await serve(backend, port)
+    await connected_user(backend, emu, "admin")
+    broker = await connected_user(backend, emu, "broker", 0)
+    await backend.services.live.follow_accounts()
+
+    async def delivered() -> None:
+        return None  # amoCRM sends the hook by itself
+
+    await admin_adds_task_and_broker_hears(backend, emu, broker, delivered)
+
+
 async def test_resume_from_the_buffer_or_reset() -> None:
     hub = LocalHub()
     user = uuid.uuid4()
@@ -289,8 +354,8 @@ async def test_two_processes_checking_one_account_register_one_webhook(
     make_backend: Any, emu: Any
 ) -> None:
     first, second = await make_backend(), await make_backend()
-    await connected_user(first, emu, "admin")
     emu.control.clear_requests()
+    await connected_user(first, emu, "admin")
     for _ in range(2):
         await asyncio.gather(
             first.services.live.follow_accounts(), second.services.live.follow_accounts()

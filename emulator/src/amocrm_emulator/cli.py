@@ -10,6 +10,7 @@ import sys
 from collections.abc import Sequence
 
 from amocrm_emulator.config import REFRESH_REUSE_MODES, EmulatorOptions, IntegrationSpec, Switches
+from amocrm_emulator.state.seed import MAX_EXTRA_BROKERS
 
 READY_PREFIX = "amocrm-emulator listening on "
 
@@ -40,6 +41,12 @@ def parse_args(argv: Sequence[str] | None = None) -> EmulatorOptions:
         help="API requests per second per account (0 = no limit)",
     )
     parser.add_argument("--seed", type=int, default=1, help="seed of the generated data")
+    parser.add_argument(
+        "--extra-brokers",
+        type=int,
+        default=0,
+        help=f"add this many brokers to reforyou (0-{MAX_EXTRA_BROKERS}), for load tests",
+    )
     parser.add_argument("--state-file", help="keep the state in this JSON file across restarts")
     parser.add_argument(
         "--control", action="store_true", help="expose the test controls under /_emulator/"
@@ -60,6 +67,8 @@ def parse_args(argv: Sequence[str] | None = None) -> EmulatorOptions:
         )
     elif args.disable_hook_url:
         parser.error("--disable-hook-url needs --client-id, --client-secret and --redirect-uri")
+    if not 0 <= args.extra_brokers <= MAX_EXTRA_BROKERS:
+        parser.error(f"--extra-brokers must be between 0 and {MAX_EXTRA_BROKERS}")
     if args.rate_limit < 0:
         parser.error("--rate-limit must not be negative")
     if not 0 <= args.port <= 65535:
@@ -68,6 +77,7 @@ def parse_args(argv: Sequence[str] | None = None) -> EmulatorOptions:
         host=args.host,
         port=args.port,
         seed=args.seed,
+        extra_brokers=args.extra_brokers,
         state_file=args.state_file,
         control=args.control,
         integrations=integrations,

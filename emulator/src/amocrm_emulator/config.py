@@ -76,6 +76,8 @@ class EmulatorOptions:
     host: str = "127.0.0.1"
     port: int = 8020
     seed: int = 1
+    # More brokers in reforyou than the seeded nine (load tests: one app user per amoCRM user).
+    extra_brokers: int = 0
     state_file: str | None = None
     control: bool = False
     integrations: list[IntegrationSpec] = field(default_factory=list)

@@ -60,7 +60,7 @@ class Emulator:
             state = State.load(path)
             logger.info("state loaded from %s", path)
         else:
-            state = build_seed_state(self.options.seed)
+            state = build_seed_state(self.options.seed, self.options.extra_brokers)
         for spec in self.options.integrations:
             self._put_integration(state, spec, from_flags=True)
         return state
@@ -85,7 +85,7 @@ class Emulator:
 
     def reset(self) -> None:
         """Back to the seed and the start-up switches; integrations from flags stay."""
-        state = build_seed_state(self.options.seed)
+        state = build_seed_state(self.options.seed, self.options.extra_brokers)
         state.signing_key_pem = self.state.signing_key_pem
         for spec in self.options.integrations:
             self._put_integration(state, spec, from_flags=True)

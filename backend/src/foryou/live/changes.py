@@ -90,8 +90,23 @@ def _change(account_id: int, entity: Entity, action: str, item: Any) -> Change |
     return Change(account_id, entity, action, entity_id, ids, assigned, fingerprint)
 
 
-def changes_of_events(events: list[dict[str, Any]], account_id: int) -> list[Change]:
-    """The same changes, read from `GET /api/v4/events` (the poll when no webhook is set)."""
+def tasks_to_resolve(events: list[dict[str, Any]]) -> list[int]:
+    """Tasks whose events do not say whom they belong to (an event names only the task): their
+    responsible users are read from amoCRM, or no broker's board would hear of them."""
+    return sorted(
+        {
+            event["entity_id"]
+            for event in events
+            if event.get("entity_type") == "task" and isinstance(event.get("entity_id"), int)
+        }
+    )
+
+
+def changes_of_events(
+    events: list[dict[str, Any]], account_id: int, task_owners: dict[int, int] | None = None
+) -> list[Change]:
+    """The same changes, read from `GET /api/v4/events` (the poll when no webhook is set);
+    `task_owners` maps a task to its responsible user as amoCRM shows it now."""
     found: list[Change] = []
     for event in events:
         kind = event.get("entity_type")
@@ -109,6 +124,8 @@ def changes_of_events(events: list[dict[str, Any]], account_id: int) -> list[Cha
                         responsible.add(user_id)
                         if side == "value_after" and kind == "lead":
                             assigned = user_id
+        if kind == "task" and task_owners and entity_id in task_owners:
+            responsible.add(task_owners[entity_id])
         found.append(
             Change(
                 account_id,

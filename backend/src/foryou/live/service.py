@@ -34,7 +34,13 @@ from foryou.errors import AppError
 from foryou.integrations.amocrm.errors import AmoCrmError
 from foryou.integrations.amocrm.tokens import UsableToken
 from foryou.live import repository
-from foryou.live.changes import Change, account_of, changes_of, changes_of_events
+from foryou.live.changes import (
+    Change,
+    account_of,
+    changes_of,
+    changes_of_events,
+    tasks_to_resolve,
+)
 from foryou.live.form import BadForm, parse_form
 from foryou.live.hub import LiveHub, Subscription
 from foryou.live.metrics import (
@@ -70,6 +76,8 @@ WEBHOOK_EVENTS = [
 POLL_OVERLAP_SECONDS = 60
 POLL_PAGES = 5
 EVENTS_PAGE = 100
+# Tasks named by one poll's events are read in pages of this many (amoCRM's largest page).
+TASKS_PAGE = 250
 TICKET_SECONDS = 60
 RECEIVED_EVERY = timedelta(minutes=1)
 # Longer than a webhook check takes (two amoCRM calls, each waiting for a budget slot).
@@ -338,6 +346,17 @@ class LiveService:
             user_id, lambda token: operation(_BrokerAdmin(self._amo, token))
         )
 
+    async def register_webhook_now(self, account_id: int) -> None:
+        """An admin of the account just connected: register its webhook now rather than on
+        the next worker run (two amoCRM calls, only for admins). A failure is left to the
+        worker, which checks every account on each run; the connection stands either way."""
+        try:
+            await self.ensure_webhook(account_id)
+        except (AmoCrmError, AppError) as error:
+            log.warning(
+                "webhook_register_failed", account_id=account_id, error_type=type(error).__name__
+            )
+
     async def ensure_webhook(self, account_id: int) -> bool:
         """The account's webhook exists and is enabled at amoCRM; False without an admin."""
         found = await self.admin_token_for(account_id, self._sync_webhook)
@@ -437,7 +456,9 @@ class LiveService:
         if user_id is None:
             return 0
         start = int(self._clock.now().timestamp()) if cursor is None else cursor
-        events = await self._amo.as_broker(user_id, lambda token: self._read_events(token, start))
+        events, task_owners = await self._amo.as_broker(
+            user_id, lambda token: self._read_events(token, start, read_tasks=cursor is not None)
+        )
         newest = max(
             [start, *(e["created_at"] for e in events if isinstance(e.get("created_at"), int))]
         )
@@ -446,11 +467,14 @@ class LiveService:
         await self._catalog.mark_followed(account_id, self._settings.followed_cache_seconds)
         if cursor is None:
             return 0  # the first poll only sets where the next one starts
-        changes = changes_of_events(events, account_id)
+        changes = changes_of_events(events, account_id, task_owners)
         EVENTS_POLL_CHANGES.inc(len(changes))
         return await self._enqueue(changes)
 
-    async def _read_events(self, token: UsableToken, since: int) -> list[dict[str, Any]]:
+    async def _read_events(
+        self, token: UsableToken, since: int, *, read_tasks: bool
+    ) -> tuple[list[dict[str, Any]], dict[int, int]]:
+        """The events since `since`, and the responsible user of every task they name."""
         events: list[dict[str, Any]] = []
         for page in range(1, POLL_PAGES + 1):
             EVENTS_POLL_CALLS.inc()
@@ -467,4 +491,16 @@ class LiveService:
             events.extend(embedded(body, "events"))
             if body is None or "next" not in (body.get("_links") or {}):
                 break
-        return events
+        task_ids = tasks_to_resolve(events) if read_tasks else []
+        owners: dict[int, int] = {}
+        for first in range(0, len(task_ids), TASKS_PAGE):
+            tasks = await self._amo.get(
+                token,
+                "/api/v4/tasks",
+                {"filter[id][]": task_ids[first : first + TASKS_PAGE], "limit": TASKS_PAGE},
+            )
+            for task in embedded(tasks, "tasks"):
+                task_id, owner = as_int(task.get("id")), as_int(task.get("responsible_user_id"))
+                if task_id is not None and owner is not None:
+                    owners[task_id] = owner
+        return events, owners

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import random
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from amocrm_emulator.state.models import (
     Account,
@@ -301,8 +301,30 @@ _EN_NOTES = (
 )
 
 
-def build_seed_state(seed: int) -> State:
-    """Build the whole seeded state for `seed`."""
+# Extra brokers of reforyou (`--extra-brokers`) get ids from here on, after the seeded ones.
+FIRST_EXTRA_BROKER_ID = 581_701
+MAX_EXTRA_BROKERS = 200
+
+
+def _with_extra_brokers(spec: _AccountSeed, count: int) -> _AccountSeed:
+    """reforyou with `count` more brokers (`broker10@…`, `broker11@…`, own rights, a share of
+    the leads each): the seeded users keep their ids, logins and passwords."""
+    extra = tuple(
+        _broker(
+            FIRST_EXTRA_BROKER_ID + n,
+            f"Брокер {10 + n}",
+            f"broker{10 + n}@reforyou.example",
+            "Отдел продаж",
+            "own",
+            4,
+        )
+        for n in range(count)
+    )
+    return replace(spec, users=spec.users + extra)
+
+
+def build_seed_state(seed: int, extra_brokers: int = 0) -> State:
+    """Build the whole seeded state for `seed` (reforyou with `extra_brokers` more brokers)."""
     state = State()
     state.next_ids = {
         "lead": 24_000_001,
@@ -316,8 +338,13 @@ def build_seed_state(seed: int) -> State:
         "event": 1,
     }
     for account_seed in ACCOUNT_SEEDS:
-        rng = random.Random(f"{seed}:{account_seed.account.id}")  # noqa: S311 - fake data
-        _seed_account(state, account_seed, rng)
+        spec = (
+            _with_extra_brokers(account_seed, extra_brokers)
+            if account_seed is _REFORYOU
+            else account_seed
+        )
+        rng = random.Random(f"{seed}:{spec.account.id}")  # noqa: S311 - fake data
+        _seed_account(state, spec, rng)
     return state
 
 

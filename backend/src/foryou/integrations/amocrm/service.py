@@ -10,7 +10,7 @@ import hmac
 import re
 import secrets
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -347,6 +347,11 @@ def status_of(connection: AmoCrmConnection | repository.ConnectionStanding | Non
     )
 
 
+# Told the account of a connection just stored whose amoCRM user is an account admin (the
+# composition root wires webhook registration here; this feature knows nothing of it).
+OnAdminConnected = Callable[[int], Awaitable[None]]
+
+
 class ConnectionService:
     def __init__(
         self,
@@ -356,12 +361,14 @@ class ConnectionService:
         client: AmoCrmClient,
         clock: Clock,
         settings: Settings,
+        on_admin_connected: OnAdminConnected | None = None,
     ) -> None:
         self._db = db
         self._cipher = cipher
         self._client = client
         self._clock = clock
         self._settings = settings
+        self._on_admin_connected = on_admin_connected
         production = settings.is_production
         self.binder_cookie = BinderCookie(
             # `__Host-` requires Secure, which a plain-http loopback demo cannot set.
@@ -506,6 +513,7 @@ class ConnectionService:
         )
         async with self._linking(user_id, lambda: link), self._db.write_transaction() as session:
             stored = await self._link(session, user_id, link, now)
+        await self._connected(stored)
         return status_of(stored)
 
     async def _hold_pending(self, flow: AmoCrmOAuthFlow, verified: VerifiedConnect) -> str:
@@ -567,7 +575,13 @@ class ConnectionService:
                 stored = await self._link(session, user_id, link, now)
         if refusal is not None:
             raise refusal
+        await self._connected(stored)
         return status_of(stored)
+
+    async def _connected(self, stored: AmoCrmConnection | None) -> None:
+        """After the connection is committed: an admin's one lets the account be followed."""
+        if self._on_admin_connected is not None and stored is not None and stored.amo_user_is_admin:
+            await self._on_admin_connected(stored.account_id)
 
     async def _refuse_hijack(
         self, session: AsyncSession, flow: AmoCrmOAuthFlow, caller: uuid.UUID, now: datetime
