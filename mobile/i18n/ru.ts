@@ -20,7 +20,7 @@ export const ru: Messages = {
     tooManyAttempts: 'Слишком много попыток входа. Попробуйте снова через {minutes} мин.',
     sessionEnded: 'Ваш сеанс завершился. Войдите снова.',
   },
-  tabs: { home: 'Главная', crm: 'CRM', settings: 'Настройки', tasks: 'Задачи' },
+  tabs: { home: 'Главная', crm: 'CRM', settings: 'Настройки', settingsTab: 'Профиль', tasks: 'Задачи' },
   home: {
     greeting: 'Здравствуйте, {name}!',
     crmHint: 'Ваши сделки из amoCRM — на вкладке CRM.',

@@ -19,7 +19,8 @@ export const uk = {
     tooManyAttempts: 'Забагато спроб входу. Спробуйте ще раз за {minutes} хв.',
     sessionEnded: 'Ваш сеанс завершився. Увійдіть знову.',
   },
-  tabs: { home: 'Головна', crm: 'CRM', settings: 'Налаштування', tasks: 'Задачі' },
+  // settingsTab: five tabs share 390 px on a phone, so the tab's own label is a short word.
+  tabs: { home: 'Головна', crm: 'CRM', settings: 'Налаштування', settingsTab: 'Профіль', tasks: 'Задачі' },
   home: {
     greeting: 'Вітаємо, {name}!',
     crmHint: 'Ваші угоди з amoCRM — на вкладці CRM.',

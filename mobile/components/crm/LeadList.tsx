@@ -5,11 +5,22 @@ import type { Lead } from '@/api/types';
 import { useI18n } from '@/i18n';
 
 import { colors, spacing } from '../ui/theme';
-import { formatPrice, initials } from './format';
+import { formatMoney, initials } from './format';
 
-export function LeadCard({ lead, locale, onPress }: { lead: Lead; locale: string; onPress?(): void }) {
+export function LeadCard({
+  lead,
+  locale,
+  currency,
+  onPress,
+}: {
+  lead: Lead;
+  locale: string;
+  /** The account's currency (from the pipelines answer); null while unknown. */
+  currency: string | null;
+  onPress?(): void;
+}) {
   const { t } = useI18n();
-  const price = formatPrice(lead.price, locale);
+  const price = formatMoney(lead.price, locale, currency);
   return (
     <Pressable
       accessibilityRole={onPress ? 'button' : undefined}
@@ -51,6 +62,7 @@ export function LeadCard({ lead, locale, onPress }: { lead: Lead; locale: string
 type LeadListProps = {
   leads: Lead[];
   locale: string;
+  currency: string | null;
   onOpen?(lead: Lead): void;
   /** Infinite scroll: called near the end of the list. */
   onEndReached?(): void;
@@ -64,6 +76,7 @@ type LeadListProps = {
 export function LeadList({
   leads,
   locale,
+  currency,
   onOpen,
   onEndReached,
   refreshing,
@@ -78,7 +91,7 @@ export function LeadList({
       data={leads}
       keyExtractor={(lead) => String(lead.id)}
       renderItem={({ item }) => (
-        <LeadCard lead={item} locale={locale} onPress={onOpen ? () => onOpen(item) : undefined} />
+        <LeadCard lead={item} locale={locale} currency={currency} onPress={onOpen ? () => onOpen(item) : undefined} />
       )}
       ItemSeparatorComponent={Separator}
       ListHeaderComponent={header}
