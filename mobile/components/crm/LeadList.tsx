@@ -41,20 +41,26 @@ export function LeadCard({
         <Text style={styles.meta} numberOfLines={1}>
           {lead.contactName ?? t.crm.noContact}
         </Text>
-        {lead.stageName ? (
-          <View style={styles.stage} testID={`lead-${lead.id}-stage`}>
-            <View style={[styles.stageDot, { backgroundColor: lead.stageColor ?? colors.border }]} />
-            <Text style={styles.stageName} numberOfLines={1}>
-              {lead.stageName}
+        {/* The budget shares the stage's line: beside the title it would squeeze the title to a
+            few words once the currency is written out ("45 100 000 RUB"). */}
+        <View style={styles.footer}>
+          {lead.stageName ? (
+            <View style={styles.stage} testID={`lead-${lead.id}-stage`}>
+              <View style={[styles.stageDot, { backgroundColor: lead.stageColor ?? colors.border }]} />
+              <Text style={styles.stageName} numberOfLines={1}>
+                {lead.stageName}
+              </Text>
+            </View>
+          ) : (
+            <View style={styles.stage} />
+          )}
+          {price ? (
+            <Text style={styles.price} testID={`lead-${lead.id}-price`}>
+              {price}
             </Text>
-          </View>
-        ) : null}
+          ) : null}
+        </View>
       </View>
-      {price ? (
-        <Text style={styles.price} testID={`lead-${lead.id}-price`}>
-          {price}
-        </Text>
-      ) : null}
     </Pressable>
   );
 }
@@ -138,9 +144,10 @@ const styles = StyleSheet.create({
   body: { flex: 1 },
   name: { fontSize: 15, fontWeight: '600', color: colors.text },
   meta: { fontSize: 13, color: colors.muted },
-  stage: { flexDirection: 'row', alignItems: 'center', gap: spacing.xs, marginTop: 2 },
+  footer: { flexDirection: 'row', alignItems: 'center', gap: spacing.sm, marginTop: 2 },
+  stage: { flex: 1, flexDirection: 'row', alignItems: 'center', gap: spacing.xs },
   stageDot: { width: 8, height: 8, borderRadius: 4 },
-  stageName: { fontSize: 12, color: colors.muted },
+  stageName: { flexShrink: 1, fontSize: 12, color: colors.muted },
   price: { fontSize: 15, fontWeight: '600', color: colors.text },
   separator: { height: spacing.sm },
   empty: { textAlign: 'center', color: colors.muted, padding: spacing.xl },
