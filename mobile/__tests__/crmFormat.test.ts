@@ -1,4 +1,4 @@
-import { contactLine, formatPrice, initials, leadCount } from '@/components/crm/format';
+import { contactLine, currencySymbol, formatPrice, initials, leadCount } from '@/components/crm/format';
 import { dictionaries, pluralForm } from '@/i18n';
 
 describe('lead count line', () => {
@@ -32,6 +32,13 @@ describe('lead card text', () => {
     expect(formatPrice(3200000, 'en-GB')).toBe('3,200,000');
     expect(formatPrice(0, 'uk-UA')).toBeNull();
     expect(formatPrice(null, 'uk-UA')).toBeNull();
+  });
+
+  test("a currency as the language writes it; the code when the platform does not know it", () => {
+    expect(currencySymbol('uk-UA', 'UAH')).toBe('₴');
+    expect(currencySymbol('ru-RU', 'RUB')).toBe('₽');
+    expect(currencySymbol('en-GB', 'RUB')).toBe('RUB');
+    expect(currencySymbol('en-GB', 'not-a-code')).toBe('not-a-code');
   });
 });
 

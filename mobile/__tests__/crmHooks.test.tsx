@@ -65,6 +65,8 @@ describe('CRM hooks', () => {
     await act(async () => {
       await result.current.fetchNextPage();
     });
+    // The second page's render may land after the fetch's promise on a busy machine: wait for it.
+    await waitFor(() => expect(result.current.data?.pages).toHaveLength(2));
     expect(result.current.hasNextPage).toBe(false);
     await act(async () => {
       await result.current.refetch();

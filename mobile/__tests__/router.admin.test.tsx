@@ -258,7 +258,7 @@ describe('the agency connection', () => {
       fake.admin.agency = { ...activeAgency, health: 'expiring', expiringSoon: true, expiresAt: '2026-12-05T00:00:00Z' };
     });
     expect(screen.getByTestId('agency-health')).toHaveTextContent('Скоро закінчиться');
-    expect(screen.getByTestId('agency-banner')).toHaveTextContent(/Токен агенції закінчується 5 грудня 2026 р\./);
+    expect(screen.getByTestId('agency-banner')).toHaveTextContent(/^Токен агенції діє до 5 грудня 2026 р\. — вставте новий, щоб імена брокерів не зникли\.$/);
     expect(screen.getByTestId('agency-expires')).toHaveTextContent(/2026/);
   });
 

@@ -95,6 +95,21 @@ describe('/amo-crm/callback?status=pending&ticket=…', () => {
     expect(backend.status.state).toBe('not_connected');
   });
 
+  test("a broker already connected who opens a colleague's link sees the refusal and stays connected", async () => {
+    const backend = await signedInBroker('en');
+    backend.status = connected;
+    backend.issueTicket(TICKET, { ownerId: COLLEAGUE_ID });
+    await renderApp(TICKET_URL);
+
+    expect(await screen.findByTestId('amo-connect-error')).toHaveTextContent(
+      'This connection link was started from another ForYou account. Start connecting from your own app.',
+    );
+    expect(screen.getByTestId('crm-connected')).toBeOnTheScreen();
+    expect(screen.getByTestId('amo-status-badge')).toBeOnTheScreen();
+    expect(screen.queryByTestId('amo-connect-connected')).toBeNull();
+    expect(backend.status).toBe(connected);
+  });
+
   test('an expired ticket asks to start again', async () => {
     const backend = await signedInBroker('en');
     backend.issueTicket(TICKET, { expired: true });

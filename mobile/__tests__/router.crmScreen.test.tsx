@@ -210,6 +210,34 @@ async function openNewLeadForm() {
   await screen.findByTestId('new-lead-form');
 }
 
+describe("the account's currency in the broker's language", () => {
+  test.each<[string, string, RegExp, string, string]>([
+    ['uk', 'UAH', /^3\s200\s000\s₴$/, 'Бюджет, ₴', '125\u00a0000'],
+    ['ru', 'RUB', /^3\s200\s000\s₽$/, 'Бюджет, ₽', '125\u00a0000'],
+    ['en', 'RUB', /^RUB\s3,200,000$/, 'Budget, RUB', '125,000'],
+  ])('%s, %s: the list card and the new-lead budget field', async (language, currency, cardPrice, label, example) => {
+    await connectedBroker((backend) => {
+      backend.currency = currency;
+    });
+    await SecureStore.setItemAsync('foryou.language', language);
+    await renderApp('/crm');
+    await waitFor(() => expect(screen.getByTestId('lead-101-price')).toHaveTextContent(cardPrice));
+
+    await openNewLeadForm();
+    const priceInput = screen.getByTestId('new-lead-price');
+    expect(priceInput.props.accessibilityLabel).toBe(label);
+    expect(priceInput.props.placeholder.replace(/\s/g, '\u00a0')).toBe(example);
+  });
+
+  test('without a known currency the card shows the grouped number alone', async () => {
+    await connectedBroker((backend) => {
+      backend.currency = null;
+    });
+    await renderApp('/crm');
+    expect(await screen.findByTestId('lead-101-price')).toHaveTextContent(/^3\s200\s000$/);
+  });
+});
+
 const creates = (backend: FakeBackend) => backend.requests.filter((r) => r.method === 'POST' && r.path === '/crm/leads');
 
 describe('new lead', () => {

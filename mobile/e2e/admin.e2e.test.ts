@@ -8,14 +8,14 @@ import { randomBytes } from 'node:crypto';
 import { appendFileSync, existsSync, mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 
+import { amoSignIn, continueToAmo, launchBrowser, openSignIn, reachStartPage, redact, submitSignIn } from './flows';
 import { type AmoUser, type AppUserSpec, type Stack, startStack } from './stack';
 
 const MOBILE_ROOT = path.resolve(__dirname, '..');
 const DIST = path.join(MOBILE_ROOT, 'dist');
 const ARTIFACTS = path.join(MOBILE_ROOT, 'e2e', 'artifacts-admin');
-const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 const STEP_TIMEOUT = 20_000;
 
 let stack: Stack;
@@ -28,22 +28,13 @@ beforeAll(async () => {
   rmSync(ARTIFACTS, { recursive: true, force: true });
   mkdirSync(ARTIFACTS, { recursive: true });
   stack = await startStack({ distDir: DIST, logDir: ARTIFACTS });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-dev-shm-usage'],
-  });
+  browser = await launchBrowser();
 });
 
 afterAll(async () => {
   await browser?.close();
   await stack?.stop();
 });
-
-/** Codes, states, flows and tickets stay out of the logs, even test logs. */
-function redact(url: string): string {
-  return url.replace(/([?&](?:code|state|flow|ticket)=)[^&]*/g, '$1***');
-}
 
 let shotCounter = 0;
 async function shot(page: Page, step: string): Promise<void> {
@@ -66,12 +57,8 @@ async function newPage(who: string): Promise<Page> {
 }
 
 async function signIn(page: Page, user: AppUserSpec): Promise<void> {
-  await page.goto(`${stack.appUrl}/`);
-  await page.getByTestId('sign-in-screen').waitFor();
-  await page.getByTestId('sign-in-email').fill(user.email);
-  await page.getByTestId('sign-in-password').fill(user.password);
-  await page.getByTestId('sign-in-submit').click();
-  await page.getByTestId('home-screen').waitFor();
+  await openSignIn(page, stack.appUrl);
+  await submitSignIn(page, user);
 }
 
 /** CRM tab → «Підключити» → the backend's start page → amoCRM sign-in → «Разрешить» → connected. */
@@ -79,12 +66,9 @@ async function connectAmo(page: Page, owner: AppUserSpec, amoUser: AmoUser): Pro
   await page.getByTestId('tab-crm').click();
   await page.getByTestId('crm-not-connected').waitFor();
   await page.getByRole('button', { name: 'Підключити', exact: true }).click();
-  await page.waitForURL((url) => url.href.startsWith(`${stack.apiUrl}/integrations/amo-crm/oauth/start`));
-  await page.getByText(owner.name).first().waitFor();
-  await page.getByRole('link', { name: 'Продовжити до amoCRM' }).click();
-  await page.locator('input[name="login"]').fill(amoUser.login);
-  await page.locator('input[name="password"]').fill(amoUser.password);
-  await page.getByRole('button', { name: 'Войти' }).click();
+  await reachStartPage(page, stack.apiUrl, owner);
+  await continueToAmo(page, stack.emulatorUrl);
+  await amoSignIn(page, amoUser);
   await page.getByRole('button', { name: 'Разрешить' }).click();
   await page.waitForURL((url) => url.href.startsWith(stack.appUrl) && url.pathname === '/crm');
   await page.getByTestId('amo-status-badge').waitFor();
@@ -168,8 +152,7 @@ test('the admin sees who is connected, asks a broker to reconnect, and the agenc
   await shot(broker2Page, 'broker2-reconnect-banner');
   // One tap starts the connect flow (the backend's start page names the broker).
   await broker2Page.getByRole('button', { name: 'Підключити знову', exact: true }).click();
-  await broker2Page.waitForURL((url) => url.href.startsWith(`${stack.apiUrl}/integrations/amo-crm/oauth/start`));
-  await broker2Page.getByText(broker2.name).first().waitFor();
+  await reachStartPage(broker2Page, stack.apiUrl, broker2);
   await broker2Page.context().close();
 
   // The agency connection: a refused token first, then one minted for the amoCRM admin.

@@ -7,15 +7,15 @@ import { randomBytes } from 'node:crypto';
 import { appendFileSync, existsSync, mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 
 import { actInAmo, amoAdminApi } from './amoCheck';
+import { amoSignIn as signInToAmo, continueToAmo, launchBrowser, openSignIn, reachStartPage, redact, submitSignIn } from './flows';
 import { type AmoUser, type Stack, startStack } from './stack';
 
 const MOBILE_ROOT = path.resolve(__dirname, '..');
 const DIST = path.join(MOBILE_ROOT, 'dist');
 const ARTIFACTS = path.join(MOBILE_ROOT, 'e2e', 'artifacts');
-const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 const STEP_TIMEOUT = 20_000;
 
 let stack: Stack;
@@ -30,30 +30,13 @@ beforeAll(async () => {
   mkdirSync(ARTIFACTS, { recursive: true });
   stack = await startStack({ distDir: DIST, logDir: ARTIFACTS });
   broker = stack.broker;
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-      '--disable-dev-shm-usage',
-    ],
-  });
+  browser = await launchBrowser();
 });
 
 afterAll(async () => {
   await browser?.close();
   await stack?.stop();
 });
-
-/** amoCRM codes, states, flow ids and return tickets stay out of the logs, even test logs. */
-function redact(url: string): string {
-  return url.replace(/([?&](?:code|state|flow|ticket)=)[^&]*/g, '$1***');
-}
 
 let shotCounter = 0;
 async function shot(page: Page, scenario: string, step: string): Promise<void> {
@@ -100,13 +83,9 @@ async function inFreshAppPage(scenario: (page: Page) => Promise<void>): Promise<
 }
 
 async function signInToApp(page: Page, scenario: string): Promise<void> {
-  await page.goto(`${stack.appUrl}/`);
-  await page.getByTestId('sign-in-screen').waitFor();
+  await openSignIn(page, stack.appUrl);
   await shot(page, scenario, 'sign-in');
-  await page.getByTestId('sign-in-email').fill(stack.appUser.email);
-  await page.getByTestId('sign-in-password').fill(stack.appUser.password);
-  await page.getByTestId('sign-in-submit').click();
-  await page.getByTestId('home-screen').waitFor();
+  await submitSignIn(page, stack.appUser);
 }
 
 async function openCrmTab(page: Page, scenario: string): Promise<void> {
@@ -121,11 +100,9 @@ async function openCrmTab(page: Page, scenario: string): Promise<void> {
  * «Продовжити до amoCRM» leads on to the emulator's amoCRM consent page.
  */
 async function continueFromStartPage(page: Page, scenario: string, owner: { name: string }): Promise<void> {
-  await page.waitForURL((url) => url.href.startsWith(`${stack.apiUrl}/integrations/amo-crm/oauth/start`));
-  await expectVisibleText(page, owner.name);
+  await reachStartPage(page, stack.apiUrl, owner);
   await shot(page, scenario, 'start-page');
-  await page.getByRole('link', { name: 'Продовжити до amoCRM' }).click();
-  await page.waitForURL((url) => url.href.startsWith(`${stack.emulatorUrl}/oauth`));
+  await continueToAmo(page, stack.emulatorUrl);
   await shot(page, scenario, 'amocrm-consent');
 }
 
@@ -143,10 +120,7 @@ function returnUrlRequested(page: Page): Promise<string> {
 }
 
 async function amoSignIn(page: Page, user: AmoUser, scenario: string): Promise<void> {
-  await page.locator('input[name="login"]').fill(user.login);
-  await page.locator('input[name="password"]').fill(user.password);
-  await page.getByRole('button', { name: 'Войти' }).click();
-  await page.getByRole('button', { name: 'Разрешить' }).waitFor();
+  await signInToAmo(page, user);
   await shot(page, scenario, 'amocrm-decision');
 }
 

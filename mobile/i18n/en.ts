@@ -20,7 +20,7 @@ export const en: Messages = {
     tooManyAttempts: 'Too many sign-in attempts. Try again in {minutes} min.',
     sessionEnded: 'Your session has ended. Please sign in again.',
   },
-  tabs: { home: 'Home', crm: 'CRM', settings: 'Settings', tasks: 'Tasks' },
+  tabs: { home: 'Home', crm: 'CRM', settings: 'Settings', settingsTab: 'Profile', tasks: 'Tasks' },
   home: {
     greeting: 'Welcome, {name}!',
     crmHint: 'Your amoCRM leads are on the CRM tab.',

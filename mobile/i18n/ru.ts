@@ -20,7 +20,7 @@ export const ru: Messages = {
     tooManyAttempts: 'Слишком много попыток входа. Попробуйте снова через {minutes} мин.',
     sessionEnded: 'Ваш сеанс завершился. Войдите снова.',
   },
-  tabs: { home: 'Главная', crm: 'CRM', settings: 'Настройки', tasks: 'Задачи' },
+  tabs: { home: 'Главная', crm: 'CRM', settings: 'Настройки', settingsTab: 'Профиль', tasks: 'Задачи' },
   home: {
     greeting: 'Здравствуйте, {name}!',
     crmHint: 'Ваши сделки из amoCRM — на вкладке CRM.',
@@ -382,7 +382,7 @@ export const ru: Messages = {
       token: 'Токен',
       tokenLast4: '…{last4}',
       lastChecked: 'Проверено',
-      expiringBanner: 'Токен агентства истекает {date}. Вставьте новый, чтобы имена брокеров не пропали.',
+      expiringBanner: 'Токен агентства действует до {date} — вставьте новый, чтобы имена брокеров не пропали.',
       expiredBanner: 'Токен агентства истёк. Вставьте новый токен.',
       revokedBanner: 'amoCRM отозвал доступ агентства. Вставьте новый токен или используйте своё подключение.',
       error: 'Не удалось загрузить подключение агентства.',

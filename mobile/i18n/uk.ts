@@ -19,7 +19,8 @@ export const uk = {
     tooManyAttempts: 'Забагато спроб входу. Спробуйте ще раз за {minutes} хв.',
     sessionEnded: 'Ваш сеанс завершився. Увійдіть знову.',
   },
-  tabs: { home: 'Головна', crm: 'CRM', settings: 'Налаштування', tasks: 'Задачі' },
+  // settingsTab: five tabs share 390 px on a phone, so the tab's own label is a short word.
+  tabs: { home: 'Головна', crm: 'CRM', settings: 'Налаштування', settingsTab: 'Профіль', tasks: 'Задачі' },
   home: {
     greeting: 'Вітаємо, {name}!',
     crmHint: 'Ваші угоди з amoCRM — на вкладці CRM.',
@@ -384,7 +385,7 @@ export const uk = {
       token: 'Токен',
       tokenLast4: '…{last4}',
       lastChecked: 'Перевірено',
-      expiringBanner: 'Токен агенції закінчується {date}. Вставте новий, щоб імена брокерів не зникли.',
+      expiringBanner: 'Токен агенції діє до {date} — вставте новий, щоб імена брокерів не зникли.',
       expiredBanner: 'Токен агенції закінчився. Вставте новий токен.',
       revokedBanner: 'amoCRM відкликав доступ агенції. Вставте новий токен або використайте своє підключення.',
       error: 'Не вдалося завантажити підключення агенції.',

@@ -66,7 +66,7 @@ export default function TabsLayout() {
       />
       <Tabs.Screen
         name="settings"
-        options={{ title: t.tabs.settings, tabBarButtonTestID: 'tab-settings', tabBarIcon: tabIcon('⚙') }}
+        options={{ title: t.tabs.settings, tabBarLabel: t.tabs.settingsTab, tabBarButtonTestID: 'tab-settings', tabBarIcon: tabIcon('⚙') }}
       />
     </Tabs>
   );

@@ -64,7 +64,9 @@ export default function CrmScreen() {
   if (status.data.state === 'connected') {
     return (
       <View style={styles.container} testID="crm-connected">
-        {notice?.kind === 'connected' || authorizeError ? banner : null}
+        {/* "Disconnected" belongs to the connect screen; a refusal (a colleague's link opened while
+            connected) and a confirmation both belong here. */}
+        {notice?.kind === 'disconnected' && !authorizeError ? null : banner}
         <ReconnectRequestBanner status={status.data} onReconnect={() => void connect()} connecting={isConnecting} />
         <AmoCrmStatusBadge status={status.data} brokerName={session.user?.name} />
         <CrmArea />

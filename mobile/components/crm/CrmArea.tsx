@@ -2,7 +2,7 @@ import { useNavigation, useRouter } from 'expo-router';
 import { useCallback, useEffect, useMemo, useState } from 'react';
 import { ActivityIndicator, Pressable, StyleSheet, Text, TextInput, View } from 'react-native';
 
-import { type LeadListFilters, useLeadPages, usePipelines } from '@/api/crm';
+import { type LeadListFilters, useAccountCurrency, useLeadPages, usePipelines } from '@/api/crm';
 import type { Lead, Pipeline } from '@/api/types';
 import { fill, useI18n } from '@/i18n';
 
@@ -67,6 +67,7 @@ function PipelineLeads({ pipelines }: { pipelines: Pipeline[] }) {
   const router = useRouter();
   const state = useCrmListState();
   const locale = LOCALES[language];
+  const currency = useAccountCurrency();
 
   const pipeline =
     pipelines.find((candidate) => candidate.id === state.pipelineId) ?? (defaultPipeline(pipelines) as Pipeline);
@@ -178,6 +179,7 @@ function PipelineLeads({ pipelines }: { pipelines: Pipeline[] }) {
         <LeadList
           leads={items}
           locale={locale}
+          currency={currency}
           onOpen={(lead) => router.push(`/crm/lead/${lead.id}`)}
           onEndReached={loadMore}
           refreshing={pullRefreshing}

@@ -5,11 +5,22 @@ import type { Lead } from '@/api/types';
 import { useI18n } from '@/i18n';
 
 import { colors, spacing } from '../ui/theme';
-import { contactLine, formatPrice, initials } from './format';
+import { contactLine, formatMoney, initials } from './format';
 
-export function LeadCard({ lead, locale, onPress }: { lead: Lead; locale: string; onPress?(): void }) {
+export function LeadCard({
+  lead,
+  locale,
+  currency,
+  onPress,
+}: {
+  lead: Lead;
+  locale: string;
+  /** The account's currency (from the pipelines answer); null while unknown. */
+  currency: string | null;
+  onPress?(): void;
+}) {
   const { t } = useI18n();
-  const price = formatPrice(lead.price, locale);
+  const price = formatMoney(lead.price, locale, currency);
   const contact = contactLine(lead.name, lead.contactName, t.crm.noContact);
   return (
     <Pressable
@@ -33,20 +44,26 @@ export function LeadCard({ lead, locale, onPress }: { lead: Lead; locale: string
             {contact}
           </Text>
         ) : null}
-        {lead.stageName ? (
-          <View style={styles.stage} testID={`lead-${lead.id}-stage`}>
-            <View style={[styles.stageDot, { backgroundColor: lead.stageColor ?? colors.border }]} />
-            <Text style={styles.stageName} numberOfLines={1}>
-              {lead.stageName}
+        {/* The budget shares the stage's line: beside the title it would squeeze the title to a
+            few words once the currency is written out ("45 100 000 RUB"). */}
+        <View style={styles.footer}>
+          {lead.stageName ? (
+            <View style={styles.stage} testID={`lead-${lead.id}-stage`}>
+              <View style={[styles.stageDot, { backgroundColor: lead.stageColor ?? colors.border }]} />
+              <Text style={styles.stageName} numberOfLines={1}>
+                {lead.stageName}
+              </Text>
+            </View>
+          ) : (
+            <View style={styles.stage} />
+          )}
+          {price ? (
+            <Text style={styles.price} testID={`lead-${lead.id}-price`}>
+              {price}
             </Text>
-          </View>
-        ) : null}
+          ) : null}
+        </View>
       </View>
-      {price ? (
-        <Text style={styles.price} testID={`lead-${lead.id}-price`}>
-          {price}
-        </Text>
-      ) : null}
     </Pressable>
   );
 }
@@ -54,6 +71,7 @@ export function LeadCard({ lead, locale, onPress }: { lead: Lead; locale: string
 type LeadListProps = {
   leads: Lead[];
   locale: string;
+  currency: string | null;
   onOpen?(lead: Lead): void;
   /** Infinite scroll: called near the end of the list. */
   onEndReached?(): void;
@@ -67,6 +85,7 @@ type LeadListProps = {
 export function LeadList({
   leads,
   locale,
+  currency,
   onOpen,
   onEndReached,
   refreshing,
@@ -81,7 +100,7 @@ export function LeadList({
       data={leads}
       keyExtractor={(lead) => String(lead.id)}
       renderItem={({ item }) => (
-        <LeadCard lead={item} locale={locale} onPress={onOpen ? () => onOpen(item) : undefined} />
+        <LeadCard lead={item} locale={locale} currency={currency} onPress={onOpen ? () => onOpen(item) : undefined} />
       )}
       ItemSeparatorComponent={Separator}
       ListHeaderComponent={header}
@@ -128,9 +147,10 @@ const styles = StyleSheet.create({
   body: { flex: 1 },
   name: { fontSize: 15, fontWeight: '600', color: colors.text },
   meta: { fontSize: 13, color: colors.muted },
-  stage: { flexDirection: 'row', alignItems: 'center', gap: spacing.xs, marginTop: 2 },
+  footer: { flexDirection: 'row', alignItems: 'center', gap: spacing.sm, marginTop: 2 },
+  stage: { flex: 1, flexDirection: 'row', alignItems: 'center', gap: spacing.xs },
   stageDot: { width: 8, height: 8, borderRadius: 4 },
-  stageName: { fontSize: 12, color: colors.muted },
+  stageName: { flexShrink: 1, fontSize: 12, color: colors.muted },
   price: { fontSize: 15, fontWeight: '600', color: colors.text },
   separator: { height: spacing.sm },
   empty: { textAlign: 'center', color: colors.muted, padding: spacing.xl },

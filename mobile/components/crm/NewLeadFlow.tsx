@@ -2,7 +2,7 @@ import { useRouter } from 'expo-router';
 import { useEffect, useState } from 'react';
 import { Pressable, ScrollView, StyleSheet, Text, TextInput, type TextInputProps, View } from 'react-native';
 
-import { usePipelines } from '@/api/crm';
+import { useAccountCurrency, usePipelines } from '@/api/crm';
 import type { Pipeline, Stage } from '@/api/types';
 import { fill, useI18n } from '@/i18n';
 
@@ -10,6 +10,7 @@ import { Button } from '../ui/Button';
 import { ErrorView, LoadingView, MessageView } from '../ui/StateViews';
 import { colors, MIN_TOUCH, spacing } from '../ui/theme';
 import { crmListState } from './crmListState';
+import { currencySymbol, formatPrice, LOCALES } from './format';
 import {
   describeSubmitFailure,
   emptyLeadForm,
@@ -22,6 +23,9 @@ import {
 import { useSubmitLead } from './useSubmitLead';
 
 type Step = 'pipeline' | 'stage' | 'form';
+
+/** The budget field's placeholder: a typical price, written as the language writes numbers. */
+const PRICE_EXAMPLE = 125000;
 
 /** Stages a new lead can go to: the open ones (not won or lost). */
 function openStages(pipeline: Pipeline): Stage[] {
@@ -220,7 +224,9 @@ function LeadForm({
   onChangePipeline(): void;
   onChangeStage(): void;
 }) {
-  const { t } = useI18n();
+  const { t, language } = useI18n();
+  const locale = LOCALES[language];
+  const currency = useAccountCurrency();
   const router = useRouter();
   const [values, setValues] = useState<LeadFormValues>(emptyLeadForm);
   const [errors, setErrors] = useState<LeadFormErrors>({});
@@ -297,7 +303,13 @@ function LeadForm({
         autoCorrect={false}
         placeholder="name@…"
       />
-      <Field {...fieldProps('price')} keyboardType="number-pad" />
+      <Field
+        {...fieldProps('price')}
+        // The account's currency and the language's digit grouping, as the list will show the budget.
+        label={currency ? fill(t.crm.lead.edit.priceInput, { currency: currencySymbol(locale, currency) }) : t.crm.create.price}
+        placeholder={formatPrice(PRICE_EXAMPLE, locale) ?? undefined}
+        keyboardType="number-pad"
+      />
       <Field {...fieldProps('comment')} multiline numberOfLines={3} />
       {failure ? (
         <View style={styles.failure} accessibilityRole="alert" testID="new-lead-error">

@@ -43,6 +43,16 @@ export function leadCount(t: Messages, language: Language, count: number, hasMor
   return fill(t.crm.leadCount[pluralForm(language, count)], { n: count });
 }
 
+/** How the language writes the currency ("₴", "RUB", "$"); the code itself if the platform cannot say. */
+export function currencySymbol(locale: string, currency: string): string {
+  try {
+    const parts = new Intl.NumberFormat(locale, { style: 'currency', currency }).formatToParts(0);
+    return parts.find((part) => part.type === 'currency')?.value ?? currency;
+  } catch {
+    return currency;
+  }
+}
+
 /**
  * A budget in the account's currency with the language's digit grouping ("3 200 000,00 ₴" →
  * without the cents: amoCRM budgets are whole); plain grouping when the currency is unknown.
