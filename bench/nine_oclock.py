@@ -109,7 +109,7 @@ def scene(design: Design) -> Iterator[tuple[Backend, RunningEmulator]]:
     with (
         emulator(extra_brokers=BROKERS - SEEDED_BROKERS) as emu,
         database("sqlite") as url,
-        run_backend(url, emu, **SETUP_ENV, **design.env) as api,
+        run_backend(url, emu, workers=1, **SETUP_ENV, **design.env) as api,
     ):
         yield api, emu
 
