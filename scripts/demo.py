@@ -62,11 +62,15 @@ class DemoLogin:
     email: str
     password: str
     amo_login: str
+    role: str = "broker"
 
 
 DEMO_LOGINS = (
     DemoLogin("broker1@foryou.demo", "demo-broker-1", "broker1@reforyou.example"),
     DemoLogin("broker2@foryou.demo", "demo-broker-2", "broker2@reforyou.example"),
+    # The agency's admin: the Admin tab, and an amoCRM admin to connect as (which registers
+    # the account's webhook, so changes made in amoCRM reach the brokers' screens at once).
+    DemoLogin("admin@foryou.demo", "demo-admin", "admin@reforyou.example", role="admin"),
 )
 
 
@@ -247,7 +251,7 @@ def create_demo_users(
         for login in DEMO_LOGINS:
             name = str(users[login.amo_login]["name"])
             create = ["users", "create", "--email", login.email, "--password", login.password]
-            run_once([*create, "--role", "broker", "--name", name], env, state.root)
+            run_once([*create, "--role", login.role, "--name", name], env, state.root)
     except BaseException:
         state.database.unlink(missing_ok=True)
         raise
