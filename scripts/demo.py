@@ -51,7 +51,6 @@ READY_TIMEOUT_SECONDS = 90.0
 # The demo integration in the emulator. Both values only ever reach the local emulator, and
 # staying the same across runs keeps the backend's stored connections refreshable.
 DEMO_CLIENT_ID = "6f1c2a4e-5b7d-4e3a-9c1f-2d8e7a6b5c40"
-DEMO_CLIENT_SECRET = "demo-only-emulator-client-secret"  # noqa: S105 - not a real secret
 
 
 @dataclass(frozen=True)
@@ -224,14 +223,14 @@ def amo_users(ports: Ports) -> dict[str, dict[str, object]]:
     return {str(user["login"]): user for user in response.json()["users"]}
 
 
-def backend_env(ports: Ports, state: DemoState) -> dict[str, str]:
+def backend_env(ports: Ports, state: DemoState, client_secret: str) -> dict[str, str]:
     # No FORYOU_JWT_SECRET / FORYOU_ENCRYPTION_KEYS: the backend generates them once into
     # data/demo/ next to its database and finds them again on every later run.
     return {
         "FORYOU_DATABASE_URL": state.database_url,
         "FORYOU_PUBLIC_URL": ports.backend_url,
         "FORYOU_AMOCRM_CLIENT_ID": DEMO_CLIENT_ID,
-        "FORYOU_AMOCRM_CLIENT_SECRET": DEMO_CLIENT_SECRET,
+        "FORYOU_AMOCRM_CLIENT_SECRET": client_secret,
         "FORYOU_AMOCRM_REDIRECT_URI": ports.redirect_uri,
         "FORYOU_AMOCRM_UPSTREAM_URL": ports.emulator_url,
         "FORYOU_WEB_RETURN_URL": f"{ports.app_url}/amo-crm/callback",
@@ -329,7 +328,8 @@ def main(argv: list[str]) -> int:
         return 1
     state.start_logs()
     fresh_database = not state.database.exists()
-    env = {**os.environ, **backend_env(ports, state)}
+    client_secret = state.client_secret()
+    env = {**os.environ, **backend_env(ports, state, client_secret)}
     stopping = threading.Event()
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
@@ -344,7 +344,7 @@ def main(argv: list[str]) -> int:
             command=[
                 *console_script("amocrm-emulator"),
                 *("--host", HOST, "--port", str(ports.emulator), "--control"),
-                *("--client-id", DEMO_CLIENT_ID, "--client-secret", DEMO_CLIENT_SECRET),
+                *("--client-id", DEMO_CLIENT_ID, "--client-secret", client_secret),
                 *("--redirect-uri", ports.redirect_uri),
                 *("--state-file", str(state.emulator_state)),
             ],

@@ -7,6 +7,8 @@ amoCRM connections and the same secrets, and a browser tab left open keeps its s
                        its SQLite database (foryou.secrets_store); issued app JWTs and stored
                        tokens stay valid because the demo never passes secrets of its own
   emulator-state.json  the amoCRM emulator's accounts, CRM data, tokens and signing key
+  client-secret        the demo integration's client secret, made on the first run and given to
+                       both the emulator and the backend
   logs/                each part's output of the latest run
   demo.lock            held while a demo runs, so a second one cannot share (and corrupt) the state
 `make demo-reset` empties it.
@@ -19,6 +21,7 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import os
+import secrets
 import shutil
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -74,6 +77,16 @@ class DemoState:
     @property
     def emulator_state(self) -> Path:
         return self.root / "emulator-state.json"
+
+    def client_secret(self) -> str:
+        """The demo integration's client secret, shared by the emulator and the backend: made
+        on the first run and kept here, so no secret, even a demo one, lives in the repository."""
+        path = self.root / "client-secret"
+        if not path.exists():
+            self.root.mkdir(parents=True, exist_ok=True)
+            path.write_text(secrets.token_urlsafe(32))
+            path.chmod(0o600)
+        return path.read_text().strip()
 
     def log(self, name: str) -> Path:
         return self.root / "logs" / f"{name}.log"
