@@ -84,7 +84,10 @@ def test_backend_secrets_are_generated_once_into_the_demo_state(
 ) -> None:
     state = DemoState(tmp_path / "demo")
     state.root.mkdir()
-    env = backend_env(Ports(), state)
+    client_secret = state.client_secret()
+    env = backend_env(Ports(), state, client_secret)
+    # The integration's secret is made once and kept, like the backend's own secrets.
+    assert state.client_secret() == client_secret == env["FORYOU_AMOCRM_CLIENT_SECRET"]
     # The demo passes no secrets of its own: a fresh pair every run would sign out every tab.
     assert not {"FORYOU_JWT_SECRET", "FORYOU_ENCRYPTION_KEYS"} & env.keys()
     monkeypatch.delenv("FORYOU_JWT_SECRET", raising=False)
@@ -100,6 +103,7 @@ def test_backend_secrets_are_generated_once_into_the_demo_state(
 
     state.reset()
     assert resolve_secrets(load_settings(_env_file=None)).jwt_secret != first_run.jwt_secret
+    assert state.client_secret() != client_secret
 
 
 def test_one_demo_per_state_and_reset_keeps_the_lock(tmp_path: Path) -> None:
