@@ -42,7 +42,7 @@ from foryou.languages import LANGUAGES, Language, preferred_language
 from foryou.schemas import ApiModel, Envelope, error_responses, ok
 
 router = APIRouter(prefix="/crm", tags=["crm"])
-_READ_ERRORS = error_responses(401, 403, 404, 409, 422, 502, 503, 504)
+_ENTITY_ERRORS = error_responses(401, 403, 404, 409, 422, 502, 503, 504)
 _CREATE_ERRORS = error_responses(401, 403, 409, 422, 502, 503, 504)
 _KEY = re.compile(r"^[A-Za-z0-9_.:\-]{8,100}$")
 _NOT_MODIFIED: dict[int | str, dict[str, Any]] = {
@@ -100,7 +100,7 @@ def _summary_out(item: LeadSummary) -> LeadSummaryOut:
 @router.get(
     "/pipelines",
     response_model=Envelope[PipelineList],
-    responses={**_READ_ERRORS, **_NOT_MODIFIED},
+    responses={**_ENTITY_ERRORS, **_NOT_MODIFIED},
 )
 async def list_pipelines(
     user: CrmUser,
@@ -118,7 +118,7 @@ async def list_pipelines(
 
 
 @router.get(
-    "/leads", response_model=Envelope[LeadPageOut], responses={**_READ_ERRORS, **_NOT_MODIFIED}
+    "/leads", response_model=Envelope[LeadPageOut], responses={**_ENTITY_ERRORS, **_NOT_MODIFIED}
 )
 async def list_leads(
     user: CrmUser,
@@ -164,7 +164,7 @@ def _detail_out(detail: LeadDetail) -> LeadDetailOut:
 @router.get(
     "/leads/{lead_id}",
     response_model=Envelope[LeadDetailOut],
-    responses={**_READ_ERRORS, **_NOT_MODIFIED},
+    responses={**_ENTITY_ERRORS, **_NOT_MODIFIED},
 )
 async def get_lead(
     user: CrmUser,
@@ -250,7 +250,7 @@ def _created(payload: ApiModel, replayed: bool) -> JSONResponse:
 @router.patch(
     "/leads/{lead_id}",
     response_model=Envelope[LeadDetailOut],
-    responses=error_responses(401, 403, 404, 409, 422, 502, 503, 504),
+    responses=_ENTITY_ERRORS,
 )
 async def update_lead(
     body: LeadPatchIn,
@@ -268,7 +268,7 @@ async def update_lead(
     "/leads/{lead_id}/notes",
     status_code=201,
     response_model=Envelope[NoteOut],
-    responses=error_responses(401, 403, 404, 409, 422, 502, 503, 504),
+    responses=_ENTITY_ERRORS,
 )
 async def add_note(
     body: NoteIn,
@@ -293,7 +293,7 @@ def _task_out(task: Task) -> TaskOut:
 
 
 @router.get(
-    "/tasks", response_model=Envelope[TaskBoardOut], responses={**_READ_ERRORS, **_NOT_MODIFIED}
+    "/tasks", response_model=Envelope[TaskBoardOut], responses={**_ENTITY_ERRORS, **_NOT_MODIFIED}
 )
 async def task_board(
     user: CrmUser,
@@ -332,7 +332,7 @@ async def create_task(
 @router.post(
     "/tasks/{task_id}/complete",
     response_model=Envelope[TaskOut],
-    responses=error_responses(401, 403, 404, 409, 422, 502, 503, 504),
+    responses=_ENTITY_ERRORS,
 )
 async def complete_task(
     body: CompleteTaskIn,
