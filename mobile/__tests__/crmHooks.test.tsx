@@ -29,12 +29,16 @@ describe('CRM hooks', () => {
     const first = result.current.data;
     expect(backend.requests[0]?.headers['If-None-Match']).toBeUndefined();
 
+    // The refetch's own outcome, not `result.current`: the hook's re-render is scheduled after
+    // the fetch settles, so reading it at once could see the old copy whether or not a 304 kept it.
+    let refetched: Awaited<ReturnType<typeof result.current.refetch>> | undefined;
     await act(async () => {
-      await result.current.refetch();
+      refetched = await result.current.refetch();
     });
     const conditional = backend.requests.at(-1);
     expect(conditional?.headers['If-None-Match']).toMatch(/^"/);
-    expect(result.current.data).toBe(first);
+    expect(refetched?.status).toBe('success');
+    expect(refetched?.data).toBe(first);
 
     // Changed on the server: a 200 with the new data replaces the copy.
     backend.pipelines = backend.pipelines.slice(0, 1);
@@ -42,7 +46,7 @@ describe('CRM hooks', () => {
       await result.current.refresh();
     });
     expect(backend.requests.at(-1)?.query.refresh).toBe('true');
-    expect(result.current.data).toHaveLength(1);
+    await waitFor(() => expect(result.current.data).toHaveLength(1));
   });
 
   test('lead details: 304 on refetch, 404 as an error with code not_found', async () => {
