@@ -232,6 +232,15 @@ class UpstreamClient:
                 raise AmoBadResponse(f"amoCRM answered {verb} {path} with {status}", status)
             return response
 
+    async def idle(self, key: str) -> bool:
+        """Whether a request for account ``key`` would go at once: no pause or block, and no
+        slot booked ahead. Work nobody waits for (cache warming) asks first and yields."""
+        try:
+            state = await self.circuit.state(key)
+            return state.closed and await self.limiter.booked_ahead(key) == 0
+        except LimiterUnavailable:
+            return False
+
     async def _take_slot(self, key: str) -> None:
         """Wait until the account's circuit lets a request through and it has a free slot.
 

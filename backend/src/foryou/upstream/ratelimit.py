@@ -54,6 +54,11 @@ class RateLimiter(Protocol):
         """Give out no slot of ``key`` for the next ``seconds`` (after a 429 from amoCRM)."""
         ...
 
+    async def booked_ahead(self, key: str) -> float:
+        """How long a caller arriving now would wait for a slot of ``key`` (0: the budget is
+        idle), booking nothing. Background work asks first and yields to the brokers."""
+        ...
+
 
 def _check_rate(rate: float, burst: int) -> None:
     if not math.isfinite(rate) or rate <= 0:
@@ -100,6 +105,10 @@ class InProcessRateLimiter:
         resume_tat = now + max(0.0, seconds) + self._tolerance
         self._tat[key] = max(self._tat.get(key, now), resume_tat)
 
+    async def booked_ahead(self, key: str) -> float:
+        now = asyncio.get_running_loop().time()
+        return max(0.0, self._tat.get(key, now) - self._tolerance - now)
+
     def _forget_idle(self, now: float) -> None:
         # Keys whose budget is fully recovered carry no state; drop them so that the table
         # stays as small as the number of accounts active right now.
@@ -139,6 +148,15 @@ end
 return 1
 """
 
+_BOOKED_AHEAD = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local tat = tonumber(redis.call('GET', KEYS[1]) or '0')
+local wait = tat - tonumber(ARGV[1]) - now
+if wait < 0 then wait = 0 end
+return string.format('%.0f', wait)
+"""
+
 _MICRO = 1_000_000
 
 
@@ -171,6 +189,7 @@ class RedisRateLimiter:
         self._tolerance_us = (burst - 1) * self._interval_us
         self._acquire = redis.register_script(_ACQUIRE)
         self._pause = redis.register_script(_PAUSE)
+        self._booked_ahead = redis.register_script(_BOOKED_AHEAD)
 
     def __repr__(self) -> str:
         return f"RedisRateLimiter(rate={self.rate:g}, burst={self.burst}, prefix={self.prefix!r})"
@@ -197,3 +216,10 @@ class RedisRateLimiter:
             await self._pause(keys=[self.prefix + key], args=[pause_us, self._tolerance_us])
         except (RedisError, OSError) as exc:
             raise LimiterUnavailable("the shared request budget (Redis) did not answer") from exc
+
+    async def booked_ahead(self, key: str) -> float:
+        try:
+            wait_us = await self._booked_ahead(keys=[self.prefix + key], args=[self._tolerance_us])
+        except (RedisError, OSError) as exc:
+            raise LimiterUnavailable("the shared request budget (Redis) did not answer") from exc
+        return int(wait_us) / _MICRO

@@ -74,6 +74,10 @@ class AmoCrmTransport:
             return f"{self._upstream_url}{path}", {"Host": host}
         return f"https://{host}{path}", {}
 
+    async def idle(self, host: str) -> bool:
+        """Whether the budget of the account at `host` is unused right now."""
+        return await self._upstream.idle(host.lower())
+
     async def send(
         self,
         method: str,
