@@ -1,5 +1,5 @@
-"""Helpers of the live-update tests: a free port, a reader of one broker's event stream, and
-an app user connected to a seeded amoCRM user."""
+"""Helpers of the live-update tests: a free port, a reader of one broker's event stream, an
+app user connected to a seeded amoCRM user, and amoCRM read as its admin."""
 
 from __future__ import annotations
 
@@ -7,13 +7,14 @@ import asyncio
 import contextlib
 import json
 import socket
+import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
 from backend_support import Backend, amo_user, connect
 
-from scripts.harness_constants import API
+from scripts.harness_constants import ACCOUNT_HOST, API
 
 
 def free_port() -> int:
@@ -85,3 +86,23 @@ async def connected_user(backend: Backend, emu: Any, role: str, index: int = 0) 
     headers = await backend.login(email)
     await connect(backend, emu, headers, amo_user(emu, role, index))
     return headers
+
+
+def admin_get(emu: Any, path: str) -> Any:
+    token = emu.token_for(amo_user(emu, "admin"))["access_token"]
+    with emu.client() as http:
+        response = http.get(
+            f"https://{ACCOUNT_HOST}{path}", headers={"Authorization": f"Bearer {token}"}
+        )
+    return response.json() if response.status_code == 200 else None
+
+
+def own_lead(emu: Any, amo_user_id: int) -> dict[str, Any]:
+    body = admin_get(emu, f"/api/v4/leads?filter[responsible_user_id]={amo_user_id}&limit=5")
+    lead: dict[str, Any] = body["_embedded"]["leads"][0]
+    return lead
+
+
+async def user_id_of(backend: Any, headers: dict[str, str]) -> uuid.UUID:
+    me = await backend.client.get(f"{API}/auth/me", headers=headers)
+    return uuid.UUID(me.json()["data"]["id"])

@@ -87,6 +87,9 @@ class Settings(BaseSettings):
     # Lists, details and task boards of an account whose changes we follow live this long;
     # otherwise the short defaults (15 s) apply.
     followed_cache_seconds: float = Field(default=300.0, ge=1, le=3600)
+    # The worker warms the caches of brokers who used the CRM within this many hours, with
+    # budget nobody is waiting for (0: never).
+    warm_active_hours: float = Field(default=24.0, ge=0, le=168)
     # Webhook items identical to one seen within this window are dropped.
     webhook_dedupe_seconds: float = Field(default=600.0, ge=1, le=86400)
     # SSE: a comment line this often keeps proxies from closing an idle stream.

@@ -51,7 +51,7 @@ def create_app(
         worker: KeepAliveWorker | None = None
         worker_task: asyncio.Task[None] | None = None
         if settings.embedded_worker:
-            worker = services.keep_alive_worker()
+            worker = services.keep_alive_worker(embedded=True)
             worker_task = asyncio.create_task(worker.run_forever())
         yield
         if worker is not None and worker_task is not None:

@@ -17,6 +17,7 @@ from foryou.clock import Clock
 from foryou.config import Settings
 from foryou.crm.cache import build_cache
 from foryou.crm.service import CrmService, build_crm_service
+from foryou.crm.warm import CacheWarmer
 from foryou.crypto import TokenCipher
 from foryou.db import Database
 from foryou.integrations.amocrm.client import AmoCrmClient
@@ -61,8 +62,13 @@ class Services:
             await self.redis.aclose()
         await self.db.dispose()
 
-    def keep_alive_worker(self) -> KeepAliveWorker:
-        """The keep-alive worker on these services: embedded in the app or a process of its own."""
+    def keep_alive_worker(self, *, embedded: bool) -> KeepAliveWorker:
+        """The keep-alive worker on these services: embedded in the app or a process of its own.
+
+        A worker of its own warms the API's caches only through Redis: without it, its copies
+        would be its own, and no broker would ever read them.
+        """
+        shares_caches = embedded or self.redis is not None
         return KeepAliveWorker(
             db=self.db,
             tokens=self.tokens,
@@ -70,6 +76,9 @@ class Services:
             clock=self.clock,
             settings=self.settings,
             live=self.live,
+            warmer=CacheWarmer(self.crm, self.clock, active_hours=self.settings.warm_active_hours)
+            if shares_caches
+            else None,
         )
 
 
@@ -118,6 +127,7 @@ def build_services(
         cache=build_cache(redis, settings.redis_prefix, clock),
         catalog=crm.catalog,
         gateway=crm.gateway,
+        activity=crm.activity,
         agency=account_gateway,
     )
     return Services(

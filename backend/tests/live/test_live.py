@@ -14,32 +14,20 @@ from urllib.parse import urlencode
 from backend_support import amo_user
 from foryou.auth.models import Role
 from foryou.live.hub import LocalHub, RedisHub
-from live_support import connected_user, free_port, read_stream, stop
+from live_support import (
+    admin_get,
+    connected_user,
+    free_port,
+    own_lead,
+    read_stream,
+    stop,
+    user_id_of,
+)
 from redis.asyncio import Redis
 
 from scripts.harness_constants import ACCOUNT_HOST, API, REDIS_URL
 
 WEBHOOKS = f"{API}/integrations/amo-crm/webhooks"
-
-
-def admin_get(emu: Any, path: str) -> Any:
-    token = emu.token_for(amo_user(emu, "admin"))["access_token"]
-    with emu.client() as http:
-        response = http.get(
-            f"https://{ACCOUNT_HOST}{path}", headers={"Authorization": f"Bearer {token}"}
-        )
-    return response.json() if response.status_code == 200 else None
-
-
-def own_lead(emu: Any, amo_user_id: int) -> dict[str, Any]:
-    body = admin_get(emu, f"/api/v4/leads?filter[responsible_user_id]={amo_user_id}&limit=5")
-    lead: dict[str, Any] = body["_embedded"]["leads"][0]
-    return lead
-
-
-async def user_id_of(backend: Any, headers: dict[str, str]) -> uuid.UUID:
-    me = await backend.client.get(f"{API}/auth/me", headers=headers)
-    return uuid.UUID(me.json()["data"]["id"])
 
 
 async def test_webhooks_registered_delivered_and_routed_to_the_right_broker(
@@ -182,7 +170,7 @@ async def test_events_poll_without_an_admin(make_backend: Any, emu: Any) -> None
     # The broker's list shows the lead: from then on they hear about its changes.
     listed = await backend.client.get(f"{API}/crm/leads", headers=broker, params={"limit": 50})
     assert lead["id"] in [item["id"] for item in listed.json()["data"]["items"]]
-    await live.follow_accounts()  # no admin: the first poll only sets the cursor
+    await live.follow_accounts()  # no admin: the broker who listed leads is polled
     assert admin_get(emu, "/api/v4/webhooks") is None
     mine = await live.subscribe(await user_id_of(backend, broker), None)
     theirs = await live.subscribe(await user_id_of(backend, other), None)
@@ -235,7 +223,8 @@ async def test_a_task_the_admin_adds_reaches_the_broker_through_the_poll(
     broker = await connected_user(backend, emu, "broker", 0)
     live = backend.services.live
     account_id = admin_get(emu, "/api/v4/account")["id"]
-    await live.follow_accounts()  # no admin: the first poll only sets the cursor
+    await live.follow_accounts()  # no admin, and nobody uses the CRM yet: nothing is polled
+    assert not emu.control.requests(path="/api/v4/events")
 
     async def poll() -> None:
         assert await live.poll_events(account_id) >= 1

@@ -6,6 +6,7 @@ Reads go through `AmoCrmClient.api_get`; writes through the same transport with
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
@@ -16,6 +17,10 @@ from foryou.integrations.amocrm.tokens import TokenProvider, UsableToken
 from foryou.integrations.amocrm.transport import AmoCrmTransport
 
 T = TypeVar("T")
+
+# Background reads wait this long for an idle budget before they give way to the brokers.
+IDLE_WAIT_SECONDS = 1.0
+IDLE_POLL_SECONDS = 0.1
 
 
 class CrmGateway:
@@ -31,6 +36,20 @@ class CrmGateway:
     ) -> T:
         """Run `operation` with the broker's usable token (refresh once on a 401)."""
         return await self._tokens.call(user_id, operation)
+
+    async def wait_idle(self, token: UsableToken, within: float = IDLE_WAIT_SECONDS) -> bool:
+        """Wait (at most `within`) until the token's account has budget nobody waits for.
+
+        One request books the next slot ahead, so right after our own call the budget looks
+        busy for a fraction of a second; only while brokers keep it booked does it stay so.
+        """
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + within
+        while not await self._transport.idle(token.host.host):
+            if loop.time() >= deadline:
+                return False
+            await asyncio.sleep(IDLE_POLL_SECONDS)
+        return True
 
     async def get(
         self, token: UsableToken, path: str, params: dict[str, Any] | None = None

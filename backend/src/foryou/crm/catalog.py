@@ -1,5 +1,5 @@
-"""What the CRM reads and writes share: an account's pipelines and currency, and the
-generations that retire cached copies precisely.
+"""What the CRM reads and writes share: an account's pipelines and currency, and the generations
+that retire cached copies precisely.
 
 - a broker's generation retires their lists and details (their own write changed them);
 - an account's list generation retires every list of the account (amoCRM told us, by a
@@ -8,9 +8,10 @@ generations that retire cached copies precisely.
 - a broker's task generation retires their task board.
 
 Pipelines are kept per amoCRM account for minutes, the currency for an hour. While amoCRM's
-changes are followed for an account (a webhook arrived, or the events poll ran recently) its
-copies live for minutes instead of seconds. The leads each broker was shown are remembered, so
-live updates tell a broker only about leads they saw.
+changes are followed (for the whole account: its webhook is registered or one arrived; for one
+broker: the events poll reads with their token) the copies live for minutes instead of seconds.
+The leads each broker was shown are remembered, so live updates tell a broker only about leads
+they saw.
 """
 
 from __future__ import annotations
@@ -117,12 +118,19 @@ class CrmCatalog:
     async def forget_tasks(self, account_id: int, amo_user_id: int) -> None:
         await self._cache.incr(_tasks_key(account_id, amo_user_id))
 
-    async def mark_followed(self, account_id: int, seconds: float) -> None:
-        """amoCRM's changes of this account reach us (for `seconds` at least)."""
-        await self._cache.set(f"followed:{account_id}", 1, seconds)
+    async def mark_followed(
+        self, account_id: int, seconds: float, *, amo_user_id: int | None = None
+    ) -> None:
+        """amoCRM's changes reach us (for `seconds` at least): every change of the account (a
+        webhook), or those one amoCRM user may see (the events poll, read with their token)."""
+        await self._cache.set(_followed_key(account_id, amo_user_id), 1, seconds)
 
-    async def is_followed(self, account_id: int) -> bool:
-        return await self._cache.get(f"followed:{account_id}") is not None
+    async def is_followed(self, account_id: int, amo_user_id: int) -> bool:
+        """Whether the changes this amoCRM user's copies could miss reach us."""
+        for key in (_followed_key(account_id, None), _followed_key(account_id, amo_user_id)):
+            if await self._cache.get(key) is not None:
+                return True
+        return False
 
     async def remember_seen(self, token: UsableToken, lead_ids: list[int]) -> None:
         """This broker was shown these leads (amoCRM let them see them)."""
@@ -141,6 +149,12 @@ class CrmCatalog:
 # How long a broker who was shown a lead hears about its changes (an app keeps its copies
 # for about a day at most).
 SEEN_SECONDS = 86_400.0
+
+
+def _followed_key(account_id: int, amo_user_id: int | None) -> str:
+    if amo_user_id is None:
+        return f"followed:{account_id}"
+    return f"followed:{account_id}:{amo_user_id}"
 
 
 def _generation_key(account_id: int, amo_user_id: int) -> str:

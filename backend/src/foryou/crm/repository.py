@@ -9,9 +9,10 @@ from typing import Any
 from sqlalchemy import and_, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from foryou.auth.models import User, UserStatus
 from foryou.crm.models import CrmLeadSubmission, SubmissionStatus
 from foryou.db import rowcount
-from foryou.integrations.amocrm.models import AmoCrmConnection
+from foryou.integrations.amocrm.models import AmoCrmConnection, ConnectionStatus
 
 
 async def known_user_names(session: AsyncSession, account_id: int) -> dict[int, str]:
@@ -23,6 +24,45 @@ async def known_user_names(session: AsyncSession, account_id: int) -> dict[int, 
         )
     )
     return {int(user_id): str(name) for user_id, name in result.all() if name}
+
+
+async def touch_active(session: AsyncSession, connection_id: uuid.UUID, now: datetime) -> None:
+    """Record that the broker of this connection used the CRM (not a change of the connection:
+    its version and `updated_at` stay as they are)."""
+    await session.execute(
+        update(AmoCrmConnection)
+        .where(AmoCrmConnection.id == connection_id)
+        .values(last_active_at=now)
+    )
+
+
+async def recently_active(
+    session: AsyncSession, since: datetime
+) -> list[tuple[uuid.UUID, str, int, int, datetime]]:
+    """(user id, name, account, amoCRM user, last activity) of active users with an active
+    connection who used the CRM or connected since `since`, the latest first."""
+    active_at = AmoCrmConnection.last_active_at
+    result = await session.execute(
+        select(
+            User.id,
+            User.name,
+            AmoCrmConnection.account_id,
+            AmoCrmConnection.amo_user_id,
+            active_at,
+        )
+        .join(User, User.id == AmoCrmConnection.user_id)
+        .where(
+            AmoCrmConnection.status == ConnectionStatus.ACTIVE.value,
+            User.status == UserStatus.ACTIVE.value,
+            active_at >= since,
+        )
+        .order_by(active_at.desc())
+    )
+    return [
+        (user_id, name, int(account_id), int(amo_user_id), at)
+        for user_id, name, account_id, amo_user_id, at in result.all()
+        if at is not None
+    ]
 
 
 async def get_submission(

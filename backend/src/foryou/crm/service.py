@@ -12,12 +12,13 @@ import json
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 from redis.asyncio import Redis
 
 from foryou.agency.gateway import AccountGateway
 from foryou.clock import Clock
+from foryou.crm.activity import BrokerActivity
 from foryou.crm.amo import CrmGateway
 from foryou.crm.cache import CachedRead, CachedReads, build_cache
 from foryou.crm.catalog import CrmCatalog
@@ -60,6 +61,7 @@ from foryou.integrations.amocrm.transport import AmoCrmTransport
 from foryou.languages import Language
 
 T = TypeVar("T")
+WarmOutcome = Literal["warmed", "busy", "unfollowed"]
 
 # The timeline shows at most this many notes and events.
 TIMELINE_LIMIT = 100
@@ -84,8 +86,10 @@ class CrmService:
         creator: LeadCreator,
         editor: LeadEditor,
         tasks: TaskDesk,
+        activity: BrokerActivity,
         followed_cache_seconds: float,
     ) -> None:
+        self._activity = activity
         self._editor = editor
         self._tasks = tasks
         self._amo = gateway
@@ -98,7 +102,7 @@ class CrmService:
     async def cache_seconds(self, token: UsableToken) -> float | None:
         """How long copies of this account live: minutes while amoCRM's changes are followed
         (they retire what they touch), the kind's short default otherwise."""
-        if await self._catalog.is_followed(token.account_id):
+        if await self._catalog.is_followed(token.account_id, token.amo_user_id):
             return self._followed_cache_seconds
         return None
 
@@ -116,6 +120,44 @@ class CrmService:
     @property
     def gateway(self) -> CrmGateway:
         return self._amo
+
+    @property
+    def activity(self) -> BrokerActivity:
+        """Who uses the CRM now, and who worked today."""
+        return self._activity
+
+    async def warm(self, broker: Broker) -> WarmOutcome:
+        """Read what the app's first screens ask for (pipelines, the first page of the main
+        pipeline's leads as the CRM tab asks for it, the task board) into the caches, so that
+        the broker's first open is served without waiting for amoCRM.
+
+        Only with budget nobody is waiting for: before each read the account's budget must be
+        idle, else nothing more is read ("busy"). Only when the broker's copies are followed
+        (they then live for minutes; a copy kept seconds is not worth a call made in advance).
+        Copies already cached cost nothing, and warming is not the broker's own activity.
+        """
+
+        async def run(token: UsableToken) -> WarmOutcome:
+            ttl = await self.cache_seconds(token)
+            if ttl is None:
+                return "unfollowed"
+            if not await self._amo.wait_idle(token):
+                return "busy"
+            pipelines = await self._catalog.pipelines(token)
+            main = next((p for p in pipelines if p.is_main), pipelines[0] if pipelines else None)
+            if not await self._amo.wait_idle(token):
+                return "busy"
+            await self._catalog.currency(token)
+            if main is not None:
+                if not await self._amo.wait_idle(token):
+                    return "busy"
+                await self._leads(token, broker, LeadQuery(pipeline_id=main.id), refresh=False)
+            if not await self._amo.wait_idle(token):
+                return "busy"
+            await self._tasks.board(token, refresh=False, ttl_seconds=ttl)
+            return "warmed"
+
+        return await self._call(broker, run, by_broker=False)
 
     # --- edits and notes --------------------------------------------------------------
 
@@ -182,22 +224,26 @@ class CrmService:
     # --- lead list --------------------------------------------------------------------
 
     async def leads(self, broker: Broker, query: LeadQuery, *, refresh: bool = False) -> LeadPage:
-        async def run(token: UsableToken) -> LeadPage:
-            pipelines = await self._catalog.pipelines(token)
-            resolved = self._resolve_pipeline(query, pipelines)
-            generation = await self._catalog.pages_generation(token)
-            key = f"leads:{token.account_id}:{token.amo_user_id}:{generation}:" + _digest(
-                asdict(resolved)
-            )
-            return await self._reads.read(
-                LEAD_PAGE,
-                key,
-                lambda: self._fetch_leads(token, broker, resolved, pipelines),
-                refresh=refresh,
-                ttl_seconds=await self.cache_seconds(token),
-            )
+        return await self._call(
+            broker, lambda token: self._leads(token, broker, query, refresh=refresh)
+        )
 
-        return await self._call(broker, run)
+    async def _leads(
+        self, token: UsableToken, broker: Broker, query: LeadQuery, *, refresh: bool
+    ) -> LeadPage:
+        pipelines = await self._catalog.pipelines(token)
+        resolved = self._resolve_pipeline(query, pipelines)
+        generation = await self._catalog.pages_generation(token)
+        key = f"leads:{token.account_id}:{token.amo_user_id}:{generation}:" + _digest(
+            asdict(resolved)
+        )
+        return await self._reads.read(
+            LEAD_PAGE,
+            key,
+            lambda: self._fetch_leads(token, broker, resolved, pipelines),
+            refresh=refresh,
+            ttl_seconds=await self.cache_seconds(token),
+        )
 
     @staticmethod
     def _resolve_pipeline(query: LeadQuery, pipelines: list[Pipeline]) -> LeadQuery:
@@ -343,9 +389,23 @@ class CrmService:
             timeline=_timeline(raw_notes, raw_events, names, stages),
         )
 
-    async def _call(self, broker: Broker, operation: Callable[[UsableToken], Awaitable[T]]) -> T:
+    async def _call(
+        self,
+        broker: Broker,
+        operation: Callable[[UsableToken], Awaitable[T]],
+        *,
+        by_broker: bool = True,
+    ) -> T:
+        """Run `operation` with the broker's token; `by_broker`: the broker asked for it (their
+        activity is noted), rather than the worker on their behalf."""
+
+        async def run(token: UsableToken) -> T:
+            if by_broker:
+                await self._activity.seen(token)
+            return await operation(token)
+
         try:
-            return await self._amo.as_broker(broker.user_id, operation)
+            return await self._amo.as_broker(broker.user_id, run)
         except AmoCrmError as error:
             raise to_app_error(error) from None
 
@@ -541,6 +601,7 @@ def build_crm_service(
     reads = CachedReads(cache, clock)
     catalog = CrmCatalog(gateway, cache, reads)
     ledger = SubmissionLedger(db, clock)
+    activity = BrokerActivity(db, cache, clock)
     editor = LeadEditor(gateway, catalog, ledger, clock)
     return CrmService(
         gateway,
@@ -550,5 +611,6 @@ def build_crm_service(
         LeadCreator(ledger, gateway, catalog, clock),
         editor,
         TaskDesk(gateway, reads, catalog, editor, ledger, clock),
+        activity,
         followed_cache_seconds,
     )

@@ -104,19 +104,5 @@ async def admin_user_of(session: AsyncSession, account_id: int) -> uuid.UUID | N
     return result.scalar_one_or_none()
 
 
-async def broker_user_of(session: AsyncSession, account_id: int) -> uuid.UUID | None:
-    """Any active connection of the account (the events poll reads with a broker's token)."""
-    result = await session.execute(
-        select(AmoCrmConnection.user_id)
-        .where(
-            AmoCrmConnection.account_id == account_id,
-            AmoCrmConnection.status == ConnectionStatus.ACTIVE.value,
-        )
-        .order_by(AmoCrmConnection.amo_user_is_admin.desc(), AmoCrmConnection.connected_at)
-        .limit(1)
-    )
-    return result.scalar_one_or_none()
-
-
 async def touch_received(session: AsyncSession, account_id: int, now: datetime) -> None:
     await update_feed(session, account_id, last_received_at=now)

@@ -1,12 +1,14 @@
 """Following amoCRM's changes and telling each broker about the ones they can see.
 
-In: webhooks (`receive`: checked, parsed, deduplicated and queued within amoCRM's 2 s, never
-an amoCRM call inline) and, for accounts where no admin could register a webhook, the events
-poll (`follow_accounts`, run by the worker). A queued change retires exactly the cached copies
-it touches and is routed to the brokers of the account who saw that lead, are responsible for
-it, or own the task; `lead.assigned` names the lead as amoCRM shows it to the assignee (read
-with their own token), never as the webhook body says. Webhooks are registered with the
-agency connection when the account has one, else with an admin broker's own token.
+In: webhooks (`receive`: checked, parsed, deduplicated and queued within amoCRM's 2 s, never an
+amoCRM call inline) and, for accounts where no admin could register a webhook, the events poll
+(`follow_accounts`, run by the worker), read with the token of each broker who follows the
+account now, since amoCRM shows a user only the events of what they may see. A queued change
+retires exactly the cached copies it touches and is routed to the brokers of the account who
+saw that lead, are responsible for it, or own the task; `lead.assigned` names the lead as
+amoCRM shows it to the assignee (read with their own token), never as the webhook body says.
+Webhooks are registered with the agency connection when the account has one, else with an admin
+broker's own token.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from sqlalchemy.exc import IntegrityError
 from foryou.agency.gateway import AccountAdmin, AccountGateway
 from foryou.clock import Clock
 from foryou.config import Settings
+from foryou.crm.activity import BrokerActivity
 from foryou.crm.amo import CrmGateway
 from foryou.crm.cache import CrmCache
 from foryou.crm.catalog import CrmCatalog
@@ -51,6 +54,7 @@ from foryou.live.metrics import (
     WEBHOOK_REGISTRATIONS,
 )
 from foryou.live.models import AccountFeed
+from foryou.live.repository import Follower
 from foryou.logging import get_logger
 
 log = get_logger(__name__)
@@ -76,6 +80,13 @@ WEBHOOK_EVENTS = [
 POLL_OVERLAP_SECONDS = 60
 POLL_PAGES = 5
 EVENTS_PAGE = 100
+# The poll takes at most this share of the account's budget for one interval (a call per
+# broker, more only when many events came); the rest is the brokers'.
+POLL_BUDGET_SHARE = 0.25
+# A broker new to the poll reads events from at most this far back.
+NEW_FOLLOWER_LOOKBACK_SECONDS = 300
+# A broker's cursor outlives a day without the app.
+CURSOR_SECONDS = 86_400.0
 # Tasks named by one poll's events are read in pages of this many (amoCRM's largest page).
 TASKS_PAGE = 250
 TICKET_SECONDS = 60
@@ -138,8 +149,10 @@ class LiveService:
         cache: CrmCache,
         catalog: CrmCatalog,
         gateway: CrmGateway,
+        activity: BrokerActivity,
         agency: AccountGateway | None = None,
     ) -> None:
+        self._activity = activity
         self._db = db
         self._clock = clock
         self._settings = settings
@@ -150,7 +163,8 @@ class LiveService:
         self._agency = agency
         self._queue: asyncio.Queue[Change] = asyncio.Queue(QUEUE_SIZE)
         self._drainer: asyncio.Task[None] | None = None
-        self._polled_at: dict[int, float] = {}
+        # When each (account, amoCRM user) was last polled: the longest-waiting go first.
+        self._polled_at: dict[tuple[int, int], float] = {}
 
     # --- webhooks in --------------------------------------------------------------------
 
@@ -291,6 +305,8 @@ class LiveService:
     # --- streams --------------------------------------------------------------------------
 
     async def subscribe(self, user_id: uuid.UUID, last_event_id: int | None) -> Subscription:
+        # Without a webhook, the events poll reads with the token of whoever watches.
+        await self._activity.watching(user_id, self.stream_max_seconds + self.heartbeat_seconds)
         return await self._hub.subscribe(user_id, last_event_id)
 
     async def unsubscribe(self, user_id: uuid.UUID, subscription: Subscription) -> None:
@@ -318,7 +334,13 @@ class LiveService:
             accounts = await repository.active_accounts(session)
         for account_id in accounts:
             try:
-                if not await self.ensure_webhook(account_id):
+                if await self.ensure_webhook(account_id):
+                    # Registered and enabled: every change of the account reaches us, so its
+                    # copies may live for minutes (and the worker may warm them).
+                    await self._catalog.mark_followed(
+                        account_id, self._settings.followed_cache_seconds
+                    )
+                else:
                     await self._poll_when_due(account_id)
             except (AmoCrmError, AppError) as error:
                 log.warning(
@@ -431,18 +453,24 @@ class LiveService:
 
     async def _poll_when_due(self, account_id: int) -> None:
         interval = self._settings.events_poll_seconds
-        now = self._clock.now().timestamp()
-        if interval <= 0 or now - self._polled_at.get(account_id, 0.0) < interval:
-            return
-        self._polled_at[account_id] = now
-        await self.poll_events(account_id)
+        # Shared through Redis when configured: two workers never poll one account twice.
+        if interval > 0 and await self._cache.add_once(f"polldue:{account_id}", interval):
+            await self.poll_events(account_id)
 
     async def poll_events(self, account_id: int) -> int:
-        """Read the account's new events with a broker's token; the number of new changes."""
+        """Read the account's new events; the number of new changes.
+
+        amoCRM shows each user only the events of what they may see, so one broker's token
+        would miss what only their colleagues see: the events are read with the token of each
+        broker who follows the account now (a live stream open, or a CRM request within the
+        half hour), the longest-waiting first, as many as a quarter of the account's budget
+        for one poll interval allows. Each broker has a cursor of their own; the same change
+        read by two brokers is applied once.
+        """
         try:
             async with self._db.write_transaction() as session:
                 feed = await repository.feed_of(session, account_id)
-                user_id = await repository.broker_user_of(session, account_id)
+                followers = await repository.followers(session, account_id)
                 if feed is None:
                     feed = AccountFeed(
                         account_id=account_id,
@@ -450,29 +478,77 @@ class LiveService:
                         created_at=self._clock.now(),
                     )
                     await repository.add_feed(session, feed)
-                cursor = feed.events_cursor
+                account_cursor = feed.events_cursor
         except IntegrityError:
             return 0  # another process created the feed a moment ago, and polls it
-        if user_id is None:
-            return 0
-        start = int(self._clock.now().timestamp()) if cursor is None else cursor
+        chosen = await self._brokers_to_poll(account_id, followers)
+        now = int(self._clock.now().timestamp())
+        newest = account_cursor if account_cursor is not None else now
+        queued = 0
+        for follower in chosen:
+            self._polled_at[(account_id, follower.amo_user_id)] = self._clock.now().timestamp()
+            try:
+                seen, changes = await self._poll_as(account_id, follower, account_cursor, now)
+            except (AmoCrmError, AppError) as error:
+                log.info(
+                    "events_poll_failed", account_id=account_id, error_type=type(error).__name__
+                )
+                continue
+            newest = max(newest, seen)
+            await self._catalog.mark_followed(
+                account_id, self._follow_seconds(), amo_user_id=follower.amo_user_id
+            )
+            EVENTS_POLL_CHANGES.inc(len(changes))
+            queued += await self._enqueue(changes)
+        if chosen and newest != account_cursor:
+            async with self._db.transaction() as session:
+                await repository.update_feed(session, account_id, events_cursor=newest)
+        return queued
+
+    async def _brokers_to_poll(self, account_id: int, followers: list[Follower]) -> list[Follower]:
+        watching: list[Follower] = []
+        active: list[Follower] = []
+        for follower in followers:
+            if await self._activity.is_watching(follower.user_id):
+                watching.append(follower)
+            elif await self._activity.is_active(account_id, follower.amo_user_id):
+                active.append(follower)
+
+        def waited(follower: Follower) -> float:
+            return self._polled_at.get((account_id, follower.amo_user_id), 0.0)
+
+        budget = self._settings.amocrm_rate_limit * max(1.0, self._settings.events_poll_seconds)
+        most = max(1, int(budget * POLL_BUDGET_SHARE))
+        return (sorted(watching, key=waited) + sorted(active, key=waited))[:most]
+
+    def _follow_seconds(self) -> float:
+        """How long a polled broker counts as followed: past the next poll, and the one after
+        it when that one had no room for them."""
+        return max(self._settings.followed_cache_seconds, 3 * self._settings.events_poll_seconds)
+
+    async def _poll_as(
+        self, account_id: int, follower: Follower, account_cursor: int | None, now: int
+    ) -> tuple[int, list[Change]]:
+        """One broker's new events: (the newest event's time, the changes they name)."""
+        key = f"evcursor:{account_id}:{follower.amo_user_id}"
+        own = await self._cache.get(key)
+        if isinstance(own, int):
+            start = own
+        else:
+            # New to the poll: from where the account is, at most a few minutes back (what
+            # they were shown came from amoCRM a moment ago).
+            start = max(account_cursor or 0, now - NEW_FOLLOWER_LOOKBACK_SECONDS)
         events, task_owners = await self._amo.as_broker(
-            user_id, lambda token: self._read_events(token, start, read_tasks=cursor is not None)
+            follower.user_id, lambda token: self._read_events(token, start)
         )
-        newest = max(
+        seen = max(
             [start, *(e["created_at"] for e in events if isinstance(e.get("created_at"), int))]
         )
-        async with self._db.transaction() as session:
-            await repository.update_feed(session, account_id, events_cursor=newest)
-        await self._catalog.mark_followed(account_id, self._settings.followed_cache_seconds)
-        if cursor is None:
-            return 0  # the first poll only sets where the next one starts
-        changes = changes_of_events(events, account_id, task_owners)
-        EVENTS_POLL_CHANGES.inc(len(changes))
-        return await self._enqueue(changes)
+        await self._cache.set(key, seen, CURSOR_SECONDS)
+        return seen, changes_of_events(events, account_id, task_owners)
 
     async def _read_events(
-        self, token: UsableToken, since: int, *, read_tasks: bool
+        self, token: UsableToken, since: int
     ) -> tuple[list[dict[str, Any]], dict[int, int]]:
         """The events since `since`, and the responsible user of every task they name."""
         events: list[dict[str, Any]] = []
@@ -491,7 +567,7 @@ class LiveService:
             events.extend(embedded(body, "events"))
             if body is None or "next" not in (body.get("_links") or {}):
                 break
-        task_ids = tasks_to_resolve(events) if read_tasks else []
+        task_ids = tasks_to_resolve(events)
         owners: dict[int, int] = {}
         for first in range(0, len(task_ids), TASKS_PAGE):
             tasks = await self._amo.get(

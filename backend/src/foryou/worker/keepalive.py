@@ -5,7 +5,8 @@ the same `TokenProvider` the API uses (lease, call outside any transaction, comp
 events), then wipe expired pending connect results and purge expired OAuth flows, then check
 the agency connection (a warning before its long-lived token expires, expiry, brokers' names),
 then follow each account's changes (its webhook checked or registered again, or its events
-polled), then log one line with the counts.
+polled), then warm the caches of brokers who worked within the last day (only with budget
+nobody is waiting for), then log one line with the counts.
 
 A connection is due when its access token expires within `FORYOU_WORKER_REFRESH_AHEAD_SECONDS`
 (or already has), or when its last refresh (or connection) is older than
@@ -28,6 +29,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from foryou.agency.service import AgencyService
 from foryou.clock import Clock
 from foryou.config import Settings
+from foryou.crm.warm import CacheWarmer
 from foryou.db import Database
 from foryou.errors import AppError
 from foryou.integrations.amocrm import repository
@@ -53,6 +55,7 @@ class RunCounts:
     pending_wiped: int = 0
     agency_warned: int = 0
     agency_expired: int = 0
+    warmed: int = 0
 
 
 class KeepAliveWorker:
@@ -65,7 +68,9 @@ class KeepAliveWorker:
         settings: Settings,
         agency: AgencyService | None = None,
         live: LiveService | None = None,
+        warmer: CacheWarmer | None = None,
     ) -> None:
+        self._warmer = warmer
         self._db = db
         self._tokens = tokens
         self._agency = agency
@@ -144,6 +149,10 @@ class KeepAliveWorker:
             # its events polled where no admin can register one.
             await self._live.follow_accounts()
             await self._live.settled()
+        if self._warmer is not None and not self._stopping.is_set():
+            # Last: it takes only budget nobody waits for, and gives way when brokers come.
+            warmed = await self._warmer.warm_recent(self._stopping.is_set)
+            counts.warmed = warmed.warmed
         log.info(
             "worker_run",
             due=counts.due,
@@ -154,5 +163,6 @@ class KeepAliveWorker:
             pending_wiped=counts.pending_wiped,
             agency_warned=counts.agency_warned,
             agency_expired=counts.agency_expired,
+            warmed=counts.warmed,
         )
         return counts

@@ -18,7 +18,7 @@ log = get_logger(__name__)
 async def run_worker(settings: Settings, *, once: bool, clock: Clock | None = None) -> RunCounts:
     """Run until SIGTERM/SIGINT (or one run with `once`); returns the last run's counts."""
     services = build_services(settings, resolve_secrets(settings), clock or SystemClock())
-    worker = services.keep_alive_worker()
+    worker = services.keep_alive_worker(embedded=False)
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, worker.stop)

@@ -103,6 +103,9 @@ class AmoCrmConnection(Base):
     refresh_failures: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     refresh_retry_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     connected_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When the broker last used the CRM through the app (written at most every half hour):
+    # the worker warms the caches of those who worked within the last day.
+    last_active_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 

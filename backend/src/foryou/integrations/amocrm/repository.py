@@ -409,6 +409,8 @@ async def store_connected(
             refresh_started_at=None,
             refresh_finished_at=None,
             connected_at=now,
+            # Connecting is using the CRM: the worker warms the new broker's first list.
+            last_active_at=now,
         )
     )
 
