@@ -20,7 +20,7 @@ import httpx
 from amocrm_emulator.testing import RunningEmulator
 
 from bench.common import CLIENT_SECRET, POSTGRES_URL
-from scripts.foryou_process import free_port, run_once, serving
+from scripts.foryou_process import ForyouProcess, free_port, run_once, serving
 from scripts.harness_constants import AMO, API, BINDER_COOKIE, CLIENT_ID
 
 # A fresh password per run for the benchmark's app users; never stored anywhere.
@@ -63,6 +63,7 @@ class Backend:
     env: dict[str, str]
     workdir: Path
     users: dict[str, str] = field(default_factory=dict)
+    server: ForyouProcess | None = None
 
     def cli(self, *args: str) -> str:
         return run_once(args, self.env, self.workdir)
@@ -174,4 +175,18 @@ def run_backend(
         tempfile.TemporaryDirectory(prefix="foryou-bench-run-") as workdir,
         serving(env, port=port, workers=workers, workdir=Path(workdir)) as server,
     ):
-        yield Backend(f"http://127.0.0.1:{port}", server.process, env, Path(workdir))
+        yield Backend(f"http://127.0.0.1:{port}", server.process, env, Path(workdir), server=server)
+
+
+@contextlib.contextmanager
+def restarted(backend: Backend, *, workers: int = 1) -> Iterator[Backend]:
+    """`backend` stopped and started again on the same database, secrets and address: what
+    its process kept in memory (caches) is gone, the brokers' connections and tokens are not,
+    as after a deploy overnight."""
+    if backend.server is None:
+        msg = "only a backend started by run_backend can be restarted"
+        raise RuntimeError(msg)
+    backend.server.stop()
+    port = urlsplit(backend.base_url).port
+    with serving(backend.env, port=port, workers=workers, workdir=backend.workdir) as server:
+        yield Backend(backend.base_url, server.process, backend.env, backend.workdir, server=server)

@@ -1,22 +1,27 @@
 """Nine o'clock: every broker of one amoCRM account opens the CRM tab within 10 seconds, 20 of
 them keep it open (an event stream), and the admin changes 10 of their leads in amoCRM.
 
-Three designs side by side, each against a fresh emulator (reforyou with `--extra-brokers`, so
-that 50 brokers each have an amoCRM user of their own) and a fresh `foryou serve` (one
-process, SQLite, in-process cache):
+Yesterday the 50 brokers connected (each to an amoCRM user of their own: the emulator's
+`reforyou` with `--extra-brokers`). Overnight the backend restarted: what its process kept in
+memory is gone, the connections and tokens are not. The designs side by side, each against a
+fresh emulator and a fresh `foryou serve` (one process, SQLite, in-process cache):
 
-- webhooks: an app user connected as the amoCRM admin; their connection registers the
-  account's webhook, amoCRM posts every change to us;
-- events poll: no admin; the embedded worker polls `GET /api/v4/events` with a broker's token;
+- webhooks + warming: an app user connected as the amoCRM admin, whose connection registered
+  the account's webhook; the embedded worker warms, before nine, the first screens of the
+  brokers who worked within the day (only with budget nobody is waiting for);
+- webhooks, no warming: the same without warming (`FORYOU_WARM_ACTIVE_HOURS=0`);
+- events poll: no admin; the embedded worker polls `GET /api/v4/events` with the token of
+  each broker who follows the account now (a stream open, or a CRM request within the half
+  hour); nobody follows it overnight, so nothing is warmed;
 - 15 s TTL: no webhook, no poll (the design before live updates): lists live 15 s, nothing
   tells the app; the change-to-app delay is how long a broker reloading every second keeps
   seeing the old lead.
 
-The brokers connected "yesterday": their tokens are valid, nothing of their lists is cached
-(the server started after they connected). Measured: time to the first list (the leads answer
-of a tab open), amoCRM calls per broker during the opens, 429s seen at the emulator, answers
-other than 200 from our API, and the delay from the admin's change (its act-as call) to the
-broker's `lead.changed` event.
+A tab open is what the app does: the pipelines, then the first page of the main pipeline's
+leads (`mine=true`, 25 a page). Measured: time from the tab open to that list, amoCRM calls
+per broker during the opens, 429s seen at the emulator, answers other than 200 from our API,
+amoCRM calls the warming made before nine, and the delay from the admin's change (its act-as
+call) to the broker's `lead.changed` event.
 """
 
 from __future__ import annotations
@@ -35,7 +40,7 @@ from typing import Any
 import httpx
 from amocrm_emulator.testing import RunningEmulator
 
-from bench.backend import APP_PASSWORD, Backend, database, run_backend
+from bench.backend import APP_PASSWORD, Backend, database, restarted, run_backend
 from bench.common import emulator, print_table, write_result
 from scripts.harness_constants import API
 
@@ -65,10 +70,25 @@ class Design:
     # How long after the last change events may still arrive.
     event_wait_seconds: float
     tells_the_app: bool = True
+    # Wait before nine until the worker has warmed the brokers' first screens.
+    warms: bool = False
 
 
+# The worker as in production (a run a minute): the first run after the restart warms.
+WEBHOOK_WORKER = {
+    "FORYOU_EMBEDDED_WORKER": "true",
+    "FORYOU_WORKER_INTERVAL_SECONDS": "60",
+    "FORYOU_EVENTS_POLL_SECONDS": "0",
+}
 DESIGNS = (
-    Design("webhooks", "webhooks (admin registers)", True, {"FORYOU_EVENTS_POLL_SECONDS": "0"}, 10),
+    Design("webhooks", "webhooks + warming", True, WEBHOOK_WORKER, 10, warms=True),
+    Design(
+        "webhooks_cold",
+        "webhooks, no warming",
+        True,
+        {**WEBHOOK_WORKER, "FORYOU_WARM_ACTIVE_HOURS": "0"},
+        10,
+    ),
     Design(
         "events_poll",
         f"events poll every {POLL_SECONDS} s",
@@ -89,6 +109,9 @@ DESIGNS = (
         tells_the_app=False,
     ),
 )
+# Warming is over when amoCRM saw no read of leads or tasks for this long.
+WARM_QUIET_SECONDS = 5.0
+WARM_LIMIT_SECONDS = 240.0
 
 
 @dataclass
@@ -105,13 +128,40 @@ def percentile(values: list[float], share: float) -> float | None:
 
 
 @contextlib.contextmanager
-def scene(design: Design) -> Iterator[tuple[Backend, RunningEmulator]]:
+def scene(design: Design) -> Iterator[tuple[Backend, RunningEmulator, list[dict[str, str]]]]:
+    """Yesterday's connections, then the backend restarted overnight."""
     with (
         emulator(extra_brokers=BROKERS - SEEDED_BROKERS) as emu,
         database("sqlite") as url,
-        run_backend(url, emu, workers=1, **SETUP_ENV, **design.env) as api,
+        run_backend(url, emu, workers=1, **SETUP_ENV, **design.env) as yesterday,
     ):
-        yield api, emu
+        brokers = prepare(yesterday, emu, design)
+        with restarted(yesterday) as api:
+            yield api, emu, brokers
+
+
+def warm_before_nine(emu: RunningEmulator) -> dict[str, Any]:
+    """Wait until the worker's warming is over: amoCRM quiet for a while after its reads."""
+    emu.control.clear_requests()
+    started = time.perf_counter()
+    last_count, last_change = 0, started
+    while time.perf_counter() - started < WARM_LIMIT_SECONDS:
+        time.sleep(1.0)
+        count = sum(
+            1
+            for row in emu.control.requests()
+            if row["path"] in ("/api/v4/leads", "/api/v4/tasks", "/api/v4/contacts")
+        )
+        if count != last_count:
+            last_count, last_change = count, time.perf_counter()
+        elif count and time.perf_counter() - last_change >= WARM_QUIET_SECONDS:
+            break
+    rows = emu.control.requests()
+    return {
+        "warm_took_seconds": round(last_change - started, 1),
+        "amocrm_calls_warming": sum(1 for row in rows if row["path"].startswith("/api/v4/")),
+        "amocrm_429_warming": sum(1 for row in rows if row.get("status") == 429),
+    }
 
 
 def prepare(api: Backend, emu: RunningEmulator, design: Design) -> list[dict[str, str]]:
@@ -179,32 +229,39 @@ async def open_stream(client: httpx.AsyncClient, headers: dict[str, str]) -> Str
 async def open_tab(
     client: httpx.AsyncClient, headers: dict[str, str], delay: float
 ) -> dict[str, Any]:
-    """The CRM tab at 9 o'clock: pipelines and the first page of leads at once."""
+    """The CRM tab at nine, as the app opens it: the pipelines, then the first page of the
+    main pipeline's leads."""
     await asyncio.sleep(delay)
     started = time.perf_counter()
-
-    async def timed(path: str) -> tuple[httpx.Response, float]:
-        answer = await client.get(f"{API}{path}", headers=headers)
-        return answer, time.perf_counter() - started
-
-    (pipelines, _), (leads, leads_seconds) = await asyncio.gather(
-        timed("/crm/pipelines"), timed("/crm/leads")
-    )
-    items = leads.json()["data"]["items"] if leads.status_code == 200 else []
+    pipelines = await client.get(f"{API}/crm/pipelines", headers=headers)
+    items = pipelines.json()["data"]["items"] if pipelines.status_code == 200 else []
+    main = next((p for p in items if p["isMain"]), items[0] if items else None)
+    params: dict[str, Any] = {"mine": "true", "page": 1, "limit": 25}
+    if main is not None:
+        params["pipelineId"] = main["id"]
+    leads = await client.get(f"{API}/crm/leads", headers=headers, params=params)
+    leads_seconds = time.perf_counter() - started
+    found = leads.json()["data"]["items"] if leads.status_code == 200 else []
     return {
         "list_seconds": leads_seconds,
         "statuses": [pipelines.status_code, leads.status_code],
-        "lead_ids": [item["id"] for item in items],
+        "lead_ids": [item["id"] for item in found],
+        "params": params,
     }
 
 
 async def until_visible(
-    client: httpx.AsyncClient, headers: dict[str, str], lead_id: int, name: str, limit: float
+    client: httpx.AsyncClient,
+    headers: dict[str, str],
+    lead_id: int,
+    name: str,
+    limit: float,
+    params: dict[str, Any],
 ) -> float | None:
     """The old design: a broker reloading the list every second; when does the change show?"""
     started = time.perf_counter()
     while time.perf_counter() - started < limit:
-        answer = await client.get(f"{API}/crm/leads", headers=headers)
+        answer = await client.get(f"{API}/crm/leads", headers=headers, params=params)
         if answer.status_code == 200 and any(
             item["id"] == lead_id and item["name"] == name
             for item in answer.json()["data"]["items"]
@@ -256,7 +313,12 @@ async def run_scene(
                 visible.append(
                     asyncio.create_task(
                         until_visible(
-                            client, brokers[index], lead_id, name, design.event_wait_seconds
+                            client,
+                            brokers[index],
+                            lead_id,
+                            name,
+                            design.event_wait_seconds,
+                            opens[index]["params"],
                         )
                     )
                 )
@@ -317,9 +379,10 @@ async def run_scene(
 
 
 def run(design: Design) -> dict[str, Any]:
-    with scene(design) as (api, emu):
-        brokers = prepare(api, emu, design)
-        return asyncio.run(run_scene(api, emu, design, brokers))
+    with scene(design) as (api, emu, brokers):
+        warming = warm_before_nine(emu) if design.warms else {}
+        result = asyncio.run(run_scene(api, emu, design, brokers))
+        return {**result, **warming}
 
 
 def main(argv: list[str]) -> None:
@@ -349,6 +412,7 @@ def main(argv: list[str]) -> None:
                 row["change_to_app_p50_ms"] if row["change_to_app_p50_ms"] is not None else "-",
                 row["change_to_app_p95_ms"] if row["change_to_app_p95_ms"] is not None else "-",
                 f"{row['changes_never_told']}/{row['changes']}",
+                row.get("amocrm_calls_warming", "-"),
             ]
         )
     print_table(
@@ -364,6 +428,7 @@ def main(argv: list[str]) -> None:
             "change→app p50 ms",
             "p95 ms",
             "not told",
+            "warming calls before nine",
         ],
         rows,
     )
@@ -379,7 +444,8 @@ def main(argv: list[str]) -> None:
                 "events_poll_seconds": POLL_SECONDS,
                 "database": "sqlite",
                 "api_processes": 1,
-                "caches": "cold (server started after the brokers connected; tokens valid)",
+                "caches": "the backend restarted after the brokers connected (tokens valid, its "
+                "in-memory caches gone); only the warming design fills them before nine",
             },
             "results": results,
         },

@@ -89,3 +89,21 @@ async def test_the_poll_keeps_to_its_share_of_the_budget_the_longest_waiting_fir
     first, second, third = event_readers(emu)
     assert {first, second} == {amo_user(emu, "broker", n)["id"] for n in range(2)}
     assert third == first
+
+
+async def test_a_closed_stream_stops_costing_polls_soon_after(make_backend: Any, emu: Any) -> None:
+    backend = await make_backend()
+    live = backend.services.live
+    broker = await connected_user(backend, emu, "broker", 0)
+    user_id = await user_id_of(backend, broker)
+    account_id = admin_get(emu, "/api/v4/account")["id"]
+    subscription = await live.subscribe(user_id, None)
+    await live.unsubscribe(user_id, subscription)
+    emu.control.clear_requests()
+    await live.poll_events(account_id)
+    assert len(event_readers(emu)) == 1  # a reconnect a moment later finds it followed
+    # Two heartbeats without the stream saying it is still open: no longer watching.
+    backend.clock.advance(2 * live.heartbeat_seconds + 6)
+    emu.control.clear_requests()
+    await live.poll_events(account_id)
+    assert event_readers(emu) == []

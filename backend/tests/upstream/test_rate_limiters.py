@@ -99,6 +99,19 @@ async def test_pause_holds_new_slots_back(make_limiter: LimiterFactory) -> None:
     assert 1.9 < refused.value.retry_after <= 2.0
 
 
+async def test_booked_ahead_peeks_without_booking(make_limiter: LimiterFactory) -> None:
+    limiter = make_limiter(2.0, 1)
+    assert await limiter.booked_ahead("acct") == 0
+    assert await limiter.acquire("acct", max_wait=0) == 0
+    # The next slot is half a second away, for whoever comes next; asking books nothing.
+    ahead = await limiter.booked_ahead("acct")
+    assert 0.3 < ahead <= 0.5
+    assert 0.3 < await limiter.booked_ahead("acct") <= 0.5
+    assert await limiter.booked_ahead("other") == 0
+    await limiter.pause("other", 3)
+    assert 2.5 < await limiter.booked_ahead("other") <= 3.0
+
+
 async def test_redis_budget_is_shared_by_separate_clients(prefix: str) -> None:
     first: Redis = Redis.from_url(REDIS_URL)
     second: Redis = Redis.from_url(REDIS_URL)

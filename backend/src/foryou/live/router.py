@@ -100,9 +100,13 @@ async def event_stream(
     async def frames() -> AsyncIterator[str]:
         loop = asyncio.get_running_loop()
         ends_at = loop.time() + live.stream_max_seconds
+        watched_at = loop.time()
         try:
             yield ": connected\n\n"
             while (left := ends_at - loop.time()) > 0:
+                if loop.time() - watched_at >= heartbeat:
+                    await live.still_watching(user.id)
+                    watched_at = loop.time()
                 event = await subscription.next_event(min(heartbeat, left))
                 if event is None:
                     yield ": heartbeat\n\n"

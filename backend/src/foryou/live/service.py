@@ -85,6 +85,8 @@ EVENTS_PAGE = 100
 POLL_BUDGET_SHARE = 0.25
 # A broker new to the poll reads events from at most this far back.
 NEW_FOLLOWER_LOOKBACK_SECONDS = 300
+# A stream's watching mark outlives two heartbeats by this much.
+WATCH_SLACK_SECONDS = 5.0
 # A broker's cursor outlives a day without the app.
 CURSOR_SECONDS = 86_400.0
 # Tasks named by one poll's events are read in pages of this many (amoCRM's largest page).
@@ -305,9 +307,14 @@ class LiveService:
     # --- streams --------------------------------------------------------------------------
 
     async def subscribe(self, user_id: uuid.UUID, last_event_id: int | None) -> Subscription:
-        # Without a webhook, the events poll reads with the token of whoever watches.
-        await self._activity.watching(user_id, self.stream_max_seconds + self.heartbeat_seconds)
+        await self.still_watching(user_id)
         return await self._hub.subscribe(user_id, last_event_id)
+
+    async def still_watching(self, user_id: uuid.UUID) -> None:
+        """The user's stream is open (said at least every heartbeat while it is): without a
+        webhook, the events poll reads with the token of whoever watches. The mark outlives
+        one missed heartbeat and is gone soon after the stream ends."""
+        await self._activity.watching(user_id, 2 * self.heartbeat_seconds + WATCH_SLACK_SECONDS)
 
     async def unsubscribe(self, user_id: uuid.UUID, subscription: Subscription) -> None:
         await self._hub.unsubscribe(user_id, subscription)
