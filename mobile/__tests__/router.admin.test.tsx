@@ -80,6 +80,10 @@ describe('the brokers list', () => {
     expect(petroRow).toHaveTextContent(/Помилка «refresh_revoked»/);
     expect(screen.getByTestId('broker-ivan@foryou.test-state')).toHaveTextContent('Не підключався');
     expect(screen.getByRole('button', { name: 'Відкрити: Олена Коваль, Підключено' })).toBeOnTheScreen();
+    // When each broker last used the app; never for one who never connected.
+    expect(screen.getByTestId('broker-olena@foryou.test')).toHaveTextContent(/У застосунку 30 лист/);
+    expect(petroRow).not.toHaveTextContent(/У застосунку/);
+    expect(screen.getByTestId('broker-ivan@foryou.test')).not.toHaveTextContent(/У застосунку/);
   });
 
   test('filter by state and search by name or e-mail go to the API', async () => {
@@ -128,6 +132,7 @@ describe("a broker's detail", () => {
     expect(app.getPathname()).toBe(`/admin/broker/${olena.userId}`);
     expect(screen.getByTestId('admin-broker-state')).toHaveTextContent('Підключено');
     expect(screen.getByTestId('admin-broker-amo-user')).toHaveTextContent('Олена Коваль (amoCRM)');
+    expect(screen.getByTestId('admin-broker-last-active')).toHaveTextContent(/30 лист/);
     expect(await screen.findByTestId('admin-event-connected')).toHaveTextContent(/^Підключився до amoCRM/);
     expect(screen.getByTestId('admin-event-refresh_failed')).toHaveTextContent(/причина: amoCRM відкликав доступ/);
 

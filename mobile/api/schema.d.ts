@@ -616,6 +616,11 @@ export interface components {
             reconnectRequested: boolean;
             /** Reconnectnote */
             reconnectNote: string | null;
+            /**
+             * Lastactiveat
+             * @description When the broker last used the CRM through the app or connected (recorded at most every half hour).
+             */
+            lastActiveAt: string | null;
         };
         /**
          * ClientKind

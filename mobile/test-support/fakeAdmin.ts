@@ -25,6 +25,7 @@ function brokerRow(overrides: Partial<Broker> & Pick<Broker, 'userId' | 'email' 
     connectedSince: null,
     reconnectRequested: false,
     reconnectNote: null,
+    lastActiveAt: null,
     ...overrides,
   };
 }
@@ -40,6 +41,7 @@ export const sampleBrokers: Broker[] = [
     amoUserName: 'Олена Коваль (amoCRM)',
     lastRefreshedAt: '2026-11-27T20:00:00Z',
     connectedSince: '2026-11-01T09:00:00Z',
+    lastActiveAt: '2026-11-30T09:05:00Z',
   }),
   brokerRow({
     userId: '5b3c7a52-0d7c-4d5e-9a61-1d0c3f1b2a02',

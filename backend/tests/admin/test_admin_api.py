@@ -62,6 +62,14 @@ async def test_brokers_states_filters_unlink_and_timeline(backend: Backend, emu:
     assert [row["userId"] for row in active] == [str(connected_id)]
     assert active[0]["amoUserId"] == amo_user(emu)["id"]
     assert active[0]["connectedSince"] is not None
+    # Connecting is using the CRM; later use moves the mark on (recorded every half hour).
+    assert active[0]["lastActiveAt"] == active[0]["connectedSince"]
+    backend.clock.advance(3600)
+    assert (await backend.client.get(f"{API}/crm/tasks", headers=connected)).status_code == 200
+    listed = (await backend.client.get(f"{ADMIN}/brokers?state=active", headers=admin)).json()
+    assert listed["data"]["items"][0]["lastActiveAt"] > active[0]["lastActiveAt"]
+    never = next(row for row in listing["items"] if row["name"] == "Newcomer")
+    assert never["lastActiveAt"] is None
     paged = (await backend.client.get(f"{ADMIN}/brokers?limit=1", headers=admin)).json()["data"]
     assert (len(paged["items"]), paged["hasMore"]) == (1, True)
     bad = await backend.client.get(f"{ADMIN}/brokers?state=sleeping", headers=admin)

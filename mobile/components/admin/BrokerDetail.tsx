@@ -97,6 +97,7 @@ function BrokerHeader({ broker, locale }: { broker: Broker; locale: string }) {
     [t.admin.broker.amoUser, amoUserText(t, broker.amoUserName, broker.amoUserId), 'amo-user'],
     [t.admin.broker.domain, broker.domain, 'domain'],
     [t.admin.broker.reason, reasonText(t, broker.reason), 'reason'],
+    [t.admin.broker.lastActive, date(broker.lastActiveAt), 'last-active'],
     [t.admin.broker.connectedSince, date(broker.connectedSince), 'connected-since'],
     [t.admin.broker.lastRefresh, date(broker.lastRefreshedAt), 'last-refresh'],
     [

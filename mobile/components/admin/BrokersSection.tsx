@@ -118,6 +118,7 @@ function BrokerRow({ broker, locale, onOpen }: { broker: Broker; locale: string;
   const amoUser = amoUserText(t, broker.amoUserName, broker.amoUserId);
   const reason = broker.state === 'reauth_required' || broker.state === 'revoked' ? reasonText(t, broker.reason) : null;
   const details = [
+    broker.lastActiveAt ? fill(t.admin.brokers.lastActive, { date: formatDateTime(broker.lastActiveAt, locale) ?? '' }) : null,
     broker.connectedSince ? fill(t.admin.brokers.connectedSince, { date: formatDateTime(broker.connectedSince, locale) ?? '' }) : null,
     broker.lastRefreshedAt ? fill(t.admin.brokers.lastRefresh, { date: formatDateTime(broker.lastRefreshedAt, locale) ?? '' }) : null,
   ].filter(Boolean);

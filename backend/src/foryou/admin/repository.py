@@ -40,6 +40,7 @@ class BrokerRow:
     reconnect_note: str | None
     last_error: str | None
     last_error_at: datetime | None
+    last_active_at: datetime | None
 
 
 def _last_failure(column: Any) -> Any:
@@ -123,6 +124,7 @@ async def list_brokers(
             AmoCrmReconnectRequest.note,
             _last_failure(AmoCrmConnectionEvent.reason),
             _last_failure(AmoCrmConnectionEvent.created_at),
+            AmoCrmConnection.last_active_at,
         )
         .outerjoin(AmoCrmConnection, AmoCrmConnection.user_id == User.id)
         .outerjoin(AmoCrmReconnectRequest, AmoCrmReconnectRequest.user_id == User.id)

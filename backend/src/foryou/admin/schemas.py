@@ -41,6 +41,10 @@ class BrokerOut(ApiModel):
     connected_since: datetime | None
     reconnect_requested: bool
     reconnect_note: str | None
+    last_active_at: datetime | None = Field(
+        description="When the broker last used the CRM through the app or connected "
+        "(recorded at most every half hour)."
+    )
 
 
 class EventOut(ApiModel):

@@ -78,6 +78,8 @@ class BrokerView:
     connected_since: datetime | None
     reconnect_requested: bool
     reconnect_note: str | None
+    # When the broker last used the CRM through the app (to the half hour).
+    last_active_at: datetime | None
 
 
 @dataclass(frozen=True)
@@ -143,6 +145,7 @@ def _broker_view(row: BrokerRow) -> BrokerView:
         connected_since=row.connected_at if state == "active" else None,
         reconnect_requested=pending,
         reconnect_note=row.reconnect_note if pending else None,
+        last_active_at=row.last_active_at,
     )
 
 
