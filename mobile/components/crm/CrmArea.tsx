@@ -61,6 +61,26 @@ function CrmTopBar({ title, status }: { title: ReactNode; status: ReactNode }) {
   );
 }
 
+function useLeadFilters(pipelineId: number, stageId: number | undefined, search: string): LeadListFilters {
+  return useMemo(
+    () => ({
+      pipelineId,
+      ...(stageId !== undefined ? { stageId } : {}),
+      ...(search ? { query: search } : {}),
+    }),
+    [pipelineId, stageId, search],
+  );
+}
+
+/** A disabled query (no pipeline yet) would still fetch on `refetch`: it waits for its pipeline. */
+function useRefetchLeadsOnFocus(refetch: () => unknown, enabled: boolean) {
+  useRefetchOnFocus(
+    useCallback(() => {
+      if (enabled) void refetch();
+    }, [enabled, refetch]),
+  );
+}
+
 /** The connected broker's CRM: pipelines, stages and their own leads, through their own connection. */
 export function CrmArea({ status, notices }: Chrome) {
   const { t } = useI18n();
@@ -68,22 +88,13 @@ export function CrmArea({ status, notices }: Chrome) {
   const refetchPipelines = pipelines.refetch;
   useRefetchOnFocus(useCallback(() => void refetchPipelines(), [refetchPipelines]));
 
-  if (pipelines.isSuccess && pipelines.data.length > 0) {
-    return <PipelineLeads pipelines={pipelines.data} status={status} notices={notices} />;
-  }
+  // One component for every state, so the top bar (and the status pill's open sheet) stays
+  // mounted when the pipelines arrive.
   return (
-    <View style={styles.container}>
-      <CrmTopBar
-        title={
-          <Text style={styles.title} accessibilityRole="header">
-            {t.tabs.crm}
-          </Text>
-        }
-        status={status}
-      />
-      <View style={styles.body}>
-        {notices}
-        {pipelines.isPending ? (
+    <PipelineLeads
+      pipelines={pipelines.data ?? []}
+      unavailable={
+        pipelines.isPending ? (
           <LoadingView testID="pipelines-loading" />
         ) : pipelines.isError ? (
           <ErrorView
@@ -94,37 +105,37 @@ export function CrmArea({ status, notices }: Chrome) {
           />
         ) : (
           <MessageView title={t.crm.leadsTitle} text={t.crm.noPipelines} testID="pipelines-empty" />
-        )}
-      </View>
-    </View>
+        )
+      }
+      status={status}
+      notices={notices}
+    />
   );
 }
 
-function PipelineLeads({ pipelines, status, notices }: { pipelines: Pipeline[] } & Chrome) {
+/** The list of the selected pipeline; `unavailable` stands in while there is no pipeline to show. */
+function PipelineLeads({
+  pipelines,
+  unavailable,
+  status,
+  notices,
+}: { pipelines: Pipeline[]; unavailable: ReactNode } & Chrome) {
   const { t, language } = useI18n();
   const router = useRouter();
   const state = useCrmListState();
   const locale = LOCALES[language];
   const currency = useAccountCurrency();
 
-  const pipeline =
-    pipelines.find((candidate) => candidate.id === state.pipelineId) ?? (defaultPipeline(pipelines) as Pipeline);
-  const stage = pipeline.stages.find((candidate) => candidate.id === state.stageId);
+  const pipeline = pipelines.find((candidate) => candidate.id === state.pipelineId) ?? defaultPipeline(pipelines);
+  const stage = pipeline?.stages.find((candidate) => candidate.id === state.stageId);
   const stageId = stage?.id;
   const searchText = state.search;
   const search = useDebouncedValue(searchText.trim(), SEARCH_DEBOUNCE_MS);
 
-  const filters: LeadListFilters = useMemo(
-    () => ({
-      pipelineId: pipeline.id,
-      ...(stageId !== undefined ? { stageId } : {}),
-      ...(search ? { query: search } : {}),
-    }),
-    [pipeline.id, stageId, search],
-  );
-  const leads = useLeadPages(filters);
-  const refetchLeads = leads.refetch;
-  useRefetchOnFocus(useCallback(() => void refetchLeads(), [refetchLeads]));
+  const pipelineId = pipeline?.id;
+  const filters = useLeadFilters(pipelineId ?? 0, stageId, search);
+  const leads = useLeadPages(filters, { enabled: pipelineId !== undefined });
+  useRefetchLeadsOnFocus(leads.refetch, pipelineId !== undefined);
 
   const [pullRefreshing, setPullRefreshing] = useState(false);
   const onRefresh = useCallback(async () => {
@@ -144,11 +155,30 @@ function PipelineLeads({ pipelines, status, notices }: { pipelines: Pipeline[] }
   const hasMore = Boolean(lastPage?.data.hasMore);
 
   const selectPipeline = (id: number) => crmListState.update({ pipelineId: id, stageId: null, created: null });
-  const selectStage = (id: number | null) => crmListState.update({ pipelineId: pipeline.id, stageId: id, created: null });
+  const selectStage = (id: number | null) => crmListState.update({ pipelineId: pipeline?.id, stageId: id, created: null });
   const changeSearch = (text: string) => crmListState.update({ search: text });
   const loadMore = () => {
     if (leads.hasNextPage && !leads.isFetchingNextPage && !leads.isFetchNextPageError) void leads.fetchNextPage();
   };
+
+  if (!pipeline) {
+    return (
+      <View style={styles.container}>
+        <CrmTopBar
+          title={
+            <Text style={styles.title} accessibilityRole="header">
+              {t.tabs.crm}
+            </Text>
+          }
+          status={status}
+        />
+        <View style={styles.body}>
+          {notices}
+          {unavailable}
+        </View>
+      </View>
+    );
+  }
 
   const summary = leads.isSuccess
     ? fill(t.crm.summary, { pipeline: pipeline.name, count: leadCount(t, language, items.length, hasMore) })
