@@ -10,9 +10,12 @@ import { setTokenSource } from '@/api/client';
 describe('AmoCrmStatusBadge', () => {
   beforeEach(() => setTokenSource(() => 'app-jwt-for-tests'));
 
-  test('names who is connected and where', async () => {
+  test('a pill that says connected, and opens who is connected and where', async () => {
     installFakeBackend();
     await renderWithProviders(<AmoCrmStatusBadge status={connected} />);
+    expect(screen.getByRole('button', { name: 'Підключено до amoCRM: Олена Коваль · reforyou.amocrm.ru' })).toBeOnTheScreen();
+    expect(screen.queryByTestId('amo-disconnect')).toBeNull();
+    await fireEvent.press(screen.getByTestId('amo-status-badge'));
     expect(screen.getByText('Підключено до amoCRM')).toBeOnTheScreen();
     expect(screen.getByTestId('amo-connected-as')).toHaveTextContent('Олена Коваль · reforyou.amocrm.ru');
   });
@@ -22,12 +25,14 @@ describe('AmoCrmStatusBadge', () => {
     await renderWithProviders(
       <AmoCrmStatusBadge status={{ ...connected, amoUserName: null }} brokerName="Ігор Коваль" />,
     );
+    await fireEvent.press(screen.getByTestId('amo-status-badge'));
     expect(screen.getByTestId('amo-connected-as')).toHaveTextContent('Ігор Коваль · reforyou.amocrm.ru');
   });
 
   test('disconnect asks first; cancelling changes nothing', async () => {
     const backend = installFakeBackend();
     await renderWithProviders(<AmoCrmStatusBadge status={connected} />);
+    await fireEvent.press(screen.getByTestId('amo-status-badge'));
     await fireEvent.press(screen.getByTestId('amo-disconnect'));
     expect(screen.getByText('Відключити amoCRM?')).toBeOnTheScreen();
     await fireEvent.press(screen.getByTestId('amo-disconnect-cancel'));
@@ -42,6 +47,7 @@ describe('AmoCrmStatusBadge', () => {
     queryClient.setQueryData(amoCrmKeys.status(), connected);
     queryClient.setQueryData(crmKeys.leads({ mine: true }), { items: [], page: 1, hasMore: false });
 
+    await fireEvent.press(screen.getByTestId('amo-status-badge'));
     await fireEvent.press(screen.getByTestId('amo-disconnect'));
     await fireEvent.press(screen.getByTestId('amo-disconnect-confirm'));
 
@@ -54,6 +60,7 @@ describe('AmoCrmStatusBadge', () => {
     const backend = installFakeBackend();
     backend.failOnce('POST', '/integrations/amo-crm/disconnect', 503, 'amo_upstream_unavailable');
     await renderWithProviders(<AmoCrmStatusBadge status={connected} />);
+    await fireEvent.press(screen.getByTestId('amo-status-badge'));
     await fireEvent.press(screen.getByTestId('amo-disconnect'));
     await fireEvent.press(screen.getByTestId('amo-disconnect-confirm'));
     expect(await screen.findByTestId('amo-disconnect-error')).toHaveTextContent(

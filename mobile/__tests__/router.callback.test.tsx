@@ -24,6 +24,8 @@ describe('/amo-crm/callback', () => {
     const app = await renderApp('/amo-crm/callback?status=connected');
     expect(await screen.findByTestId('amo-connect-connected')).toHaveTextContent(/^amoCRM підключено\./);
     expect(app.getPathname()).toBe('/crm');
+    // Who is connected: behind the top bar's «amoCRM» pill.
+    await fireEvent.press(screen.getByTestId('amo-status-badge'));
     expect(screen.getByTestId('amo-connected-as')).toHaveTextContent(/Олена Коваль/);
     expect(await screen.findByText('Квартира на Подолі')).toBeOnTheScreen();
     expect(backend.count('POST', '/integrations/amo-crm/exchange-code')).toBe(0);
@@ -42,6 +44,7 @@ describe('/amo-crm/callback', () => {
     await renderApp('/amo-crm/callback?status=connected');
     await screen.findByTestId('amo-connect-connected');
 
+    await fireEvent.press(screen.getByTestId('amo-status-badge'));
     await fireEvent.press(screen.getByTestId('amo-disconnect'));
     expect(screen.getByTestId('amo-disconnect-confirmation')).toBeOnTheScreen();
     expect(screen.queryByTestId('amo-connect-connected')).toBeNull();

@@ -66,6 +66,7 @@ describe('sign-in and the CRM tab', () => {
   test('connected: the badge names the broker and their leads are listed', async () => {
     const backend = await connectedBroker();
     await renderApp('/crm');
+    await fireEvent.press(await screen.findByTestId('amo-status-badge'));
     expect(await screen.findByTestId('amo-connected-as')).toHaveTextContent('Олена Коваль · reforyou.amocrm.ru');
     expect(await screen.findByText('Квартира на Подолі')).toBeOnTheScreen();
     expect(screen.getByText('Будинок в Ірпені')).toBeOnTheScreen();

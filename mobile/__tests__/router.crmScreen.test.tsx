@@ -24,6 +24,10 @@ describe('CRM tab: pipelines, stages, leads', () => {
     expect(await screen.findByText('Продаж — 2 угоди')).toBeOnTheScreen();
     expect(screen.getByTestId('stage-chip-all')).toHaveTextContent('Усі етапи');
     expect(screen.getByTestId('stage-chip-12')).toHaveTextContent('Переговори');
+    // The pipeline and its count are the tab's title; tapping it lists the other pipelines.
+    expect(screen.getByRole('button', { name: 'Воронка: Продаж — 2 угоди' })).toBeOnTheScreen();
+    await fireEvent.press(screen.getByTestId('pipeline-picker'));
+    expect(screen.getByTestId('pipeline-chip-10')).toBeSelected();
     expect(screen.getByTestId('pipeline-chip-20')).toHaveTextContent('Оренда');
     expect(screen.getByTestId('lead-101')).toHaveTextContent(/^КН.*Квартира на Подолі.*Іван Петренко/);
     expect(screen.getByTestId('lead-101-price')).toHaveTextContent(/3\s200\s000/);
@@ -47,6 +51,7 @@ describe('CRM tab: pipelines, stages, leads', () => {
     await connectedBroker();
     await renderApp('/crm');
     await screen.findByTestId('lead-101');
+    await fireEvent.press(screen.getByTestId('pipeline-picker'));
     await fireEvent.press(screen.getByTestId('pipeline-chip-20'));
     expect(await screen.findByText('Оренда — 0 угод')).toBeOnTheScreen();
     expect(screen.getByTestId('leads-empty')).toHaveTextContent('Угод поки немає.');
@@ -65,6 +70,19 @@ describe('CRM tab: pipelines, stages, leads', () => {
     expect(await screen.findByTestId('lead-102')).toBeOnTheScreen();
     const searches = leadRequests(backend).slice(before);
     expect(searches.map((r) => r.query.query)).toEqual(['Будинок']);
+  });
+
+  test('the search field clears with one tap, and the whole list comes back', async () => {
+    await connectedBroker();
+    await renderApp('/crm');
+    await screen.findByTestId('lead-101');
+    expect(screen.queryByTestId('leads-search-clear')).toBeNull();
+    await fireEvent.changeText(screen.getByTestId('leads-search'), 'Будинок');
+    await waitFor(() => expect(screen.queryByTestId('lead-101')).toBeNull());
+    await fireEvent.press(screen.getByRole('button', { name: 'Очистити пошук' }));
+    expect(screen.getByTestId('leads-search')).toHaveDisplayValue('');
+    expect(await screen.findByTestId('lead-101')).toBeOnTheScreen();
+    expect(screen.queryByTestId('leads-search-clear')).toBeNull();
   });
 
   test('infinite scroll: "25+" until the last page, then the exact count', async () => {

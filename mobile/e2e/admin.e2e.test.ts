@@ -10,7 +10,7 @@ import path from 'node:path';
 
 import type { Browser, Page } from 'playwright-core';
 
-import { amoSignIn, continueToAmo, launchBrowser, openSignIn, reachStartPage, redact, submitSignIn } from './flows';
+import { amoSignIn, continueToAmo, launchBrowser, openConnectionDetails, openSignIn, reachStartPage, redact, submitSignIn } from './flows';
 import { type AmoUser, type AppUserSpec, type Stack, startStack } from './stack';
 
 const MOBILE_ROOT = path.resolve(__dirname, '..');
@@ -103,6 +103,7 @@ test('the admin sees who is connected, asks a broker to reconnect, and the agenc
   await signIn(brokerPage, broker1);
   await connectAmo(brokerPage, broker1, amoBroker1);
   // No agency connection yet: a broker cannot read their own amoCRM user, so the app name stands in.
+  await openConnectionDetails(brokerPage);
   await brokerPage.getByTestId('amo-connected-as').getByText(broker1.name, { exact: false }).waitFor();
   await shot(brokerPage, 'broker1-connected-before-agency');
 
@@ -185,6 +186,7 @@ test('the admin sees who is connected, asks a broker to reconnect, and the agenc
 
   // …and in broker1's own status badge.
   await brokerPage.reload();
+  await openConnectionDetails(brokerPage);
   await brokerPage.getByTestId('amo-connected-as').getByText(amoBroker1.name, { exact: false }).waitFor();
   await shot(brokerPage, 'broker1-badge-amo-name');
 

@@ -10,7 +10,7 @@ import path from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 
 import { actInAmo, amoAdminApi } from './amoCheck';
-import { amoSignIn as signInToAmo, continueToAmo, launchBrowser, openSignIn, reachStartPage, redact, submitSignIn } from './flows';
+import { amoSignIn as signInToAmo, continueToAmo, launchBrowser, openConnectionDetails, openSignIn, reachStartPage, redact, submitSignIn } from './flows';
 import { type AmoUser, type Stack, startStack } from './stack';
 
 const MOBILE_ROOT = path.resolve(__dirname, '..');
@@ -145,6 +145,7 @@ async function allowAndReturnConnected(page: Page): Promise<void> {
 
 /** Leaves the broker disconnected, as every scenario expects to find them. */
 async function disconnect(page: Page): Promise<void> {
+  await openConnectionDetails(page);
   await page.getByTestId('amo-disconnect').click();
   await page.getByTestId('amo-disconnect-confirm').click();
   await page.getByTestId('crm-not-connected').waitFor();
@@ -226,8 +227,11 @@ test('a broker connects amoCRM, sees their leads, and disconnects', () =>
     await page.getByTestId('amo-connect-connected').waitFor();
     await shot(page, 'connect', 'connected-via-ticket');
 
+    await openConnectionDetails(page);
     await expectVisibleText(page, 'Підключено до amoCRM');
     await expect(page.getByTestId('amo-connected-as').textContent()).resolves.toContain(broker.name);
+    await shot(page, 'connect', 'connection-details');
+    await page.getByTestId('amo-status-sheet-close').click();
     await page.getByTestId('lead-list').waitFor();
     const expected = await brokerLeadNames();
     expect(expected.length).toBeGreaterThan(0);
@@ -247,6 +251,7 @@ test('a broker connects amoCRM, sees their leads, and disconnects', () =>
     expect(await page.getByTestId('amo-connect-error').count()).toBe(0);
     expect(redemptions).toEqual([400]);
 
+    await openConnectionDetails(page);
     await page.getByTestId('amo-disconnect').click();
     await page.getByTestId('amo-disconnect-confirmation').waitFor();
     await shot(page, 'connect', 'disconnect-confirmation');
@@ -526,6 +531,9 @@ test('the list loads the next page at its end; another pipeline shows its stages
     await page.mouse.wheel(2000, 0);
     await page.waitForFunction(() => (document.querySelector('[data-testid="stage-filter"]')?.scrollLeft ?? 0) > 0);
     await shot(page, 'scroll', 'stage-chips-scrolled');
+    await page.getByTestId('pipeline-picker').click();
+    await page.getByTestId('pipeline-sheet').waitFor();
+    await sheetShot(page, 'scroll', 'pipeline-sheet');
     await page.getByTestId(`pipeline-chip-${other.id}`).click();
     await page.getByTestId('leads-summary').filter({ hasText: other.name }).waitFor();
     await page.waitForFunction(() => document.querySelector('[data-testid="stage-filter"]')?.scrollLeft === 0);

@@ -64,3 +64,9 @@ export async function amoSignIn(page: Page, user: AmoUser): Promise<void> {
   await page.getByRole('button', { name: 'Войти' }).click();
   await page.getByRole('button', { name: 'Разрешить' }).waitFor();
 }
+
+/** The CRM tab's «amoCRM» pill opens the connection's details: who is connected, and disconnect. */
+export async function openConnectionDetails(page: Page): Promise<void> {
+  await page.getByTestId('amo-status-badge').click();
+  await page.getByTestId('amo-status-sheet').waitFor();
+}

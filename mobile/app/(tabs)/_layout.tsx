@@ -39,6 +39,9 @@ export default function TabsLayout() {
           title: t.tabs.crm,
           tabBarButtonTestID: 'tab-crm',
           tabBarIcon: tabIcon('₴'),
+          // Connected, the tab draws its own one-row top bar (the pipeline and the connection's
+          // pill), so the navigator's "CRM" title does not take a second row from the leads.
+          headerShown: status.data?.state !== 'connected',
           // Roles without CRM access do not see the tab; the screen itself still refuses them.
           href: crm ? undefined : null,
         }}

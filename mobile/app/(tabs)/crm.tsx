@@ -14,7 +14,7 @@ import { useConnectNotice } from '@/components/amo-crm/connectNotice';
 import { useAmoCrmConnect } from '@/components/amo-crm/useAmoCrmConnect';
 import { CrmArea } from '@/components/crm/CrmArea';
 import { ErrorView, LoadingView, MessageView } from '@/components/ui/StateViews';
-import { colors, spacing } from '@/components/ui/theme';
+import { colors } from '@/components/ui/theme';
 import { type Messages, useI18n } from '@/i18n';
 
 function reauthReason(t: Messages, status: ConnectionStatus): string {
@@ -64,12 +64,17 @@ export default function CrmScreen() {
   if (status.data.state === 'connected') {
     return (
       <View style={styles.container} testID="crm-connected">
-        {/* "Disconnected" belongs to the connect screen; a refusal (a colleague's link opened while
-            connected) and a confirmation both belong here. */}
-        {notice?.kind === 'disconnected' && !authorizeError ? null : banner}
-        <ReconnectRequestBanner status={status.data} onReconnect={() => void connect()} connecting={isConnecting} />
-        <AmoCrmStatusBadge status={status.data} brokerName={session.user?.name} />
-        <CrmArea />
+        <CrmArea
+          status={<AmoCrmStatusBadge status={status.data} brokerName={session.user?.name} />}
+          notices={
+            <>
+              {/* "Disconnected" belongs to the connect screen; a refusal (a colleague's link opened
+                  while connected) and a confirmation both belong here. */}
+              {notice?.kind === 'disconnected' && !authorizeError ? null : banner}
+              <ReconnectRequestBanner status={status.data} onReconnect={() => void connect()} connecting={isConnecting} />
+            </>
+          }
+        />
         {webViewModal}
       </View>
     );
@@ -102,6 +107,6 @@ export default function CrmScreen() {
 }
 
 const styles = StyleSheet.create({
-  container: { flex: 1, padding: spacing.lg, gap: spacing.lg, backgroundColor: colors.background },
+  container: { flex: 1, backgroundColor: colors.background },
   gate: { flex: 1, backgroundColor: colors.background },
 });

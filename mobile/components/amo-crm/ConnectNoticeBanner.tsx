@@ -65,15 +65,17 @@ export function ConnectNoticeBanner({ notice }: { notice: ConnectNotice | null }
   );
 }
 
+// A slim line rather than a card: one line of text and its close button, so a notice shown on
+// the CRM tab takes one touch target's height from the list.
 const styles = StyleSheet.create({
-  banner: { borderRadius: 10, padding: spacing.md },
-  row: { flexDirection: 'row', alignItems: 'center', gap: spacing.sm, paddingVertical: 0 },
-  grow: { flex: 1, paddingVertical: spacing.md },
+  banner: { borderRadius: 8, paddingHorizontal: spacing.md, paddingVertical: spacing.sm },
+  row: { flexDirection: 'row', alignItems: 'center', gap: spacing.xs, paddingVertical: 0, paddingRight: 0 },
+  grow: { flex: 1, paddingVertical: spacing.sm },
   error: { backgroundColor: colors.dangerBackground },
   success: { backgroundColor: colors.successBackground },
   info: { backgroundColor: colors.infoBackground },
-  text: { color: colors.text, fontSize: 15, lineHeight: 21 },
+  text: { color: colors.text, fontSize: 14, lineHeight: 19 },
   errorText: { color: colors.danger },
   close: { minWidth: MIN_TOUCH, minHeight: MIN_TOUCH, alignItems: 'center', justifyContent: 'center' },
-  closeText: { color: colors.text, fontSize: 22, lineHeight: 24 },
+  closeText: { color: colors.text, fontSize: 20, lineHeight: 22 },
 });

@@ -1,9 +1,10 @@
-import { useEffect, useRef } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { Pressable, ScrollView, StyleSheet, Text, View } from 'react-native';
 
 import type { Pipeline, Stage } from '@/api/types';
 import { useI18n } from '@/i18n';
 
+import { Sheet } from '../ui/Sheet';
 import { colors, MIN_TOUCH, spacing } from '../ui/theme';
 
 type ChipProps = {
@@ -61,27 +62,69 @@ function ChipRow({ children, testID, resetKey }: { children: React.ReactNode; te
   );
 }
 
+/**
+ * The pipeline as the CRM tab's title: its name and lead count, which the broker taps to switch
+ * pipelines in a sheet. With one pipeline there is nothing to switch, and it is a plain title.
+ */
 export function PipelinePicker({
   pipelines,
   selectedId,
+  summary,
   onSelect,
 }: {
   pipelines: Pipeline[];
   selectedId: number;
+  /** «Продаж — 19 угод»: the selected pipeline and how many of the broker's leads it holds. */
+  summary: string;
   onSelect(id: number): void;
 }) {
+  const { t } = useI18n();
+  const [open, setOpen] = useState(false);
+  const switchable = pipelines.length > 1;
+  const title = (
+    <Text style={styles.pickerText} numberOfLines={1} testID="leads-summary" accessibilityRole="header">
+      {summary}
+    </Text>
+  );
+  if (!switchable) return <View style={styles.picker}>{title}</View>;
   return (
-    <ChipRow testID="pipeline-picker">
-      {pipelines.map((pipeline) => (
-        <Chip
-          key={pipeline.id}
-          label={pipeline.name}
-          selected={pipeline.id === selectedId}
-          onPress={() => onSelect(pipeline.id)}
-          testID={`pipeline-chip-${pipeline.id}`}
-        />
-      ))}
-    </ChipRow>
+    <>
+      <Pressable
+        accessibilityRole="button"
+        accessibilityLabel={`${t.crm.pipelineLabel}: ${summary}`}
+        accessibilityHint={t.crm.pipelineSwitchHint}
+        onPress={() => setOpen(true)}
+        style={({ pressed }) => [styles.picker, pressed && styles.pressed]}
+        testID="pipeline-picker"
+      >
+        {title}
+        <Text style={styles.chevron}>▾</Text>
+      </Pressable>
+      <Sheet title={t.crm.pipelineLabel} visible={open} onClose={() => setOpen(false)} testID="pipeline-sheet">
+        {pipelines.map((pipeline) => {
+          const selected = pipeline.id === selectedId;
+          return (
+            <Pressable
+              key={pipeline.id}
+              accessibilityRole="button"
+              accessibilityLabel={pipeline.name}
+              accessibilityState={{ selected }}
+              onPress={() => {
+                setOpen(false);
+                onSelect(pipeline.id);
+              }}
+              style={({ pressed }) => [styles.option, selected && styles.optionSelected, pressed && styles.pressed]}
+              testID={`pipeline-chip-${pipeline.id}`}
+            >
+              <Text style={styles.optionText} numberOfLines={2}>
+                {pipeline.name}
+              </Text>
+              {selected ? <Text style={styles.check}>✓</Text> : null}
+            </Pressable>
+          );
+        })}
+      </Sheet>
+    </>
   );
 }
 
@@ -135,4 +178,21 @@ const styles = StyleSheet.create({
   dot: { width: 10, height: 10, borderRadius: 5, borderWidth: 1, borderColor: 'rgba(0,0,0,0.15)' },
   chipText: { fontSize: 14, color: colors.text },
   chipTextSelected: { color: colors.primaryText, fontWeight: '600' },
+  picker: { flex: 1, flexDirection: 'row', alignItems: 'center', gap: spacing.xs, minHeight: MIN_TOUCH },
+  pickerText: { flexShrink: 1, fontSize: 17, fontWeight: '700', color: colors.text },
+  chevron: { fontSize: 14, color: colors.muted },
+  pressed: { opacity: 0.6 },
+  option: {
+    flexDirection: 'row',
+    alignItems: 'center',
+    gap: spacing.md,
+    minHeight: MIN_TOUCH,
+    paddingHorizontal: spacing.md,
+    borderRadius: 10,
+    borderWidth: 1,
+    borderColor: colors.border,
+  },
+  optionSelected: { backgroundColor: colors.infoBackground, borderColor: colors.primary },
+  optionText: { flex: 1, fontSize: 15, color: colors.text },
+  check: { fontSize: 15, fontWeight: '700', color: colors.primary },
 });

@@ -1,6 +1,7 @@
 import { useNavigation, useRouter } from 'expo-router';
-import { useCallback, useEffect, useMemo, useState } from 'react';
+import { type ReactNode, useCallback, useEffect, useMemo, useState } from 'react';
 import { ActivityIndicator, Pressable, StyleSheet, Text, TextInput, View } from 'react-native';
+import { useSafeAreaInsets } from 'react-native-safe-area-context';
 
 import { type LeadListFilters, useAccountCurrency, useLeadPages, usePipelines } from '@/api/crm';
 import type { Lead, Pipeline } from '@/api/types';
@@ -38,55 +39,103 @@ function useRefetchOnFocus(refetch: () => void) {
   useEffect(() => navigation.addListener('focus', refetch), [navigation, refetch]);
 }
 
+type Chrome = {
+  /** The connection's pill, at the right of the top bar. */
+  status: ReactNode;
+  /** One-time notices (connected, a reconnect request) between the top bar and the filters. */
+  notices: ReactNode;
+};
+
+/**
+ * The tab's own top bar (the tab hides the navigator's header while connected): the pipeline
+ * with its lead count as the title, the connection's pill beside it. One row instead of a title,
+ * a status card and a row of pipeline chips, so the leads get the screen.
+ */
+function CrmTopBar({ title, status }: { title: ReactNode; status: ReactNode }) {
+  const insets = useSafeAreaInsets();
+  return (
+    <View style={[styles.topBar, { paddingTop: insets.top + spacing.xs }]} testID="crm-top-bar">
+      {title}
+      {status}
+    </View>
+  );
+}
+
+function useLeadFilters(pipelineId: number, stageId: number | undefined, search: string): LeadListFilters {
+  return useMemo(
+    () => ({
+      pipelineId,
+      ...(stageId !== undefined ? { stageId } : {}),
+      ...(search ? { query: search } : {}),
+    }),
+    [pipelineId, stageId, search],
+  );
+}
+
+/** A disabled query (no pipeline yet) would still fetch on `refetch`: it waits for its pipeline. */
+function useRefetchLeadsOnFocus(refetch: () => unknown, enabled: boolean) {
+  useRefetchOnFocus(
+    useCallback(() => {
+      if (enabled) void refetch();
+    }, [enabled, refetch]),
+  );
+}
+
 /** The connected broker's CRM: pipelines, stages and their own leads, through their own connection. */
-export function CrmArea() {
+export function CrmArea({ status, notices }: Chrome) {
   const { t } = useI18n();
   const pipelines = usePipelines();
   const refetchPipelines = pipelines.refetch;
   useRefetchOnFocus(useCallback(() => void refetchPipelines(), [refetchPipelines]));
 
-  if (pipelines.isPending) return <LoadingView testID="pipelines-loading" />;
-  if (pipelines.isError) {
-    return (
-      <ErrorView
-        title={t.crm.pipelinesError}
-        error={pipelines.error}
-        onRetry={() => void pipelines.refetch()}
-        testID="pipelines-error"
-      />
-    );
-  }
-  if (pipelines.data.length === 0) {
-    return <MessageView title={t.crm.leadsTitle} text={t.crm.noPipelines} testID="pipelines-empty" />;
-  }
-  return <PipelineLeads pipelines={pipelines.data} />;
+  // One component for every state, so the top bar (and the status pill's open sheet) stays
+  // mounted when the pipelines arrive.
+  return (
+    <PipelineLeads
+      pipelines={pipelines.data ?? []}
+      unavailable={
+        pipelines.isPending ? (
+          <LoadingView testID="pipelines-loading" />
+        ) : pipelines.isError ? (
+          <ErrorView
+            title={t.crm.pipelinesError}
+            error={pipelines.error}
+            onRetry={() => void pipelines.refetch()}
+            testID="pipelines-error"
+          />
+        ) : (
+          <MessageView title={t.crm.leadsTitle} text={t.crm.noPipelines} testID="pipelines-empty" />
+        )
+      }
+      status={status}
+      notices={notices}
+    />
+  );
 }
 
-function PipelineLeads({ pipelines }: { pipelines: Pipeline[] }) {
+/** The list of the selected pipeline; `unavailable` stands in while there is no pipeline to show. */
+function PipelineLeads({
+  pipelines,
+  unavailable,
+  status,
+  notices,
+}: { pipelines: Pipeline[]; unavailable: ReactNode } & Chrome) {
   const { t, language } = useI18n();
   const router = useRouter();
   const state = useCrmListState();
   const locale = LOCALES[language];
   const currency = useAccountCurrency();
 
-  const pipeline =
-    pipelines.find((candidate) => candidate.id === state.pipelineId) ?? (defaultPipeline(pipelines) as Pipeline);
-  const stage = pipeline.stages.find((candidate) => candidate.id === state.stageId);
+  const pipeline = pipelines.find((candidate) => candidate.id === state.pipelineId) ?? defaultPipeline(pipelines);
+  const stage = pipeline?.stages.find((candidate) => candidate.id === state.stageId);
   const stageId = stage?.id;
   const searchText = state.search;
   const search = useDebouncedValue(searchText.trim(), SEARCH_DEBOUNCE_MS);
 
-  const filters: LeadListFilters = useMemo(
-    () => ({
-      pipelineId: pipeline.id,
-      ...(stageId !== undefined ? { stageId } : {}),
-      ...(search ? { query: search } : {}),
-    }),
-    [pipeline.id, stageId, search],
-  );
-  const leads = useLeadPages(filters);
-  const refetchLeads = leads.refetch;
-  useRefetchOnFocus(useCallback(() => void refetchLeads(), [refetchLeads]));
+  const pipelineId = pipeline?.id;
+  const filters = useLeadFilters(pipelineId ?? 0, stageId, search);
+  const leads = useLeadPages(filters, { enabled: pipelineId !== undefined });
+  useRefetchLeadsOnFocus(leads.refetch, pipelineId !== undefined);
 
   const [pullRefreshing, setPullRefreshing] = useState(false);
   const onRefresh = useCallback(async () => {
@@ -106,11 +155,30 @@ function PipelineLeads({ pipelines }: { pipelines: Pipeline[] }) {
   const hasMore = Boolean(lastPage?.data.hasMore);
 
   const selectPipeline = (id: number) => crmListState.update({ pipelineId: id, stageId: null, created: null });
-  const selectStage = (id: number | null) => crmListState.update({ pipelineId: pipeline.id, stageId: id, created: null });
+  const selectStage = (id: number | null) => crmListState.update({ pipelineId: pipeline?.id, stageId: id, created: null });
   const changeSearch = (text: string) => crmListState.update({ search: text });
   const loadMore = () => {
     if (leads.hasNextPage && !leads.isFetchingNextPage && !leads.isFetchNextPageError) void leads.fetchNextPage();
   };
+
+  if (!pipeline) {
+    return (
+      <View style={styles.container}>
+        <CrmTopBar
+          title={
+            <Text style={styles.title} accessibilityRole="header">
+              {t.tabs.crm}
+            </Text>
+          }
+          status={status}
+        />
+        <View style={styles.body}>
+          {notices}
+          {unavailable}
+        </View>
+      </View>
+    );
+  }
 
   const summary = leads.isSuccess
     ? fill(t.crm.summary, { pipeline: pipeline.name, count: leadCount(t, language, items.length, hasMore) })
@@ -130,83 +198,121 @@ function PipelineLeads({ pipelines }: { pipelines: Pipeline[] }) {
 
   return (
     <View style={styles.container} testID="crm-area">
-      <PipelinePicker pipelines={pipelines} selectedId={pipeline.id} onSelect={selectPipeline} />
-      <StageFilter pipelineId={pipeline.id} stages={pipeline.stages} selectedId={stage?.id ?? null} onSelect={selectStage} />
-      <View style={styles.summaryRow}>
-        <Text style={styles.summary} testID="leads-summary" numberOfLines={2}>
-          {summary}
-        </Text>
-        <Button
-          title={t.crm.newLead}
-          onPress={() => router.push({ pathname: '/crm/new-lead', params: { pipelineId: String(pipeline.id) } })}
-          testID="new-lead"
-        />
-      </View>
-      <TextInput
-        value={searchText}
-        onChangeText={changeSearch}
-        placeholder={t.crm.searchPlaceholder}
-        accessibilityLabel={t.crm.searchLabel}
-        placeholderTextColor={colors.placeholder}
-        autoCorrect={false}
-        returnKeyType="search"
-        style={styles.search}
-        testID="leads-search"
+      <CrmTopBar
+        title={<PipelinePicker pipelines={pipelines} selectedId={pipeline.id} summary={summary} onSelect={selectPipeline} />}
+        status={status}
       />
-      {state.created ? (
-        <View style={styles.notice} testID="lead-created-notice">
-          <Text style={styles.noticeText}>{fill(t.crm.createdNotice, { name: state.created.name })}</Text>
-          <Pressable
-            accessibilityRole="button"
-            accessibilityLabel={fill(t.crm.openCreatedLabel, { name: state.created.name })}
-            style={styles.noticeAction}
-            onPress={() => {
-              const created = state.created;
-              crmListState.update({ created: null });
-              if (created) router.push(`/crm/lead/${created.id}`);
-            }}
-            testID="lead-created-open"
-          >
-            <Text style={styles.noticeLink}>{t.crm.openCreated}</Text>
-          </Pressable>
+      <View style={styles.body}>
+        {notices}
+        <StageFilter pipelineId={pipeline.id} stages={pipeline.stages} selectedId={stage?.id ?? null} onSelect={selectStage} />
+        <View style={styles.searchRow}>
+          <View style={styles.searchField}>
+            <TextInput
+              value={searchText}
+              onChangeText={changeSearch}
+              placeholder={t.crm.searchPlaceholder}
+              accessibilityLabel={t.crm.searchLabel}
+              placeholderTextColor={colors.placeholder}
+              autoCorrect={false}
+              returnKeyType="search"
+              style={styles.search}
+              testID="leads-search"
+            />
+            {searchText ? (
+              <Pressable
+                accessibilityRole="button"
+                accessibilityLabel={t.crm.clearSearch}
+                onPress={() => changeSearch('')}
+                style={styles.clear}
+                testID="leads-search-clear"
+              >
+                <Text style={styles.clearText}>×</Text>
+              </Pressable>
+            ) : null}
+          </View>
+          <Button
+            title={t.crm.newLead}
+            onPress={() => router.push({ pathname: '/crm/new-lead', params: { pipelineId: String(pipeline.id) } })}
+            testID="new-lead"
+          />
         </View>
-      ) : null}
-      {leads.isPending ? (
-        <LoadingView testID="leads-loading" />
-      ) : leads.isError && !leads.data ? (
-        <ErrorView title={t.crm.leadsError} error={leads.error} onRetry={() => void leads.refetch()} testID="leads-error" />
-      ) : (
-        <LeadList
-          leads={items}
-          locale={locale}
-          currency={currency}
-          onOpen={(lead) => router.push(`/crm/lead/${lead.id}`)}
-          onEndReached={loadMore}
-          refreshing={pullRefreshing}
-          onRefresh={() => void onRefresh()}
-          footer={footer}
-          emptyText={stage || search ? t.crm.noLeadsFiltered : t.crm.noLeads}
-        />
-      )}
+        {state.created ? (
+          <View style={styles.notice} testID="lead-created-notice">
+            <Text style={styles.noticeText}>{fill(t.crm.createdNotice, { name: state.created.name })}</Text>
+            <Pressable
+              accessibilityRole="button"
+              accessibilityLabel={fill(t.crm.openCreatedLabel, { name: state.created.name })}
+              style={styles.noticeAction}
+              onPress={() => {
+                const created = state.created;
+                crmListState.update({ created: null });
+                if (created) router.push(`/crm/lead/${created.id}`);
+              }}
+              testID="lead-created-open"
+            >
+              <Text style={styles.noticeLink}>{t.crm.openCreated}</Text>
+            </Pressable>
+          </View>
+        ) : null}
+        {leads.isPending ? (
+          <LoadingView testID="leads-loading" />
+        ) : leads.isError && !leads.data ? (
+          <ErrorView title={t.crm.leadsError} error={leads.error} onRetry={() => void leads.refetch()} testID="leads-error" />
+        ) : (
+          <LeadList
+            leads={items}
+            locale={locale}
+            currency={currency}
+            onOpen={(lead) => router.push(`/crm/lead/${lead.id}`)}
+            onEndReached={loadMore}
+            refreshing={pullRefreshing}
+            onRefresh={() => void onRefresh()}
+            footer={footer}
+            emptyText={stage || search ? t.crm.noLeadsFiltered : t.crm.noLeads}
+          />
+        )}
+      </View>
     </View>
   );
 }
 
 const styles = StyleSheet.create({
-  container: { flex: 1, gap: spacing.sm },
-  summaryRow: { flexDirection: 'row', alignItems: 'center', gap: spacing.md },
-  summary: { flex: 1, fontSize: 17, fontWeight: '700', color: colors.text },
-  search: {
-    minHeight: MIN_TOUCH,
+  container: { flex: 1 },
+  topBar: {
+    flexDirection: 'row',
+    alignItems: 'center',
+    gap: spacing.sm,
+    paddingHorizontal: spacing.lg,
+    paddingBottom: spacing.xs,
+    borderBottomWidth: 1,
+    borderBottomColor: colors.border,
+    backgroundColor: colors.surface,
+  },
+  title: { flex: 1, fontSize: 17, fontWeight: '700', color: colors.text },
+  body: { flex: 1, gap: spacing.sm, paddingHorizontal: spacing.lg, paddingTop: spacing.sm },
+  searchRow: { flexDirection: 'row', alignItems: 'center', gap: spacing.sm },
+  searchField: {
+    flex: 1,
+    flexDirection: 'row',
+    alignItems: 'center',
+    // The height of the «+ Нова угода» button beside it.
+    minHeight: 48,
     borderWidth: 1,
     borderColor: colors.border,
     borderRadius: 10,
     backgroundColor: colors.surface,
+  },
+  search: {
+    flex: 1,
+    minWidth: 0,
+    minHeight: 46,
     paddingHorizontal: spacing.md,
     paddingVertical: spacing.sm,
     fontSize: 15,
     color: colors.text,
   },
+  clear: { minWidth: MIN_TOUCH, minHeight: MIN_TOUCH, alignItems: 'center', justifyContent: 'center' },
+  clearText: { fontSize: 20, lineHeight: 22, color: colors.muted },
   notice: {
     flexDirection: 'row',
     alignItems: 'center',
