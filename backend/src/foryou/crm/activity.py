@@ -12,11 +12,16 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from foryou.clock import Clock
 from foryou.crm import repository
 from foryou.crm.cache import CrmCache
 from foryou.db import Database
 from foryou.integrations.amocrm.tokens import UsableToken
+from foryou.logging import get_logger
+
+log = get_logger(__name__)
 
 # A broker counts as active this long after their first request; their connection row is
 # written once per such window, never once per request.
@@ -46,8 +51,12 @@ class BrokerActivity:
             _active_key(token.account_id, token.amo_user_id), ACTIVE_SECONDS
         ):
             return
-        async with self._db.transaction() as session:
-            await repository.touch_active(session, token.connection_id, self._clock.now())
+        try:
+            async with self._db.transaction() as session:
+                await repository.touch_active(session, token.connection_id, self._clock.now())
+        except SQLAlchemyError as error:
+            # Bookkeeping for the worker: a busy database must not fail the broker's request.
+            log.warning("activity_not_recorded", error_type=type(error).__name__)
 
     async def is_active(self, account_id: int, amo_user_id: int) -> bool:
         return await self._cache.get(_active_key(account_id, amo_user_id)) is not None

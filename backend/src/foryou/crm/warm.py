@@ -59,6 +59,10 @@ class CacheWarmer:
                 counts.failed += 1
                 log.info("cache_warm_failed", error_type=type(error).__name__)
                 continue
+            except Exception:  # work nobody waits for must never stop the worker's run
+                counts.failed += 1
+                log.exception("cache_warm_crashed")
+                continue
             if outcome == "busy":
                 busy_accounts.add(broker.account_id)
                 counts.busy += 1
