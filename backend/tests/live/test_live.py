@@ -387,3 +387,45 @@ async def test_a_stream_outlives_its_heartbeats_and_ends_with_its_lifetime(
         await asyncio.wait_for(stream.task, 5)
     finally:
         await stop(stream)
+
+
+async def test_a_change_retires_only_the_lists_that_can_hold_the_lead(
+    make_backend: Any, emu: Any, serve: Any
+) -> None:
+    """With the webhook, the admin's edit of A's lead retires A's own-lead pages and every
+    account-wide page; B's own-lead page stays cached (no amoCRM call for it)."""
+    port = free_port()
+    backend = await make_backend(public_url=f"http://127.0.0.1:{port}")
+    await serve(backend, port)
+    await connected_user(backend, emu, "admin")
+    broker_a = await connected_user(backend, emu, "broker", 0)
+    broker_b = await connected_user(backend, emu, "broker", 1)
+    await backend.services.live.follow_accounts()
+    a_amo = amo_user(emu, "broker", 0)["id"]
+    lead_a = own_lead(emu, a_amo)
+
+    async def page(headers: dict[str, str], mine: str, etag: str | None = None) -> Any:
+        extra = {"If-None-Match": etag} if etag else {}
+        return await backend.client.get(
+            f"{API}/crm/leads", headers={**headers, **extra}, params={"mine": mine, "limit": 50}
+        )
+
+    first_a, first_b = await page(broker_a, "true"), await page(broker_b, "true")
+    everything_b = await page(broker_b, "false")
+    assert lead_a["id"] in [item["id"] for item in first_a.json()["data"]["items"]]
+    emu.control.act_as(amo_user(emu, "admin")["id"]).update_lead(lead_a["id"], name="Edited")
+    await backend.services.live.settled()
+    for _ in range(100):  # amoCRM sends the hook on its own; wait until it was applied
+        again_a = await page(broker_a, "true", first_a.headers["etag"])
+        if again_a.status_code == 200:
+            break
+        await asyncio.sleep(0.05)
+    assert again_a.status_code == 200
+    assert "Edited" in [item["name"] for item in again_a.json()["data"]["items"]]
+    emu.control.clear_requests()
+    still_b = await page(broker_b, "true", first_b.headers["etag"])
+    assert still_b.status_code == 304
+    assert emu.control.requests(path="/api/v4/leads") == []
+    # B's page of every lead they may see is retired (amoCRM read again).
+    await page(broker_b, "false", everything_b.headers["etag"])
+    assert emu.control.requests(path="/api/v4/leads")

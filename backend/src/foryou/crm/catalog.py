@@ -2,8 +2,10 @@
 that retire cached copies precisely.
 
 - a broker's generation retires their lists and details (their own write changed them);
-- an account's list generation retires every list of the account (amoCRM told us, by a
-  webhook or an event, that some lead changed; which pages hold it is unknown);
+- an account's list generation retires the pages of every lead a broker may see (amoCRM told
+  us, by a webhook or an event, that some lead changed; which pages hold it is unknown); the
+  pages of a broker's own leads (the app's lists) are retired only by a change of a lead that
+  broker is or was responsible for, or by any change whose lead's responsible is unknown;
 - a lead's generation retires every broker's copy of that lead's details;
 - a broker's task generation retires their task board.
 
@@ -88,9 +90,17 @@ class CrmCatalog:
             CURRENCY, f"currency:{token.account_id}", fetch, refresh=refresh
         )
 
-    async def pages_generation(self, token: UsableToken) -> str:
-        """The part of this broker's page keys that a change of the pages retires."""
+    async def pages_generation(self, token: UsableToken, *, mine: bool) -> str:
+        """The part of this broker's page keys that a change of the pages retires.
+
+        A page of the broker's own leads (`mine`) changes only with a lead they are (or were)
+        responsible for; a page of every lead they may see, with any lead of the account.
+        """
         broker = await self._number(_generation_key(token.account_id, token.amo_user_id))
+        if mine:
+            own = await self._number(_own_lists_key(token.account_id, token.amo_user_id))
+            every_own = await self._number(f"ownlistgen:{token.account_id}")
+            return f"{broker}.m{own}.{every_own}"
         account = await self._number(f"listgen:{token.account_id}")
         return f"{broker}.{account}"
 
@@ -112,8 +122,18 @@ class CrmCatalog:
         await self._cache.incr(_lead_key(account_id, lead_id))
 
     async def forget_account_lists(self, account_id: int) -> None:
-        """Some lead of the account changed: which pages hold it is unknown, so all go."""
+        """Some lead of the account changed, whose it is unknown: every list goes."""
         await self._cache.incr(f"listgen:{account_id}")
+        await self._cache.incr(f"ownlistgen:{account_id}")
+
+    async def forget_lists_with_lead_of(
+        self, account_id: int, amo_user_ids: tuple[int, ...]
+    ) -> None:
+        """A lead these amoCRM users are (or were) responsible for changed: their own-lead
+        pages and every account-wide page go; other brokers' own-lead pages stay."""
+        await self._cache.incr(f"listgen:{account_id}")
+        for amo_user_id in amo_user_ids:
+            await self._cache.incr(_own_lists_key(account_id, amo_user_id))
 
     async def forget_tasks(self, account_id: int, amo_user_id: int) -> None:
         await self._cache.incr(_tasks_key(account_id, amo_user_id))
@@ -159,6 +179,10 @@ def _followed_key(account_id: int, amo_user_id: int | None) -> str:
 
 def _generation_key(account_id: int, amo_user_id: int) -> str:
     return f"gen:{account_id}:{amo_user_id}"
+
+
+def _own_lists_key(account_id: int, amo_user_id: int) -> str:
+    return f"ownlistgen:{account_id}:{amo_user_id}"
 
 
 def _lead_key(account_id: int, lead_id: int) -> str:

@@ -233,7 +233,7 @@ class CrmService:
     ) -> LeadPage:
         pipelines = await self._catalog.pipelines(token)
         resolved = self._resolve_pipeline(query, pipelines)
-        generation = await self._catalog.pages_generation(token)
+        generation = await self._catalog.pages_generation(token, mine=resolved.mine)
         key = f"leads:{token.account_id}:{token.amo_user_id}:{generation}:" + _digest(
             asdict(resolved)
         )

@@ -267,7 +267,11 @@ class LiveService:
             return
         await self._catalog.forget_lead(account, change.entity_id)
         if change.action != "note":
-            await self._catalog.forget_account_lists(account)
+            if change.responsible_ids:
+                # Its responsible (and the previous one) named: only their own-lead lists hold it.
+                await self._catalog.forget_lists_with_lead_of(account, change.responsible_ids)
+            else:
+                await self._catalog.forget_account_lists(account)
         for follower in followers:
             mine = follower.amo_user_id in change.responsible_ids
             if mine or await self._catalog.has_seen(
