@@ -5,7 +5,7 @@ import type { Pipeline, Stage } from '@/api/types';
 import { useI18n } from '@/i18n';
 
 import { Sheet } from '../ui/Sheet';
-import { colors, MIN_TOUCH, spacing } from '../ui/theme';
+import { colors, MIN_TOUCH, sheetOption, spacing } from '../ui/theme';
 
 type ChipProps = {
   label: string;
@@ -182,17 +182,8 @@ const styles = StyleSheet.create({
   pickerText: { flexShrink: 1, fontSize: 17, fontWeight: '700', color: colors.text },
   chevron: { fontSize: 14, color: colors.muted },
   pressed: { opacity: 0.6 },
-  option: {
-    flexDirection: 'row',
-    alignItems: 'center',
-    gap: spacing.md,
-    minHeight: MIN_TOUCH,
-    paddingHorizontal: spacing.md,
-    borderRadius: 10,
-    borderWidth: 1,
-    borderColor: colors.border,
-  },
-  optionSelected: { backgroundColor: colors.infoBackground, borderColor: colors.primary },
+  option: sheetOption.row,
+  optionSelected: sheetOption.chosen,
   optionText: { flex: 1, fontSize: 15, color: colors.text },
   check: { fontSize: 15, fontWeight: '700', color: colors.primary },
 });

@@ -6,7 +6,7 @@ import { fill, useI18n } from '@/i18n';
 
 import { Button } from '../ui/Button';
 import { Sheet } from '../ui/Sheet';
-import { colors, MIN_TOUCH, spacing } from '../ui/theme';
+import { colors, sheetOption, spacing } from '../ui/theme';
 
 export type StageTarget = { pipelineId: number; stageId: number };
 
@@ -107,17 +107,8 @@ export function StagePicker({
 const styles = StyleSheet.create({
   group: { gap: spacing.xs },
   groupTitle: { fontSize: 13, fontWeight: '700', color: colors.muted, textTransform: 'uppercase', marginTop: spacing.sm },
-  stage: {
-    flexDirection: 'row',
-    alignItems: 'center',
-    gap: spacing.md,
-    minHeight: MIN_TOUCH,
-    paddingHorizontal: spacing.md,
-    borderRadius: 10,
-    borderWidth: 1,
-    borderColor: colors.border,
-  },
-  current: { backgroundColor: colors.infoBackground, borderColor: colors.primary },
+  stage: sheetOption.row,
+  current: sheetOption.chosen,
   pressed: { opacity: 0.6 },
   dot: { width: 14, height: 14, borderRadius: 7, borderWidth: 1, borderColor: 'rgba(0,0,0,0.15)' },
   stageName: { flex: 1, fontSize: 15, color: colors.text },

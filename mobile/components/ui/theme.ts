@@ -28,3 +28,18 @@ export const colors = {
 export const MIN_TOUCH = 44;
 
 export const spacing = { xs: 4, sm: 8, md: 12, lg: 16, xl: 24 };
+
+/** A choice inside a bottom sheet (a stage, a pipeline): one bordered row, the chosen one tinted. */
+export const sheetOption = {
+  row: {
+    flexDirection: 'row',
+    alignItems: 'center',
+    gap: spacing.md,
+    minHeight: MIN_TOUCH,
+    paddingHorizontal: spacing.md,
+    borderRadius: 10,
+    borderWidth: 1,
+    borderColor: colors.border,
+  },
+  chosen: { backgroundColor: colors.infoBackground, borderColor: colors.primary },
+} as const;
