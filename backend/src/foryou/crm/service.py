@@ -141,20 +141,25 @@ class CrmService:
             ttl = await self.cache_seconds(token)
             if ttl is None:
                 return "unfollowed"
-            if not await self._amo.wait_idle(token):
-                return "busy"
-            pipelines = await self._catalog.pipelines(token)
-            main = next((p for p in pipelines if p.is_main), pipelines[0] if pipelines else None)
-            if not await self._amo.wait_idle(token):
-                return "busy"
-            await self._catalog.currency(token)
-            if main is not None:
+
+            async def first_page() -> None:
+                # The pipelines are cached by the read before this one.
+                pipelines = await self._catalog.pipelines(token)
+                first = pipelines[0] if pipelines else None
+                main = next((p for p in pipelines if p.is_main), first)
+                if main is not None:
+                    await self._leads(token, broker, LeadQuery(pipeline_id=main.id), refresh=False)
+
+            reads: list[Callable[[], Awaitable[object]]] = [
+                lambda: self._catalog.pipelines(token),
+                lambda: self._catalog.currency(token),
+                first_page,
+                lambda: self._tasks.board(token, refresh=False, ttl_seconds=ttl),
+            ]
+            for read in reads:
                 if not await self._amo.wait_idle(token):
                     return "busy"
-                await self._leads(token, broker, LeadQuery(pipeline_id=main.id), refresh=False)
-            if not await self._amo.wait_idle(token):
-                return "busy"
-            await self._tasks.board(token, refresh=False, ttl_seconds=ttl)
+                await read()
             return "warmed"
 
         return await self._call(broker, run, by_broker=False)
